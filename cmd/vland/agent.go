@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vland/vland/internal/agent"
+	"github.com/vland/vland/internal/dataplane"
+	"github.com/vland/vland/internal/store/etcdstore"
+)
+
+func init() { rootCmd.AddCommand(newAgentCmd()) }
+
+// agentFlags are `vland agent`'s options, named after Neutron's OVS agent
+// configuration where one exists.
+type agentFlags struct {
+	host           string
+	localIP        string
+	bridgeMappings []string
+	tunnelTypes    []string
+	datapath       string
+	ovsdb          string
+	ovsRunDir      string
+	etcdEndpoints  []string
+	intBridge      string
+	tunBridge      string
+	networkNode    bool
+	debug          bool
+}
+
+// newAgentCmd builds `vland agent`: the host agent daemon.
+func newAgentCmd() *cobra.Command {
+	var f agentFlags
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run the host agent: register this host and keep its Open vSwitch in line with the store",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runAgent(cmd.Context(), f) },
+	}
+	hostname, _ := os.Hostname()
+	fs := cmd.Flags()
+	fs.StringVar(&f.host, "host", hostname, "this host's name, as ports' binding:host_id and /v2.0/agents show it")
+	fs.StringVar(&f.localIP, "local-ip", "", "this host's tunnel endpoint address (required with tunnel types)")
+	fs.StringSliceVar(&f.bridgeMappings, "bridge-mappings", nil, "physical network to provider bridge, physnet:bridge[,...]")
+	fs.StringSliceVar(&f.tunnelTypes, "tunnel-types", []string{"vxlan"}, "tunnel types this host offers (vxlan, gre, geneve)")
+	fs.StringVar(&f.datapath, "datapath", "system", "Open vSwitch datapath type: system (kernel) or netdev (userspace)")
+	fs.StringVar(&f.ovsdb, "ovsdb", "unix:/var/run/openvswitch/db.sock", "OVSDB server endpoint")
+	fs.StringVar(&f.ovsRunDir, "ovs-rundir", "/var/run/openvswitch", "directory of ovs-vswitchd's bridge management sockets (BRIDGE.mgmt)")
+	fs.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd client URLs of the store")
+	fs.StringVar(&f.intBridge, "integration-bridge", "br-int", "integration bridge")
+	fs.StringVar(&f.tunBridge, "tunnel-bridge", "br-tun", "tunnel bridge")
+	fs.BoolVar(&f.networkNode, "network-node", false, "this host is a network node (routers, DHCP, external network)")
+	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
+	// TODO(lead): add `vland agent list` here once cmd/vland has
+	// newAgentListCmd (H5): cmd.AddCommand(newAgentListCmd()).
+	return cmd
+}
+
+// runAgent wires store, data plane and agent, and runs until SIGINT or
+// SIGTERM.
+func runAgent(ctx context.Context, f agentFlags) error {
+	cfg, err := agentConfig(f)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := etcdstore.New(f.etcdEndpoints)
+	if err != nil {
+		return fmt.Errorf("connect to store: %w", err)
+	}
+	defer st.Close()
+	dp, err := newDataplane(f, cfg)
+	if err != nil {
+		return err
+	}
+	a, err := agent.New(cfg, st, dp)
+	if err != nil {
+		return err
+	}
+	cfg.Log.Info("agent starting", "host", cfg.Host, "local_ip", f.localIP, "etcd", f.etcdEndpoints)
+	return a.Run(ctx)
+}
+
+func agentConfig(f agentFlags) (agent.Config, error) {
+	level := slog.LevelInfo
+	if f.debug {
+		level = slog.LevelDebug
+	}
+	cfg := agent.Config{
+		HostConfig:        agent.HostConfig{Host: f.host, TunnelTypes: f.tunnelTypes},
+		DatapathType:      f.datapath,
+		IntegrationBridge: f.intBridge,
+		TunnelBridge:      f.tunBridge,
+		NetworkNode:       f.networkNode,
+		Log:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	}
+	if f.localIP != "" {
+		ip, err := netip.ParseAddr(f.localIP)
+		if err != nil {
+			return cfg, fmt.Errorf("--local-ip: %w", err)
+		}
+		cfg.LocalIP = ip
+	}
+	bm, err := agent.ParseBridgeMappings(f.bridgeMappings)
+	if err != nil {
+		return cfg, fmt.Errorf("--bridge-mappings: %w", err)
+	}
+	cfg.BridgeMappings = bm
+	return cfg, nil
+}
+
+// newDataplane builds the host's Open vSwitch data plane.
+func newDataplane(f agentFlags, cfg agent.Config) (agent.Dataplane, error) {
+	dp := dataplane.New(dataplane.Config{
+		Host:              cfg.Host,
+		IntegrationBridge: cfg.IntegrationBridge,
+		TunnelBridge:      cfg.TunnelBridge,
+		DatapathType:      cfg.DatapathType,
+		OVSDB:             f.ovsdb,
+		RunDir:            f.ovsRunDir,
+		LocalIP:           cfg.LocalIP,
+		TunnelTypes:       cfg.TunnelTypes,
+		BridgeMappings:    cfg.BridgeMappings,
+		Log:               cfg.Log,
+	})
+	// TODO(lead): assign statically once dataplane.Dataplane has Apply;
+	// until then this keeps cmd/vland compiling.
+	var v any = dp
+	adp, ok := v.(agent.Dataplane)
+	if !ok {
+		return nil, fmt.Errorf("internal/dataplane does not implement agent.Dataplane yet")
+	}
+	return adp, nil
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/url"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/client"
+)
+
+func init() { rootCmd.AddCommand(newSubnetCmd()) }
+
+var subnetColumns = []listColumn{
+	{title: "ID", key: "id"}, {title: "Name", key: "name"}, {title: "Network", key: "network_id"},
+	{title: "Subnet", key: "cidr"},
+}
+
+var subnetLongColumns = append(append([]listColumn{}, subnetColumns...),
+	listColumn{title: "Project", key: "project_id"}, listColumn{title: "DHCP", key: "enable_dhcp"},
+	listColumn{title: "Name Servers", key: "dns_nameservers"},
+	listColumn{title: "Allocation Pools", key: "allocation_pools"},
+	listColumn{title: "Host Routes", key: "host_routes"}, listColumn{title: "IP Version", key: "ip_version"},
+	listColumn{title: "Gateway", key: "gateway_ip"})
+
+// newSubnetCmd builds `vland subnet ...`, mirroring `openstack subnet`.
+func newSubnetCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "subnet", Short: "Manage subnets"}
+	cc := newClientCmd(cmd, true)
+	cmd.AddCommand(newSubnetCreateCmd(cc), newSubnetListCmd(cc), newSubnetShowCmd(cc),
+		newSubnetSetCmd(cc), newSubnetDeleteCmd(cc))
+	return cmd
+}
+
+// subnetListFlags are the repeatable list options of create and set.
+type subnetListFlags struct {
+	pools, dns, routes []string
+	gateway            string
+}
+
+func (f *subnetListFlags) add(cmd *cobra.Command, gatewayDefault string) {
+	fs := cmd.Flags()
+	fs.StringArrayVar(&f.pools, "allocation-pool", nil, "start=IP,end=IP (repeatable)")
+	fs.StringArrayVar(&f.dns, "dns-nameserver", nil, "DNS server pushed by DHCP (repeatable)")
+	fs.StringArrayVar(&f.routes, "host-route", nil, "destination=CIDR,gateway=IP (repeatable)")
+	fs.StringVar(&f.gateway, "gateway", gatewayDefault, "gateway IP, 'auto' (first address) or 'none'")
+	addSwitchPair(cmd, "dhcp", "no-dhcp", "DHCP on (default)", "DHCP off")
+}
+
+func newSubnetCreateCmd(cc *clientCmd) *cobra.Command {
+	var req client.SubnetCreate
+	var lf subnetListFlags
+	var network, project string
+	cmd := &cobra.Command{Use: "create NAME", Short: "Create a subnet", Args: cobra.ExactArgs(1)}
+	fs := cmd.Flags()
+	fs.StringVar(&network, "network", "", "network the subnet belongs to (name or ID)")
+	fs.StringVar(&req.CIDR, "subnet-range", "", "CIDR, e.g. 10.1.0.0/24")
+	fs.IntVar(&req.IPVersion, "ip-version", 4, "IP version")
+	fs.StringVar(&req.Description, "description", "", "description")
+	fs.StringVar(&project, "project", "", "owning project, name or ID (admin only; created on first use)")
+	lf.add(cmd, "auto")
+	_ = cmd.MarkFlagRequired("network")
+	_ = cmd.MarkFlagRequired("subnet-range")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
+			req.Name = args[0]
+			if err := lf.fillCreate(cmd, &req); err != nil {
+				return err
+			}
+			var err error
+			if req.NetworkID, err = networkID(ctx, c, network); err != nil {
+				return err
+			}
+			if req.ProjectID, err = c.ProjectID(ctx, project); err != nil {
+				return err
+			}
+			s, err := c.CreateSubnet(ctx, req)
+			if err != nil {
+				return err
+			}
+			return cc.out.printOne(w, s)
+		})
+	}
+	return cmd
+}
+
+func (f *subnetListFlags) fillCreate(cmd *cobra.Command, req *client.SubnetCreate) error {
+	var err error
+	if req.AllocationPools, err = parsePools(f.pools); err != nil {
+		return err
+	}
+	if req.HostRoutes, err = parseRoutes(f.routes); err != nil {
+		return err
+	}
+	req.DNSNameservers = f.dns
+	req.EnableDHCP = triState(cmd, "dhcp", "no-dhcp")
+	switch f.gateway {
+	case "auto", "":
+	case "none":
+		req.NoGateway = true
+	default:
+		req.GatewayIP = &f.gateway
+	}
+	return nil
+}
+
+func newSubnetListCmd(cc *clientCmd) *cobra.Command {
+	var long bool
+	var name, network, project string
+	cmd := &cobra.Command{Use: "list", Short: "List subnets", Args: cobra.NoArgs}
+	fs := cmd.Flags()
+	fs.BoolVar(&long, "long", false, "show more columns")
+	fs.StringVar(&name, "name", "", "only subnets with this name")
+	fs.StringVar(&network, "network", "", "only subnets of this network (name or ID)")
+	fs.StringVar(&project, "project", "", "only subnets of this project (name or ID)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
+			q := url.Values{}
+			setFilter(q, "name", name)
+			if err := setNetworkFilter(ctx, c, q, network); err != nil {
+				return err
+			}
+			if err := setProjectFilter(ctx, c, q, project); err != nil {
+				return err
+			}
+			subs, err := c.ListSubnets(ctx, q)
+			if err != nil {
+				return err
+			}
+			cols := subnetColumns
+			if long {
+				cols = subnetLongColumns
+			}
+			return printObjects(w, cc.out, subs, cols)
+		})
+	}
+	return cmd
+}
+
+func newSubnetShowCmd(cc *clientCmd) *cobra.Command {
+	return &cobra.Command{
+		Use: "show SUBNET", Short: "Show a subnet (name or ID)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
+				s, err := c.FindSubnet(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return cc.out.printOne(w, s)
+			})
+		},
+	}
+}
+
+func newSubnetDeleteCmd(cc *clientCmd) *cobra.Command {
+	return &cobra.Command{
+		Use: "delete SUBNET [SUBNET ...]", Short: "Delete subnets (names or IDs)", Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cc.run(cmd, func(ctx context.Context, c *client.Client, _ io.Writer) error {
+				find := func(ctx context.Context, ref string) (string, error) {
+					s, err := c.FindSubnet(ctx, ref)
+					return s.ID, err
+				}
+				return deleteEach(ctx, cmd.ErrOrStderr(), "subnet", args, find, c.DeleteSubnet)
+			})
+		},
+	}
+}
+
+// setNetworkFilter adds network_id for a --network name or ID.
+func setNetworkFilter(ctx context.Context, c *client.Client, q url.Values, ref string) error {
+	if ref == "" {
+		return nil
+	}
+	id, err := networkID(ctx, c, ref)
+	if err != nil {
+		return err
+	}
+	q.Set("network_id", id)
+	return nil
+}
+
+func parsePools(specs []string) ([]api.AllocationPool, error) {
+	var out []api.AllocationPool
+	for _, s := range specs {
+		kv, err := parseKV("allocation-pool", s, "start", "end")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, api.AllocationPool{Start: kv["start"], End: kv["end"]})
+	}
+	return out, nil
+}
+
+func parseRoutes(specs []string) ([]api.HostRoute, error) {
+	var out []api.HostRoute
+	for _, s := range specs {
+		kv, err := parseKV("host-route", s, "destination", "gateway")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, api.HostRoute{Destination: kv["destination"], NextHop: kv["gateway"]})
+	}
+	return out, nil
+}

@@ -1,0 +1,21 @@
+package agent
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseBridgeMappings(t *testing.T) {
+	got, err := ParseBridgeMappings([]string{"physnet1:br-ex", " physnet2:br-eth1"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"physnet1": "br-ex", "physnet2": "br-eth1"}, got)
+	got, err = ParseBridgeMappings(nil)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	for _, bad := range [][]string{{"physnet1"}, {":br-ex"}, {"physnet1:"}, {"p:a", "p:b"}} {
+		_, err := ParseBridgeMappings(bad)
+		require.True(t, errors.Is(err, ErrConfig), "%v: %v", bad, err)
+	}
+}

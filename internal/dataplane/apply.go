@@ -1,0 +1,151 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vland/vland/internal/hoststate"
+	"github.com/vland/vland/internal/ovs/ovsdb"
+	"github.com/vland/vland/internal/pipeline"
+)
+
+// ofportWait bounds the wait for ovs-vswitchd to number a new port.
+const ofportWait = 3 * time.Second
+
+// Apply makes OVS match s: tags and other_config of br-int ports, tunnel
+// ports, provider patches, then every flow, one atomic bundle per bridge.
+// It is idempotent and converges from any starting point; on partial
+// failure it does all it can and returns the errors joined. A port is
+// reported Bound only if its flows were installed.
+func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.PortResult, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.db == nil {
+		return nil, ErrNotStart
+	}
+	s = d.withDefaults(s)
+	var errs []error
+	if err := d.ensureBridges(ctx, s.BridgeMappings); err != nil {
+		errs = append(errs, err)
+	}
+	ports, err := d.db.ListPorts(ctx, d.cfg.IntegrationBridge)
+	if err != nil {
+		return nil, errors.Join(append(errs, fmt.Errorf("dataplane: list %s: %w", d.cfg.IntegrationBridge, err))...)
+	}
+	bound := boundIfaces(s, ports)
+	vlans, err := localVLANs(s, bound, ports)
+	errs = append(errs, err)
+	errs = append(errs, d.syncTags(ctx, s, ports, bound, vlans))
+	errs = append(errs, d.syncTunnels(ctx, s))
+	pm, err := d.portMap(ctx, s, bound, vlans)
+	errs = append(errs, err)
+	flows := pipeline.Build(s, pm)
+	d.checkLost(ctx)
+	intErr := d.install(ctx, d.cfg.IntegrationBridge, flows.Int)
+	errs = append(errs, intErr, d.install(ctx, d.cfg.TunnelBridge, flows.Tun))
+	for br, fs := range flows.Provider {
+		errs = append(errs, d.install(ctx, br, fs))
+	}
+	wired := pipeline.BoundPorts(s, pm)
+	return results(s, vlans, wired, intErr == nil), errors.Join(errs...)
+}
+
+// withDefaults fills what the state leaves empty from the config.
+func (d *Dataplane) withDefaults(s hoststate.State) hoststate.State {
+	if !s.LocalIP.IsValid() {
+		s.LocalIP = d.cfg.LocalIP
+	}
+	if s.TunnelTypes == nil {
+		s.TunnelTypes = d.cfg.TunnelTypes
+	}
+	if s.BridgeMappings == nil {
+		s.BridgeMappings = d.cfg.BridgeMappings
+	}
+	return s
+}
+
+// portMap gathers the ofports the flows refer to, waiting briefly for
+// ports ovs-vswitchd has not numbered yet.
+func (d *Dataplane) portMap(ctx context.Context, s hoststate.State, bound map[string]ovsdb.PortInfo, vlans map[string]int) (pipeline.PortMap, error) {
+	pm := pipeline.PortMap{Ports: map[string]int{}, LocalVLANs: vlans, Tunnels: map[string]int{}, Providers: map[string]pipeline.ProviderPorts{}}
+	var errs []error
+	of := func(name string, known int) int {
+		if known > 0 {
+			return known
+		}
+		wctx, cancel := context.WithTimeout(ctx, ofportWait)
+		defer cancel()
+		n, err := d.db.WaitOFPort(wctx, name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("dataplane: ofport of %s: %w", name, err))
+		}
+		return n
+	}
+	for id, p := range bound {
+		pm.Ports[id] = of(p.Name, p.OFPort)
+	}
+	pm.PatchTun = of(patchTun, 0)
+	pm.PatchInt = of(patchInt, 0)
+	for _, tp := range pipeline.TunnelPorts(s) {
+		pm.Tunnels[tp.Name] = of(tp.Name, 0)
+	}
+	for physnet, br := range s.BridgeMappings {
+		pm.Providers[physnet] = pipeline.ProviderPorts{
+			Bridge: br, IntPort: of(intPatchName(br), 0), PhyPort: of(phyPatchName(br), 0),
+		}
+	}
+	return pm, errors.Join(errs...)
+}
+
+// install writes a bridge's flows: a full Sync the first time in this
+// round (replacing an earlier agent's flows without a gap) or after the
+// flows were lost, the difference otherwise.
+func (d *Dataplane) install(ctx context.Context, bridge string, flows []pipeline.Flow) error {
+	start := time.Now()
+	var err error
+	if d.synced[bridge] {
+		err = d.flows.Apply(ctx, bridge, flows)
+	} else {
+		err = d.flows.Sync(ctx, bridge, d.round, flows)
+	}
+	if err != nil {
+		delete(d.synced, bridge)
+		return fmt.Errorf("%w: %s: %w", ErrFlows, bridge, err)
+	}
+	d.synced[bridge] = true
+	d.log.Debug("flows installed", "bridge", bridge, "flows", len(flows), "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// checkLost forgets what was installed if br-int lost flows: ovs-vswitchd
+// restarted, and every bridge needs a full Sync. Reports whether it did.
+func (d *Dataplane) checkLost(ctx context.Context) bool {
+	if !d.synced[d.cfg.IntegrationBridge] {
+		return false
+	}
+	lost, err := d.flows.Lost(ctx, d.cfg.IntegrationBridge)
+	if err != nil {
+		d.log.Debug("flow check failed", "err", err)
+		return false
+	}
+	if lost {
+		d.log.Warn("flows lost (ovs-vswitchd restarted): reinstalling")
+		d.synced = map[string]bool{}
+	}
+	return lost
+}
+
+func results(s hoststate.State, vlans map[string]int, wired map[string]bool, flowsOK bool) []hoststate.PortResult {
+	out := make([]hoststate.PortResult, 0, len(s.Ports))
+	for _, id := range sortedKeys(s.Ports) {
+		p := s.Ports[id]
+		r := hoststate.PortResult{PortID: id, Bound: flowsOK && wired[id]}
+		if r.Bound {
+			r.LocalVLAN = vlans[p.NetworkID]
+		}
+		out = append(out, r)
+	}
+	return out
+}

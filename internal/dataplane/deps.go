@@ -1,0 +1,33 @@
+package dataplane
+
+import (
+	"context"
+
+	"github.com/vland/vland/internal/ovs/ovsdb"
+	"github.com/vland/vland/internal/pipeline"
+)
+
+// switchDB is what the data plane needs from OVSDB: the subset of
+// *ovsdb.Client it uses, so tests can run against a fake.
+type switchDB interface {
+	EnsureBridge(ctx context.Context, name string, opts ovsdb.BridgeOptions) error
+	GetBridge(ctx context.Context, name string) (ovsdb.BridgeInfo, error)
+	SetBridgeExternalIDs(ctx context.Context, name string, ids map[string]string) error
+	EnsurePort(ctx context.Context, bridge, name string, spec ovsdb.PortSpec) error
+	DeletePort(ctx context.Context, bridge, name string) error
+	SetPortTag(ctx context.Context, name string, tag int) error
+	ListPorts(ctx context.Context, bridge string) ([]ovsdb.PortInfo, error)
+	WaitOFPort(ctx context.Context, name string) (int, error)
+	Changes() <-chan struct{}
+	Close()
+}
+
+// flowWriter installs vland's flows on bridges. Sync installs the full
+// set as round and removes every other vland flow (start, after loss);
+// Apply sends the difference from what was last installed; Lost reports
+// that installed flows vanished (ovs-vswitchd restarted).
+type flowWriter interface {
+	Sync(ctx context.Context, bridge string, round uint16, flows []pipeline.Flow) error
+	Apply(ctx context.Context, bridge string, flows []pipeline.Flow) error
+	Lost(ctx context.Context, bridge string) (bool, error)
+}

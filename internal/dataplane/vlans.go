@@ -1,0 +1,108 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/vland/vland/internal/hoststate"
+	"github.com/vland/vland/internal/ovs/ovsdb"
+	"github.com/vland/vland/internal/pipeline"
+)
+
+// Port other_config keys, as Neutron's agent writes them, so the local VLAN
+// of a network survives an agent restart.
+const (
+	ocNetUUID = "net_uuid"
+	ocNetType = "network_type"
+	ocSegID   = "segmentation_id"
+	ocPhysnet = "physical_network"
+	ocTag     = "tag"
+)
+
+// boundIfaces maps port id -> br-int port for interfaces whose iface-id is
+// a port of the state. With several interfaces per id (a VM mid-move) the
+// first by name wins; the others are treated as unknown.
+func boundIfaces(s hoststate.State, ports []ovsdb.PortInfo) map[string]ovsdb.PortInfo {
+	out := map[string]ovsdb.PortInfo{}
+	for _, p := range ports {
+		id := p.IfaceExternalIDs[extIfaceID]
+		if _, ok := s.Ports[id]; !ok || id == "" {
+			continue
+		}
+		if _, dup := out[id]; !dup {
+			out[id] = p
+		}
+	}
+	return out
+}
+
+// wantsVLAN reports whether a bound port needs its network's local VLAN.
+func wantsVLAN(s hoststate.State, p hoststate.Port) bool {
+	_, ok := s.Networks[p.NetworkID]
+	return ok && p.AdminStateUp
+}
+
+// persistedVLANs reads network -> tag from br-int ports' other_config. A
+// record counts only while the port still carries that tag, so a port that
+// went dead (4095) or half-written no longer holds its old network's tag.
+func persistedVLANs(ports []ovsdb.PortInfo) map[string]int {
+	out := map[string]int{}
+	for _, p := range ports {
+		net := p.OtherConfig[ocNetUUID]
+		tag, err := strconv.Atoi(p.OtherConfig[ocTag])
+		if net == "" || err != nil || p.Tag == nil || *p.Tag != tag {
+			continue
+		}
+		if _, ok := out[net]; !ok {
+			out[net] = tag
+		}
+	}
+	return out
+}
+
+// localVLANs allocates tags for the networks of bound ports, keeping the
+// persisted ones.
+func localVLANs(s hoststate.State, bound map[string]ovsdb.PortInfo, ports []ovsdb.PortInfo) (map[string]int, error) {
+	var wanted []string
+	for id := range bound {
+		if p := s.Ports[id]; wantsVLAN(s, p) {
+			wanted = append(wanted, p.NetworkID)
+		}
+	}
+	return pipeline.AllocateVLANs(persistedVLANs(ports), wanted)
+}
+
+// syncTags gives every br-int port with an iface-id its network's tag and
+// other_config, or the dead VLAN if the port is unknown, admin down or its
+// network has no tag. Tag and other_config change in one transaction.
+func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovsdb.PortInfo, bound map[string]ovsdb.PortInfo, vlans map[string]int) error {
+	var errs []error
+	for _, p := range ports {
+		id := p.IfaceExternalIDs[extIfaceID]
+		if id == "" {
+			continue
+		}
+		spec := ovsdb.PortSpec{Type: p.Type, Tag: intPtr(pipeline.DeadVLAN)}
+		if b, ok := bound[id]; ok && b.Name == p.Name {
+			sp := s.Ports[id]
+			if v := vlans[sp.NetworkID]; v > 0 && wantsVLAN(s, sp) {
+				spec.Tag, spec.OtherConfig = intPtr(v), netOtherConfig(s.Networks[sp.NetworkID], v)
+			}
+		}
+		if err := d.db.EnsurePort(ctx, d.cfg.IntegrationBridge, p.Name, spec); err != nil {
+			errs = append(errs, fmt.Errorf("dataplane: tag %s: %w", p.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func netOtherConfig(n hoststate.Network, vlan int) map[string]string {
+	return map[string]string{
+		ocNetUUID: n.ID, ocNetType: n.Type, ocSegID: strconv.Itoa(n.SegmentationID),
+		ocPhysnet: n.PhysicalNetwork, ocTag: strconv.Itoa(vlan),
+	}
+}
+
+func intPtr(v int) *int { return &v }

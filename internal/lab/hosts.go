@@ -1,0 +1,143 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/vland/vland/internal/netns"
+	"github.com/vland/vland/internal/ovs/daemon"
+)
+
+// agentGrace is how long an agent gets to exit on SIGTERM before SIGKILL.
+const agentGrace = 5 * time.Second
+
+// buildHost makes host i: its namespace and data NIC, its Open vSwitch and
+// the br-phy carrying its underlay address.
+func buildHost(ctx context.Context, st *State, i int) (*daemon.OVS, error) {
+	h := st.Hosts[i-1]
+	if err := netns.Create(h.NetNS); err != nil {
+		return nil, err
+	}
+	if err := cableHost(ctx, st.Name, i); err != nil {
+		return nil, err
+	}
+	o, err := daemon.Start(ctx, daemon.Config{Dir: h.Dir, NetNS: h.NetNS, DatapathType: "netdev"})
+	if err != nil {
+		return nil, fmt.Errorf("lab: %s: %w", h.Name, err)
+	}
+	if err := setupPhyBridge(ctx, o, h.NetNS, h.UnderlayIP); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Host returns host i's namespace and a handle on its Open vSwitch (1-based).
+func (l *Lab) Host(i int) (string, *daemon.OVS, error) {
+	h, err := l.HostInfo(i)
+	if err != nil {
+		return "", nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if o := l.ovs[i]; o != nil {
+		return h.NetNS, o, nil
+	}
+	o, err := daemon.Attach(h.Dir, h.NetNS)
+	if err != nil {
+		return h.NetNS, nil, fmt.Errorf("lab: %s: %w", h.Name, err)
+	}
+	l.ovs[i] = o
+	return h.NetNS, o, nil
+}
+
+// RestartVswitchd restarts host i's ovs-vswitchd (its flows are lost, as
+// after a real crash; the agent is expected to put them back).
+func (l *Lab) RestartVswitchd(ctx context.Context, i int) error {
+	_, o, err := l.Host(i)
+	if err != nil {
+		return err
+	}
+	return o.RestartVswitchd(ctx)
+}
+
+func agentPidfile(h HostState) string { return filepath.Join(h.Dir, "agent.pid") }
+func agentLog(h HostState) string     { return filepath.Join(h.Dir, "agent.log") }
+
+// agentArgv is the command line of host h's agent. It runs in the root
+// namespace and reaches the host's OVS through its unix sockets.
+func (st *State) agentArgv(h HostState) []string {
+	argv := []string{st.Binary, "agent",
+		"--host", h.Name,
+		"--local-ip", h.UnderlayIP.Addr().String(),
+		"--etcd-endpoints", st.EtcdURL,
+		"--ovsdb", "unix:" + filepath.Join(h.Dir, "db.sock"),
+		"--ovs-rundir", h.Dir,
+		"--datapath", "netdev",
+		"--tunnel-types", strings.Join(st.TunnelTypes, ","),
+	}
+	if h.NetworkNode {
+		argv = append(argv, "--network-node")
+	}
+	return append(argv, st.AgentArgs...)
+}
+
+// StartAgent starts host i's agent unless it already runs.
+func (l *Lab) StartAgent(i int) error {
+	h, err := l.HostInfo(i)
+	if err != nil {
+		return err
+	}
+	if pid := readPid(agentPidfile(h)); alive(pid) && mentions(cmdline(pid), l.st.Dir) {
+		return nil
+	}
+	env := append(os.Environ(), "OVS_RUNDIR="+h.Dir, "OVS_DBDIR="+h.Dir, "OVS_LOGDIR="+h.Dir)
+	_, err = startDetached(l.st.agentArgv(h), env, agentLog(h), agentPidfile(h))
+	return err
+}
+
+// KillAgent kills host i's agent abruptly (SIGKILL), as a crash would: its
+// OVS state stays and its liveness lease expires on its own.
+func (l *Lab) KillAgent(i int) error {
+	h, err := l.HostInfo(i)
+	if err != nil {
+		return err
+	}
+	return stopPidfile(agentPidfile(h), l.st.Dir, 0)
+}
+
+// StopAgent stops host i's agent gracefully (SIGTERM).
+func (l *Lab) StopAgent(i int) error {
+	h, err := l.HostInfo(i)
+	if err != nil {
+		return err
+	}
+	return stopPidfile(agentPidfile(h), l.st.Dir, agentGrace)
+}
+
+// RestartAgent stops host i's agent gracefully and starts it again, then
+// waits until the API reports it alive.
+func (l *Lab) RestartAgent(ctx context.Context, i int) error {
+	if err := l.StopAgent(i); err != nil {
+		return err
+	}
+	if err := l.StartAgent(i); err != nil {
+		return err
+	}
+	return l.WaitAgents(ctx)
+}
+
+// AgentPid returns the pid of host i's agent, 0 if it does not run.
+func (l *Lab) AgentPid(i int) int {
+	h, err := l.HostInfo(i)
+	if err != nil {
+		return 0
+	}
+	if pid := readPid(agentPidfile(h)); alive(pid) {
+		return pid
+	}
+	return 0
+}

@@ -1,0 +1,124 @@
+package lab_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vland/vland/internal/lab"
+	"github.com/vland/vland/internal/netns"
+	"github.com/vland/vland/internal/testutil"
+)
+
+// binary is the vland binary the labs of this package run, built once.
+var binary string
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	tmp, err := os.MkdirTemp("", "vland-labtest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	// Tests must never touch the user's client config.
+	os.Setenv("HOME", tmp)
+	os.Setenv("VLAND_CONFIG", filepath.Join(tmp, "config.yaml"))
+	binary = filepath.Join(tmp, "vland")
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	cmd := exec.Command("go", "build", "-o", binary, "./cmd/vland")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build vland: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// sysState is what a lab could leave behind on the machine.
+type sysState struct {
+	links string
+}
+
+func snapshot(t *testing.T) sysState {
+	t.Helper()
+	return sysState{links: rootLinks(t)}
+}
+
+// rootLinks lists the root namespace's link names.
+func rootLinks(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("ip", "-o", "link").Output()
+	require.NoError(t, err)
+	var names []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if f := strings.Fields(l); len(f) > 1 {
+			names = append(names, f[1])
+		}
+	}
+	return strings.Join(names, " ")
+}
+
+// requireClean checks that no namespace, root-namespace link, process or
+// file of the lab is left.
+func requireClean(t *testing.T, before sysState, name, dir string) {
+	t.Helper()
+	nss, err := netns.List()
+	require.NoError(t, err)
+	for _, ns := range nss {
+		require.False(t, strings.HasPrefix(ns, name+"-"), "namespace %s left", ns)
+	}
+	require.Equal(t, before.links, rootLinks(t), "root namespace links changed")
+	for _, prog := range []string{"ovsdb-server", "ovs-vswitchd", "vland"} {
+		out, _ := exec.Command("pgrep", "-af", prog).Output()
+		require.NotContains(t, string(out), dir, "%s left", prog)
+	}
+	_, err = os.Stat(dir)
+	require.True(t, os.IsNotExist(err), "lab dir %s left", dir)
+}
+
+// newLab brings a lab up with a unique name and a short directory, and
+// removes it at the end of the test whatever happens.
+func newLab(t *testing.T, hosts int) (*lab.Lab, string, string) {
+	t.Helper()
+	testutil.RequireOVS(t)
+	testutil.RequireBinary(t, "ping", "ethtool")
+	name := testutil.Prefix()
+	dir := "/tmp/" + name
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpLogs(t, dir)
+		}
+		_ = lab.Cleanup(context.Background(), name, dir)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var progress strings.Builder
+	l, err := lab.Up(ctx, lab.Config{Name: name, Hosts: hosts, Dir: dir, Binary: binary, Out: &progress})
+	require.NoError(t, err, progress.String())
+	return l, name, dir
+}
+
+func dumpLogs(t *testing.T, dir string) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	more, _ := filepath.Glob(filepath.Join(dir, "h*", "agent.log"))
+	for _, p := range append(logs, more...) {
+		b, _ := os.ReadFile(p)
+		if len(b) > 4000 {
+			b = b[len(b)-4000:]
+		}
+		t.Logf("%s:\n%s", p, b)
+	}
+}

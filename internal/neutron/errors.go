@@ -1,0 +1,95 @@
+package neutron
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/service"
+)
+
+// wireError is how one error kind goes on the wire.
+type wireError struct {
+	status int
+	typ    string // Neutron's exception class name
+}
+
+// errorTable is the one place service errors become HTTP: status code and
+// Neutron error type per sentinel.
+var errorTable = []struct {
+	kind error
+	wire wireError
+}{
+	{service.ErrBadRequest, wireError{http.StatusBadRequest, "HTTPBadRequest"}},
+	{service.ErrInvalidInput, wireError{http.StatusBadRequest, "InvalidInput"}},
+	{service.ErrInvalidIPForSubnet, wireError{http.StatusBadRequest, "InvalidIpForSubnet"}},
+	{service.ErrInvalidPool, wireError{http.StatusBadRequest, "InvalidAllocationPool"}},
+	{service.ErrOverlappingPools, wireError{http.StatusBadRequest, "OverlappingAllocationPools"}},
+	{service.ErrGatewayInPool, wireError{http.StatusConflict, "GatewayConflictWithAllocationPools"}},
+	{service.ErrUnauthenticated, wireError{http.StatusUnauthorized, "HTTPUnauthorized"}},
+	{service.ErrForbidden, wireError{http.StatusForbidden, "PolicyNotAuthorized"}},
+	{service.ErrNetworkNotFound, wireError{http.StatusNotFound, "NetworkNotFound"}},
+	{service.ErrSubnetNotFound, wireError{http.StatusNotFound, "SubnetNotFound"}},
+	{service.ErrPortNotFound, wireError{http.StatusNotFound, "PortNotFound"}},
+	{service.ErrAgentNotFound, wireError{http.StatusNotFound, "AgentNotFound"}},
+	{service.ErrNetworkInUse, wireError{http.StatusConflict, "NetworkInUse"}},
+	{service.ErrSubnetInUse, wireError{http.StatusConflict, "SubnetInUse"}},
+	{service.ErrMACInUse, wireError{http.StatusConflict, "MacAddressInUse"}},
+	{service.ErrIPInUse, wireError{http.StatusConflict, "IpAddressAlreadyAllocated"}},
+	{service.ErrIPExhausted, wireError{http.StatusConflict, "IpAddressGenerationFailure"}},
+	{service.ErrTunnelIDInUse, wireError{http.StatusConflict, "TunnelIdInUse"}},
+	{service.ErrVLANInUse, wireError{http.StatusConflict, "VlanIdInUse"}},
+	{service.ErrFlatInUse, wireError{http.StatusConflict, "FlatNetworkInUse"}},
+	{service.ErrNoSegment, wireError{http.StatusServiceUnavailable, "NoNetworkAvailable"}},
+	{service.ErrRevisionMismatch, wireError{http.StatusPreconditionFailed, "RevisionNumberConstraintFailed"}},
+	{service.ErrBusy, wireError{http.StatusServiceUnavailable, "ServiceUnavailable"}},
+	{errNotFound, wireError{http.StatusNotFound, "HTTPNotFound"}},
+	{errTooLarge, wireError{http.StatusRequestEntityTooLarge, "HTTPRequestEntityTooLarge"}},
+	{errExtensionNotFound, wireError{http.StatusNotFound, "ExtensionNotFound"}},
+}
+
+// Transport-level error kinds.
+var (
+	errNotFound          = errors.New("neutron: no such resource")
+	errTooLarge          = errors.New("neutron: request body too large")
+	errExtensionNotFound = errors.New("neutron: no such extension")
+)
+
+// transportErr builds a client error of a transport kind.
+func transportErr(kind error, msg string) error { return &service.Error{Kind: kind, Message: msg} }
+
+// badRequest is Neutron's generic 400.
+func badRequest(msg string) error { return transportErr(service.ErrBadRequest, msg) }
+
+// writeError answers err in Neutron's format. Errors outside the table are
+// internal: logged with the request id and answered 500 without details.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	body := api.ErrorBody{}
+	status := http.StatusInternalServerError
+	body.NeutronError = api.NeutronError{Type: "HTTPInternalServerError",
+		Message: "Request Failed: internal server error while processing your request."}
+	var se *service.Error
+	matched := false
+	for _, e := range errorTable {
+		if errors.Is(err, e.kind) {
+			status, body.NeutronError.Type, matched = e.wire.status, e.wire.typ, true
+			break
+		}
+	}
+	switch {
+	case matched && errors.As(err, &se):
+		body.NeutronError.Message = se.Message
+	case matched:
+		body.NeutronError.Message = err.Error()
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		status = http.StatusServiceUnavailable
+		body.NeutronError.Type = "ServiceUnavailable"
+		body.NeutronError.Message = "Request was cancelled or timed out."
+	default:
+		slog.Error("neutron: internal error", "method", r.Method, "path", r.URL.Path,
+			"request_id", w.Header().Get(requestIDHeader), "err", err)
+	}
+	writeJSON(w, status, body)
+}

@@ -1,0 +1,68 @@
+package openflow
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Flow is one OpenFlow flow as data. Match and Actions are ovs-ofctl text,
+// normally produced by the Match and Actions builders.
+type Flow struct {
+	Table    uint8
+	Priority uint16
+	// Cookie: a Bridge keeps the low 32 bits (Cookie.Feature) and sets the
+	// owner and round bits itself; the high bits given here must be zero.
+	Cookie      uint64
+	Match       string // e.g. "in_port=3,dl_vlan=1"; "" matches everything
+	Actions     string // e.g. "strip_vlan,output:3"; "" means drop
+	IdleTimeout uint16
+	HardTimeout uint16
+}
+
+// String renders the flow as an ovs-ofctl flow line (add-flow syntax).
+func (f Flow) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "table=%d,priority=%d,cookie=%#x", f.Table, f.Priority, f.Cookie)
+	if f.IdleTimeout != 0 {
+		fmt.Fprintf(&b, ",idle_timeout=%d", f.IdleTimeout)
+	}
+	if f.HardTimeout != 0 {
+		fmt.Fprintf(&b, ",hard_timeout=%d", f.HardTimeout)
+	}
+	if f.Match != "" {
+		b.WriteString("," + f.Match)
+	}
+	act := f.Actions
+	if act == "" {
+		act = "drop"
+	}
+	b.WriteString(",actions=" + act)
+	return b.String()
+}
+
+// flowKey identifies a flow the way OpenFlow does for strict operations:
+// table, priority and match. Match fields are sorted so that the same match
+// written in another order is the same key (ovs-ofctl accepts fields in any
+// order).
+type flowKey struct {
+	table    uint8
+	priority uint16
+	match    string
+}
+
+func (f Flow) key() flowKey {
+	fields := strings.Split(f.Match, ",")
+	slices.Sort(fields)
+	return flowKey{f.Table, f.Priority, strings.Join(slices.Compact(fields), ",")}
+}
+
+// strictSpec renders the match part of a delete_strict line, restricted to
+// flows carrying cookie exactly in its owner and round bits.
+func (k flowKey) strictSpec(cookie uint64) string {
+	s := fmt.Sprintf("table=%d,priority=%d,cookie=%#x/%#x", k.table, k.priority, cookie&^FeatureMask, OwnerMask|RoundMask)
+	if k.match != "" {
+		s += "," + k.match
+	}
+	return s
+}

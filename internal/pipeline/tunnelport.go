@@ -1,0 +1,66 @@
+package pipeline
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"net/netip"
+	"slices"
+	"sort"
+
+	"github.com/vland/vland/internal/hoststate"
+)
+
+// TunnelPort is a tunnel interface br-tun should have: one per (peer, tunnel
+// type) when the peer shares a network of that type with this host.
+type TunnelPort struct {
+	Name     string // Neutron style: vxlan-0a000002
+	Type     string // vxlan, gre, geneve
+	RemoteIP netip.Addr
+}
+
+// IsTunnelType reports whether a network type is carried on br-tun.
+func IsTunnelType(t string) bool {
+	_, ok := tunnelTable(t)
+	return ok
+}
+
+// TunnelPortName names a tunnel port as Neutron does: type, dash, the
+// remote IPv4 address as 8 hex digits. IPv6 remotes use 8 hex digits of a
+// hash, as Neutron does, to stay within 15 characters.
+func TunnelPortName(tunType string, remote netip.Addr) string {
+	var h string
+	if remote.Is4() {
+		b := remote.As4()
+		h = hex.EncodeToString(b[:])
+	} else {
+		sum := sha1.Sum([]byte(remote.String()))
+		h = hex.EncodeToString(sum[:])[:8]
+	}
+	return tunType + "-" + h
+}
+
+// TunnelPorts returns the tunnel ports the state needs, sorted by name. A
+// peer gets a port of type T only if T is enabled on this host and the peer
+// has a port on one of this host's networks of type T.
+func TunnelPorts(s hoststate.State) []TunnelPort {
+	seen := map[string]bool{}
+	var out []TunnelPort
+	for _, p := range s.Peers {
+		if !p.IP.IsValid() || p.IP == s.LocalIP {
+			continue
+		}
+		for _, netID := range p.Networks {
+			n, ok := s.Networks[netID]
+			if !ok || !IsTunnelType(n.Type) || !slices.Contains(s.TunnelTypes, n.Type) {
+				continue
+			}
+			tp := TunnelPort{Name: TunnelPortName(n.Type, p.IP), Type: n.Type, RemoteIP: p.IP}
+			if !seen[tp.Name] {
+				seen[tp.Name] = true
+				out = append(out, tp)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

@@ -1,0 +1,40 @@
+package service
+
+import (
+	"context"
+	"sort"
+
+	"github.com/vland/vland/api"
+)
+
+// ListAgents returns the host agents (admin only, as in Neutron). An
+// agent is alive while its leased heartbeat key exists.
+func (s *Service) ListAgents(ctx context.Context) ([]api.Agent, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !who.IsAdmin() {
+		return nil, forbidden("get_agent")
+	}
+	if err := s.cache.sync(ctx); err != nil {
+		return nil, err
+	}
+	out := s.cache.agentList()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// GetAgent returns one agent by id.
+func (s *Service) GetAgent(ctx context.Context, id string) (api.Agent, error) {
+	all, err := s.ListAgents(ctx)
+	if err != nil {
+		return api.Agent{}, err
+	}
+	for _, a := range all {
+		if a.ID == id {
+			return a, nil
+		}
+	}
+	return api.Agent{}, errorf(ErrAgentNotFound, "Agent %s could not be found.", id)
+}

@@ -1,0 +1,291 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/store"
+)
+
+// versioned is a cached object with the ModRevision it was read at; write
+// transactions use that revision as their condition, so a stale cache can
+// only cause a retry, never a wrong write.
+type versioned[T any] struct {
+	obj T
+	rev int64
+}
+
+// cache is a watch-fed copy of everything under the vland prefix. It makes
+// reads and allocation choices cheap; correctness still comes from the
+// transaction conditions of every write.
+type cache struct {
+	st  store.Store
+	log *slog.Logger
+
+	mu       sync.RWMutex
+	rev      int64
+	revCh    chan struct{} // closed (and replaced) whenever rev advances
+	networks map[string]versioned[storedNetwork]
+	subnets  map[string]versioned[storedSubnet]
+	ports    map[string]versioned[api.Port]
+	netPorts map[string]map[string]struct{} // network id -> port ids
+	ips      map[string]map[string]struct{} // subnet id -> allocated ips
+	macs     map[string]struct{}
+	segments map[string]struct{} // segment allocation keys
+	status   map[string]api.PortStatus
+	agents   map[string]api.Agent
+	alive    map[string]struct{}
+}
+
+func newCache(st store.Store, log *slog.Logger) *cache {
+	c := &cache{st: st, log: log, revCh: make(chan struct{})}
+	c.reset()
+	return c
+}
+
+func (c *cache) reset() {
+	c.networks = map[string]versioned[storedNetwork]{}
+	c.subnets = map[string]versioned[storedSubnet]{}
+	c.ports = map[string]versioned[api.Port]{}
+	c.netPorts = map[string]map[string]struct{}{}
+	c.ips = map[string]map[string]struct{}{}
+	c.macs = map[string]struct{}{}
+	c.segments = map[string]struct{}{}
+	c.status = map[string]api.PortStatus{}
+	c.agents = map[string]api.Agent{}
+	c.alive = map[string]struct{}{}
+}
+
+// load lists the whole prefix into a fresh cache and returns the revision
+// to watch from.
+func (c *cache) load(ctx context.Context) (int64, error) {
+	kvs, rev, err := c.st.List(ctx, rootPrefix)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reset()
+	for _, kv := range kvs {
+		c.apply(store.Event{Type: store.EventPut, KV: kv})
+	}
+	c.advance(rev)
+	return rev, nil
+}
+
+// run follows the store until ctx ends, reloading when the watch breaks.
+func (c *cache) run(ctx context.Context, rev int64) {
+	for ctx.Err() == nil {
+		err := c.follow(ctx, rev)
+		if ctx.Err() != nil {
+			return
+		}
+		c.log.Warn("service cache watch broke, reloading", "err", err)
+		for ctx.Err() == nil {
+			if rev, err = c.load(ctx); err == nil {
+				break
+			}
+			c.log.Warn("service cache reload failed", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (c *cache) follow(ctx context.Context, rev int64) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := c.st.Watch(wctx, rootPrefix, rev+1)
+	// The events of one transaction arrive one by one; a revision counts as
+	// seen only once a later revision starts or the stream pauses, so a
+	// reader never sees half a transaction.
+	idle := time.NewTimer(time.Hour)
+	defer idle.Stop()
+	var pending int64
+	for {
+		var ev store.Event
+		var ok bool
+		if pending > 0 {
+			select {
+			case ev, ok = <-ch:
+			case <-idle.C:
+				c.mu.Lock()
+				c.advance(pending)
+				c.mu.Unlock()
+				pending = 0
+				continue
+			}
+		} else {
+			ev, ok = <-ch
+		}
+		if !ok {
+			return errors.New("watch channel closed")
+		}
+		if ev.Err != nil {
+			return ev.Err
+		}
+		r := ev.KV.ModRevision
+		c.mu.Lock()
+		c.apply(ev)
+		c.advance(r - 1)
+		c.mu.Unlock()
+		pending = r
+		idle.Reset(200 * time.Microsecond)
+	}
+}
+
+// advance records that the cache has seen everything up to rev. Caller
+// holds mu.
+func (c *cache) advance(rev int64) {
+	if rev <= c.rev {
+		return
+	}
+	c.rev = rev
+	close(c.revCh)
+	c.revCh = make(chan struct{})
+}
+
+// waitFor blocks until the cache has seen revision rev (read-your-writes),
+// or gives up after a short while: a revision can belong to a key outside
+// the watched prefix, and a slightly stale answer beats a hung request.
+func (c *cache) waitFor(ctx context.Context, rev int64) {
+	deadline := time.NewTimer(2 * time.Second)
+	defer deadline.Stop()
+	for {
+		c.mu.RLock()
+		cur, ch := c.rev, c.revCh
+		c.mu.RUnlock()
+		if cur >= rev {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			c.log.Warn("service cache lagging", "want", rev, "have", cur)
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// sync makes the cache at least as new as the store is now.
+func (c *cache) sync(ctx context.Context) error {
+	_, rev, err := c.st.ListKeys(ctx, store.TokenSecretKey)
+	if err != nil {
+		return err
+	}
+	c.waitFor(ctx, rev)
+	return nil
+}
+
+// apply folds one event into the maps. Caller holds mu.
+func (c *cache) apply(ev store.Event) {
+	key, put := ev.KV.Key, ev.Type == store.EventPut
+	switch {
+	case strings.HasPrefix(key, store.NetworksPrefix):
+		id := strings.TrimPrefix(key, store.NetworksPrefix)
+		delete(c.networks, id)
+		var n storedNetwork
+		if put && decode(ev.KV.Value, &n, c.log, key) {
+			c.networks[id] = versioned[storedNetwork]{n, ev.KV.ModRevision}
+		}
+	case strings.HasPrefix(key, store.SubnetsPrefix):
+		id := strings.TrimPrefix(key, store.SubnetsPrefix)
+		delete(c.subnets, id)
+		var s storedSubnet
+		if put && decode(ev.KV.Value, &s, c.log, key) {
+			c.subnets[id] = versioned[storedSubnet]{s, ev.KV.ModRevision}
+		}
+	case strings.HasPrefix(key, store.PortsPrefix):
+		c.applyPort(strings.TrimPrefix(key, store.PortsPrefix), put, ev.KV)
+	case strings.HasPrefix(key, store.IPsPrefix):
+		subnet, ip, _ := strings.Cut(strings.TrimPrefix(key, store.IPsPrefix), "/")
+		setKey(c.ips, subnet, ip, put)
+	case strings.HasPrefix(key, store.MACsPrefix):
+		setMember(c.macs, strings.TrimPrefix(key, store.MACsPrefix), put)
+	case strings.HasPrefix(key, store.SegmentsPrefix):
+		setMember(c.segments, key, put)
+	case strings.HasPrefix(key, store.PortStatusPrefix):
+		c.applyStatus(strings.TrimPrefix(key, store.PortStatusPrefix), put, ev.KV)
+	case strings.HasPrefix(key, store.AgentsPrefix):
+		host := strings.TrimPrefix(key, store.AgentsPrefix)
+		delete(c.agents, host)
+		var a api.Agent
+		if put && decode(ev.KV.Value, &a, c.log, key) {
+			c.agents[host] = a
+		}
+	case strings.HasPrefix(key, store.AgentAlivePrefix):
+		setMember(c.alive, strings.TrimPrefix(key, store.AgentAlivePrefix), put)
+	}
+}
+
+func (c *cache) applyPort(id string, put bool, kv store.KV) {
+	if old, ok := c.ports[id]; ok {
+		delete(c.netPorts[old.obj.NetworkID], id)
+		delete(c.ports, id)
+	}
+	var p api.Port
+	if !put || !decode(kv.Value, &p, c.log, kv.Key) {
+		return
+	}
+	c.ports[id] = versioned[api.Port]{p, kv.ModRevision}
+	setKey(c.netPorts, p.NetworkID, id, true)
+}
+
+func (c *cache) applyStatus(id string, put bool, kv store.KV) {
+	delete(c.status, id)
+	var st api.PortStatus
+	if put && decode(kv.Value, &st, c.log, kv.Key) {
+		c.status[id] = st
+	}
+}
+
+func decode(b []byte, v any, log *slog.Logger, key string) bool {
+	if err := json.Unmarshal(b, v); err != nil {
+		log.Warn("service cache: undecodable value", "key", key, "err", err)
+		return false
+	}
+	return true
+}
+
+func setMember(m map[string]struct{}, k string, present bool) {
+	if present {
+		m[k] = struct{}{}
+	} else {
+		delete(m, k)
+	}
+}
+
+func setKey(m map[string]map[string]struct{}, outer, inner string, present bool) {
+	set := m[outer]
+	if set == nil {
+		if !present {
+			return
+		}
+		set = map[string]struct{}{}
+		m[outer] = set
+	}
+	setMember(set, inner, present)
+	if len(set) == 0 {
+		delete(m, outer)
+	}
+}
+
+// claim records allocation keys this server just committed, before the
+// watch delivers them, so the next request of this server skips them.
+func (c *cache) claim(keys ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range keys {
+		c.apply(store.Event{Type: store.EventPut, KV: store.KV{Key: k}})
+	}
+}

@@ -1,0 +1,108 @@
+package service
+
+import "github.com/vland/vland/api"
+
+// Read accessors of the cache. They return copies of the maps' values;
+// slices inside are shared and must be treated as read-only.
+
+func (c *cache) network(id string) (versioned[storedNetwork], bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.networks[id]
+	return v, ok
+}
+
+func (c *cache) allNetworks() []versioned[storedNetwork] {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]versioned[storedNetwork], 0, len(c.networks))
+	for _, v := range c.networks {
+		out = append(out, v)
+	}
+	return out
+}
+
+func (c *cache) subnet(id string) (versioned[storedSubnet], bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.subnets[id]
+	return v, ok
+}
+
+func (c *cache) allSubnets() []versioned[storedSubnet] {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]versioned[storedSubnet], 0, len(c.subnets))
+	for _, v := range c.subnets {
+		out = append(out, v)
+	}
+	return out
+}
+
+func (c *cache) port(id string) (versioned[api.Port], bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.ports[id]
+	return v, ok
+}
+
+func (c *cache) allPorts() []versioned[api.Port] {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]versioned[api.Port], 0, len(c.ports))
+	for _, v := range c.ports {
+		out = append(out, v)
+	}
+	return out
+}
+
+// networkPorts returns the ports on a network.
+func (c *cache) networkPorts(netID string) []versioned[api.Port] {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]versioned[api.Port], 0, len(c.netPorts[netID]))
+	for id := range c.netPorts[netID] {
+		out = append(out, c.ports[id])
+	}
+	return out
+}
+
+func (c *cache) hasSegment(key string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	_, ok := c.segments[key]
+	return ok
+}
+
+func (c *cache) hasIP(subnetID, ip string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	_, ok := c.ips[subnetID][ip]
+	return ok
+}
+
+func (c *cache) hasMAC(mac string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	_, ok := c.macs[mac]
+	return ok
+}
+
+func (c *cache) portStatus(id string) (api.PortStatus, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	st, ok := c.status[id]
+	return st, ok
+}
+
+// agentList returns every agent record with its liveness.
+func (c *cache) agentList() []api.Agent {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]api.Agent, 0, len(c.agents))
+	for host, a := range c.agents {
+		_, a.Alive = c.alive[host]
+		out = append(out, a)
+	}
+	return out
+}

@@ -1,0 +1,203 @@
+package service
+
+import (
+	"context"
+	"sort"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/identity"
+	"github.com/vland/vland/internal/store"
+)
+
+// CreateNetworks creates one or more networks atomically (Neutron bulk
+// create): either all are created or none.
+func (s *Service) CreateNetworks(ctx context.Context, reqs []NetworkRequest) ([]api.Network, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nets := make([]storedNetwork, len(reqs))
+	for i := range reqs {
+		if nets[i], err = s.newNetwork(who, &reqs[i]); err != nil {
+			return nil, err
+		}
+	}
+	err = s.retry(ctx, func() error { return s.commitNetworks(ctx, reqs, nets) })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Network, len(nets))
+	for i := range nets {
+		out[i] = nets[i].Network
+	}
+	return out, nil
+}
+
+// newNetwork checks policy and attributes and builds the network without
+// its segment.
+func (s *Service) newNetwork(who identity.Identity, r *NetworkRequest) (storedNetwork, error) {
+	provider := r.NetworkType.Set || r.PhysicalNetwork.Set || r.SegmentationID.Set
+	switch {
+	case provider && !who.IsAdmin():
+		return storedNetwork{}, forbidden("create_network:provider:network_type")
+	case r.External.or(false) && !who.IsAdmin():
+		return storedNetwork{}, forbidden("create_network:router:external")
+	case r.Shared.or(false) && !who.IsAdmin():
+		return storedNetwork{}, forbidden("create_network:shared")
+	}
+	project, err := projectFor(who, r.ProjectID)
+	if err != nil {
+		return storedNetwork{}, err
+	}
+	if provider {
+		if _, _, err := s.cfg.Segments.providerSegment(r); err != nil {
+			return storedNetwork{}, err
+		}
+	}
+	now := s.timestamp()
+	n := api.Network{
+		ID: newID(), Name: r.Name.or(""), Description: r.Description.or(""),
+		ProjectID: project, TenantID: project,
+		AdminStateUp: r.AdminStateUp.or(true), Status: api.StatusActive,
+		Shared: r.Shared.or(false), External: r.External.or(false),
+		PortSecurityEnabled: r.PortSecurityEnabled.or(true),
+		Subnets:             []string{}, AvailabilityZoneHints: nonNil(r.AvailabilityZoneHints.or(nil)),
+		AvailabilityZones: []string{}, Tags: []string{},
+		RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	return storedNetwork{Network: n}, nil
+}
+
+// commitNetworks allocates segments and writes every network in one txn.
+func (s *Service) commitNetworks(ctx context.Context, reqs []NetworkRequest, nets []storedNetwork) error {
+	var conds []store.Cond
+	var ops []store.Op
+	var claimed []string
+	defer func() { s.res.release(claimed...) }()
+	for i := range nets {
+		seg, err := s.chooseSegment(&reqs[i], claimed)
+		if err != nil {
+			return err
+		}
+		n := &nets[i].Network
+		s.cfg.Segments.apply(n, seg)
+		if n.MTU, err = s.networkMTU(seg.Type, reqs[i].MTU); err != nil {
+			return err
+		}
+		if k := seg.key(); k != "" {
+			claimed = append(claimed, k)
+			conds = append(conds, store.Cond{Key: k})
+			ops = append(ops, store.Op{Key: k, Value: []byte(n.ID)})
+		}
+		conds = append(conds, store.Cond{Key: store.NetworkKey(n.ID)})
+		ops = append(ops, store.Op{Key: store.NetworkKey(n.ID), Value: mustJSON(nets[i])})
+	}
+	if _, err := s.st.Txn(ctx, conds, ops); err != nil {
+		return err
+	}
+	s.cache.claim(claimed...)
+	return nil
+}
+
+// chooseSegment picks (and reserves) the request's segment: the provider
+// one, checked against the cache, or the lowest free tenant segment.
+// taken are keys this batch already holds.
+func (s *Service) chooseSegment(r *NetworkRequest, taken []string) (segment, error) {
+	cfg := &s.cfg.Segments
+	if r.NetworkType.Set || r.PhysicalNetwork.Set || r.SegmentationID.Set {
+		seg, open, err := cfg.providerSegment(r)
+		if err != nil {
+			return seg, err
+		}
+		if !open {
+			if k := seg.key(); k != "" && (s.cache.hasSegment(k) || !s.res.take(k)) {
+				return seg, seg.inUse()
+			}
+			return seg, nil
+		}
+		if got, ok := s.freeSegment(seg.Type, seg.Physnet); ok {
+			return got, nil
+		}
+		return seg, errorf(ErrNoSegment, "Unable to create the network. No tenant network is available for allocation.")
+	}
+	for _, t := range cfg.TenantTypes {
+		if got, ok := s.freeSegment(t, ""); ok {
+			return got, nil
+		}
+	}
+	return segment{}, errorf(ErrNoSegment, "Unable to create the network. No tenant network is available for allocation.")
+}
+
+// freeSegment reserves the lowest segment of type t that is neither
+// allocated nor reserved.
+func (s *Service) freeSegment(t, physnet string) (segment, bool) {
+	var got segment
+	found := false
+	s.cfg.Segments.candidates(t, physnet, func(g segment) bool {
+		k := g.key()
+		if k == "" || (!s.cache.hasSegment(k) && s.res.take(k)) {
+			got, found = g, true
+			return false
+		}
+		return true
+	})
+	return got, found
+}
+
+// networkMTU is the requested MTU if it fits the segment type, else the
+// largest that does.
+func (s *Service) networkMTU(t string, want Opt[int]) (int, error) {
+	max := s.cfg.Segments.mtu(t)
+	if !want.has() || want.V == 0 {
+		return max, nil
+	}
+	if want.V > max {
+		return 0, invalidInput("Requested MTU is too big, maximum is %d", max)
+	}
+	if want.V < 68 {
+		return 0, badAttr("mtu", "%d is too small, minimum is 68", want.V)
+	}
+	return want.V, nil
+}
+
+// GetNetwork returns a network the caller may see.
+func (s *Service) GetNetwork(ctx context.Context, id string) (api.Network, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return api.Network{}, err
+	}
+	if err := s.cache.sync(ctx); err != nil {
+		return api.Network{}, err
+	}
+	v, ok := s.cache.network(id)
+	if !ok || !canSeeNetwork(who, &v.obj.Network) {
+		return api.Network{}, networkNotFound(id)
+	}
+	return v.obj.Network, nil
+}
+
+// ListNetworks returns every network the caller may see, by id.
+func (s *Service) ListNetworks(ctx context.Context) ([]api.Network, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cache.sync(ctx); err != nil {
+		return nil, err
+	}
+	var out []api.Network
+	for _, v := range s.cache.allNetworks() {
+		if canSeeNetwork(who, &v.obj.Network) {
+			out = append(out, v.obj.Network)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,298 @@
+package service
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"sort"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/identity"
+	"github.com/vland/vland/internal/store"
+)
+
+// VNIC types vland can bind (Open vSwitch plugs only normal ports).
+const vnicNormal = "normal"
+
+// CreatePorts creates ports atomically (bulk create). Each port's
+// addresses and MAC are compare-and-create keys in the same transaction as
+// the port, so concurrent creates (on any server) never share them.
+func (s *Service) CreatePorts(ctx context.Context, reqs []PortRequest) ([]api.Port, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ports := make([]api.Port, len(reqs))
+	err = s.retry(ctx, func() error {
+		var conds []store.Cond
+		var ops []store.Op
+		var allocs []*alloc
+		defer func() {
+			for _, a := range allocs {
+				a.release()
+			}
+		}()
+		for i := range reqs {
+			a := &alloc{s: s, owner: reqs[i].DeviceOwner.or("")}
+			allocs = append(allocs, a)
+			p, c, err := s.buildPort(ctx, who, &reqs[i], a)
+			if err != nil {
+				return err
+			}
+			ports[i] = p
+			conds = append(conds, c...)
+			ops = append(ops, portOps(&p, a.keys)...)
+			for _, k := range a.keys {
+				conds = append(conds, store.Cond{Key: k})
+			}
+		}
+		if _, err := s.st.Txn(ctx, conds, ops); err != nil {
+			return err
+		}
+		for _, a := range allocs {
+			s.cache.claim(a.keys...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range ports {
+		ports[i] = s.portView(ports[i])
+	}
+	return ports, nil
+}
+
+// buildPort validates one create request against the current network and
+// subnets, allocates its MAC and addresses into a, and returns the port
+// with the revision conditions its write needs.
+func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortRequest, a *alloc) (api.Port, []store.Cond, error) {
+	if !r.NetworkID.has() {
+		return api.Port{}, nil, errorf(ErrBadRequest, "Failed to parse request. Required attribute 'network_id' not specified")
+	}
+	nv, err := s.portNetwork(ctx, who, r.NetworkID.V)
+	if err != nil {
+		return api.Port{}, nil, err
+	}
+	n := &nv.obj.Network
+	if err := checkPortPolicy(who, n, r, "create_port"); err != nil {
+		return api.Port{}, nil, err
+	}
+	project, err := projectFor(who, r.ProjectID)
+	if err != nil {
+		return api.Port{}, nil, err
+	}
+	now := s.timestamp()
+	p := api.Port{
+		ID: newID(), Name: r.Name.or(""), Description: r.Description.or(""),
+		ProjectID: project, TenantID: project, NetworkID: n.ID,
+		DeviceID: r.DeviceID.or(""), DeviceOwner: r.DeviceOwner.or(""),
+		AdminStateUp: r.AdminStateUp.or(true), Status: api.StatusDown,
+		PortSecurityEnabled: r.PortSecurityEnabled.or(n.PortSecurityEnabled),
+		SecurityGroups:      nonNil(r.SecurityGroups.or(nil)),
+		BindingHostID:       r.BindingHostID.or(""), BindingVNICType: r.BindingVNICType.or(vnicNormal),
+		BindingProfile: r.BindingProfile.or(map[string]any{}),
+		Tags:           []string{}, RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := setPairs(&p, r.AllowedAddressPairs); err != nil {
+		return p, nil, err
+	}
+	if p.BindingVNICType != vnicNormal {
+		return p, nil, badAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
+	}
+	if p.MACAddress, err = a.chooseMAC(r.MACAddress, n.ID); err != nil {
+		return p, nil, err
+	}
+	subs := s.networkSubnets(n)
+	if p.FixedIPs, err = a.fixedIPs(r.FixedIPs, n, subs, nil); err != nil {
+		return p, nil, err
+	}
+	return p, portConds(nv, subs, p.FixedIPs), nil
+}
+
+// portNetwork returns the network a port goes on: the caller must own it
+// or it must be shared (else it is not found, as Neutron hides it).
+func (s *Service) portNetwork(ctx context.Context, who identity.Identity, id string) (versioned[storedNetwork], error) {
+	v, ok := s.cache.network(id)
+	if !ok {
+		if err := s.cache.sync(ctx); err != nil {
+			return v, err
+		}
+		v, ok = s.cache.network(id)
+	}
+	if !ok || v.obj.Deleting || !(ownsNetwork(who, &v.obj.Network) || v.obj.Shared) {
+		return v, networkNotFound(id)
+	}
+	return v, nil
+}
+
+// checkPortPolicy applies Neutron's per-attribute port rules: only admins
+// bind ports; only admins and the network's owner choose MACs and
+// addresses, network device owners, port security and address pairs.
+func checkPortPolicy(who identity.Identity, n *api.Network, r *PortRequest, action string) error {
+	if who.IsAdmin() {
+		return nil
+	}
+	if r.BindingHostID.Set || r.BindingProfile.Set {
+		return forbidden(action + ":binding:host_id")
+	}
+	if n.ProjectID == who.ProjectID {
+		return nil
+	}
+	switch {
+	case r.MACAddress.Set:
+		return forbidden(action + ":mac_address")
+	case r.FixedIPs.Set && slices.ContainsFunc(r.FixedIPs.V, func(f api.FixedIP) bool { return f.IPAddress != "" }):
+		return forbidden(action + ":fixed_ips:ip_address")
+	case r.DeviceOwner.Set && isNetworkDevice(r.DeviceOwner.V):
+		return forbidden(action + ":device_owner")
+	case r.PortSecurityEnabled.Set:
+		return forbidden(action + ":port_security_enabled")
+	case r.AllowedAddressPairs.Set:
+		return forbidden(action + ":allowed_address_pairs")
+	}
+	return nil
+}
+
+// setPairs validates allowed_address_pairs, which need port security.
+func setPairs(p *api.Port, pairs Opt[[]api.AddressPair]) error {
+	if pairs.Set {
+		out := make([]api.AddressPair, 0, len(pairs.V))
+		for _, ap := range pairs.V {
+			if _, err := netip.ParsePrefix(ap.IPAddress); err != nil {
+				if _, err := netip.ParseAddr(ap.IPAddress); err != nil {
+					return badAttr("allowed_address_pairs", "'%s' is not a valid IP address or CIDR", ap.IPAddress)
+				}
+			}
+			if ap.MACAddress == "" {
+				ap.MACAddress = p.MACAddress
+			} else {
+				mac, err := normalizeMAC(ap.MACAddress)
+				if err != nil {
+					return err
+				}
+				ap.MACAddress = mac
+			}
+			out = append(out, ap)
+		}
+		p.AllowedAddressPairs = out
+	}
+	p.AllowedAddressPairs = nonNil(p.AllowedAddressPairs)
+	if len(p.AllowedAddressPairs) > 0 && !p.PortSecurityEnabled {
+		return errorf(ErrInvalidInput, "Port Security must be enabled in order to have allowed address pairs on a port.")
+	}
+	return nil
+}
+
+// portConds are the revisions a port write depends on: its network and
+// every subnet it has an address on.
+func portConds(nv versioned[storedNetwork], subs subnetSet, ips []api.FixedIP) []store.Cond {
+	conds := []store.Cond{{Key: store.NetworkKey(nv.obj.ID), ModRevision: nv.rev}}
+	seen := map[string]bool{}
+	for _, f := range ips {
+		if !seen[f.SubnetID] {
+			seen[f.SubnetID] = true
+			conds = append(conds, store.Cond{Key: store.SubnetKey(f.SubnetID), ModRevision: subs.byID[f.SubnetID].rev})
+		}
+	}
+	return conds
+}
+
+// portOps writes a port and creates its allocation keys.
+func portOps(p *api.Port, keys []string) []store.Op {
+	fillBinding(p, "")
+	ops := []store.Op{{Key: store.PortKey(p.ID), Value: mustJSON(p)}}
+	for _, k := range keys {
+		ops = append(ops, store.Op{Key: k, Value: []byte(p.ID)})
+	}
+	return ops
+}
+
+// portDeleteOps deletes a port with its addresses, MAC and status.
+func portDeleteOps(p *api.Port) []store.Op {
+	ops := []store.Op{
+		{Key: store.PortKey(p.ID), Delete: true},
+		{Key: store.MACKey(p.MACAddress), Delete: true},
+		{Key: store.PortStatusKey(p.ID), Delete: true},
+	}
+	for _, f := range p.FixedIPs {
+		ops = append(ops, store.Op{Key: store.IPKey(f.SubnetID, f.IPAddress), Delete: true})
+	}
+	return ops
+}
+
+// fillBinding sets the vif fields from the host the port is bound to (its
+// own binding:host_id, else the host its agent reported).
+func fillBinding(p *api.Port, reported string) {
+	host := p.BindingHostID
+	if host == "" {
+		host = reported
+	}
+	if host == "" {
+		p.BindingVIFType, p.BindingVIFDetails = api.VIFTypeUnbound, map[string]any{}
+		return
+	}
+	p.BindingHostID = host
+	p.BindingVIFType = api.VIFTypeOVS
+	p.BindingVIFDetails = map[string]any{
+		"port_filter": true, "ovs_hybrid_plug": false, "datapath_type": "netdev",
+		"bridge_name": "br-int", "connectivity": "l2",
+	}
+}
+
+// portView merges the agent-reported status into a stored port.
+func (s *Service) portView(p api.Port) api.Port {
+	p.Status = api.StatusDown
+	reported := ""
+	if st, ok := s.cache.portStatus(p.ID); ok {
+		reported = st.Host
+		if st.Status != "" {
+			p.Status = st.Status
+		}
+	}
+	fillBinding(&p, reported)
+	return p
+}
+
+// GetPort returns a port the caller may see.
+func (s *Service) GetPort(ctx context.Context, id string) (api.Port, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return api.Port{}, err
+	}
+	if err := s.cache.sync(ctx); err != nil {
+		return api.Port{}, err
+	}
+	v, ok := s.cache.port(id)
+	if !ok || !s.portVisible(who, &v.obj) {
+		return api.Port{}, portNotFound(id)
+	}
+	return s.portView(v.obj), nil
+}
+
+func (s *Service) portVisible(who identity.Identity, p *api.Port) bool {
+	n, ok := s.cache.network(p.NetworkID)
+	if !ok {
+		return canSeePort(who, p, nil)
+	}
+	return canSeePort(who, p, &n.obj.Network)
+}
+
+// ListPorts returns every port the caller may see, by id.
+func (s *Service) ListPorts(ctx context.Context) ([]api.Port, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cache.sync(ctx); err != nil {
+		return nil, err
+	}
+	var out []api.Port
+	for _, v := range s.cache.allPorts() {
+		if s.portVisible(who, &v.obj) {
+			out = append(out, s.portView(v.obj))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}

@@ -1,0 +1,223 @@
+package service
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/store"
+)
+
+// alloc collects what one write allocates: the keys to compare-and-create
+// and the in-process reservations to release when the attempt ends.
+type alloc struct {
+	s        *Service
+	owner    string   // the port's device_owner
+	keys     []string // allocation keys to create (cond: absent)
+	reserved []string // reservation keys held
+}
+
+func (a *alloc) release() { a.s.res.release(a.reserved...) }
+
+// reserve takes key for this attempt; false if another in-flight request
+// of this server holds it or the cache knows it is allocated.
+func (a *alloc) reserve(key string, used bool) bool {
+	if used || !a.s.res.take(key) {
+		return false
+	}
+	a.reserved = append(a.reserved, key)
+	a.keys = append(a.keys, key)
+	return true
+}
+
+// macPrefix is the OpenStack base MAC (fa:16:3e).
+const macPrefix = "fa:16:3e"
+
+// chooseMAC reserves the requested MAC or a random free one.
+func (a *alloc) chooseMAC(want Opt[string], netID string) (string, error) {
+	if want.has() {
+		mac, err := normalizeMAC(want.V)
+		if err != nil {
+			return "", err
+		}
+		if !a.reserve(store.MACKey(mac), a.s.cache.hasMAC(mac)) {
+			return "", errorf(ErrMACInUse, "Unable to complete operation for network %s. The mac address %s is in use.", netID, mac)
+		}
+		return mac, nil
+	}
+	var b [3]byte
+	for range 64 {
+		_, _ = rand.Read(b[:])
+		mac := fmt.Sprintf("%s:%02x:%02x:%02x", macPrefix, b[0], b[1], b[2])
+		if a.reserve(store.MACKey(mac), a.s.cache.hasMAC(mac)) {
+			return mac, nil
+		}
+	}
+	return "", errorf(ErrBusy, "Unable to generate a unique mac address; retry.")
+}
+
+// normalizeMAC validates a unicast MAC and returns it lower case with
+// colons.
+func normalizeMAC(s string) (string, error) {
+	hw, err := net.ParseMAC(s)
+	if err != nil || len(hw) != 6 || hw[0]&1 == 1 || hw.String() == "00:00:00:00:00:00" {
+		return "", badAttr("mac_address", "'%s' is not a valid MAC address", s)
+	}
+	return strings.ToLower(hw.String()), nil
+}
+
+// subnetSet is the subnets of one network, as the port's write sees them.
+type subnetSet struct {
+	byID  map[string]versioned[storedSubnet]
+	order []string // the network's subnet order
+}
+
+func (s *Service) networkSubnets(n *api.Network) subnetSet {
+	set := subnetSet{byID: map[string]versioned[storedSubnet]{}}
+	for _, id := range n.Subnets {
+		if v, ok := s.cache.subnet(id); ok && !v.obj.Deleting {
+			set.byID[id] = v
+			set.order = append(set.order, id)
+		}
+	}
+	return set
+}
+
+// fixedIPs resolves a port's requested fixed_ips (or the automatic
+// choice) into addresses, reserving each. keep are addresses the port
+// already holds (on update) and may keep without a new allocation.
+func (a *alloc) fixedIPs(req Opt[[]api.FixedIP], n *api.Network, subs subnetSet, keep map[api.FixedIP]bool) ([]api.FixedIP, error) {
+	if !req.Set {
+		return a.automatic(n, subs)
+	}
+	out := make([]api.FixedIP, 0, len(req.V))
+	seen := map[api.FixedIP]bool{}
+	for _, f := range req.V {
+		got, err := a.oneFixedIP(f, n, subs, keep)
+		if err != nil {
+			return nil, err
+		}
+		if seen[got] {
+			return nil, invalidInput("Duplicate IP address '%s'", got.IPAddress)
+		}
+		seen[got] = true
+		out = append(out, got)
+	}
+	return out, nil
+}
+
+// automatic gives one address from the first subnet of each IP version
+// that has a free one (Neutron's default allocation).
+func (a *alloc) automatic(n *api.Network, subs subnetSet) ([]api.FixedIP, error) {
+	var out []api.FixedIP
+	for _, version := range []int{4, 6} {
+		tried, got := false, false
+		for _, id := range subs.order {
+			v := subs.byID[id]
+			sub := &v.obj.Subnet
+			if sub.IPVersion != version {
+				continue
+			}
+			tried = true
+			if ip, ok := a.freeIP(sub); ok {
+				out = append(out, api.FixedIP{SubnetID: id, IPAddress: ip.String()})
+				got = true
+				break
+			}
+		}
+		if tried && !got {
+			return nil, errorf(ErrIPExhausted, "No more IP addresses available on network %s.", n.ID)
+		}
+	}
+	return nonNil(out), nil
+}
+
+// freeIP reserves the lowest free address of the subnet's pools.
+func (a *alloc) freeIP(sub *api.Subnet) (netip.Addr, bool) {
+	for _, p := range poolsOf(sub) {
+		for ip := p.start; ip.IsValid() && ip.Compare(p.end) <= 0; ip = ip.Next() {
+			s := ip.String()
+			if a.reserve(store.IPKey(sub.ID, s), a.s.cache.hasIP(sub.ID, s)) {
+				return ip, true
+			}
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// oneFixedIP resolves one fixed_ips entry: by subnet, by address (which
+// implies its subnet), or both.
+func (a *alloc) oneFixedIP(f api.FixedIP, n *api.Network, subs subnetSet, keep map[api.FixedIP]bool) (api.FixedIP, error) {
+	if f.SubnetID == "" && f.IPAddress == "" {
+		return f, badAttr("fixed_ips", "a fixed IP needs a subnet_id or an ip_address")
+	}
+	var ip netip.Addr
+	if f.IPAddress != "" {
+		var err error
+		if ip, err = netip.ParseAddr(f.IPAddress); err != nil || ip.Zone() != "" {
+			return f, badAttr("fixed_ips", "'%s' is not a valid IP address", f.IPAddress)
+		}
+	}
+	v, err := a.subnetFor(f.SubnetID, ip, n, subs)
+	if err != nil {
+		return f, err
+	}
+	sub := &v.obj.Subnet
+	if !ip.IsValid() {
+		got, ok := a.freeIP(sub)
+		if !ok {
+			return f, errorf(ErrIPExhausted, "No more IP addresses available on network %s.", n.ID)
+		}
+		return api.FixedIP{SubnetID: sub.ID, IPAddress: got.String()}, nil
+	}
+	out := api.FixedIP{SubnetID: sub.ID, IPAddress: ip.String()}
+	if keep[out] {
+		return out, nil
+	}
+	if err := checkHostIP(sub, ip, a.owner); err != nil {
+		return out, err
+	}
+	if !a.reserve(store.IPKey(sub.ID, out.IPAddress), a.s.cache.hasIP(sub.ID, out.IPAddress)) {
+		return out, errorf(ErrIPInUse, "IP address %s already allocated in subnet %s", out.IPAddress, sub.ID)
+	}
+	return out, nil
+}
+
+// subnetFor finds the subnet of a fixed_ips entry on network n.
+func (a *alloc) subnetFor(id string, ip netip.Addr, n *api.Network, subs subnetSet) (versioned[storedSubnet], error) {
+	if id != "" {
+		v, ok := subs.byID[id]
+		if !ok {
+			if _, exists := a.s.cache.subnet(id); !exists {
+				return v, subnetNotFound(id)
+			}
+			return v, invalidInput("Failed to create port on network %s, because fixed_ips included invalid subnet %s", n.ID, id)
+		}
+		if ip.IsValid() && !netip.MustParsePrefix(v.obj.CIDR).Contains(ip) {
+			return v, errorf(ErrInvalidIPForSubnet, "IP address %s is not a valid IP for the specified subnet.", ip)
+		}
+		return v, nil
+	}
+	for _, sid := range subs.order {
+		if netip.MustParsePrefix(subs.byID[sid].obj.CIDR).Contains(ip) {
+			return subs.byID[sid], nil
+		}
+	}
+	return versioned[storedSubnet]{}, errorf(ErrInvalidIPForSubnet, "IP address %s is not a valid IP for any of the subnets on the specified network.", ip)
+}
+
+// checkHostIP rejects the network and broadcast addresses, and the
+// gateway address for anything but a router interface.
+func checkHostIP(sub *api.Subnet, ip netip.Addr, owner string) error {
+	first, last, ok := hostRange(netip.MustParsePrefix(sub.CIDR))
+	if !ok || ip.Less(first) || last.Less(ip) {
+		return errorf(ErrInvalidIPForSubnet, "IP address %s is not a valid IP for the specified subnet.", ip)
+	}
+	if sub.GatewayIP != nil && *sub.GatewayIP == ip.String() && !strings.HasPrefix(owner, "network:router_interface") {
+		return errorf(ErrIPInUse, "IP address %s already allocated in subnet %s", ip, sub.ID)
+	}
+	return nil
+}

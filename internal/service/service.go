@@ -1,0 +1,152 @@
+// Package service is vland's Neutron API semantics, independent of HTTP:
+// validation, policy, IP/MAC/segment allocation and the store transactions
+// behind every create, update and delete. Every write is one optimistic
+// transaction conditioned on the revisions it read, so any number of
+// servers can share one store; reads come from a watch-fed cache that is
+// synced to the store's current revision first.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/vland/vland/internal/identity"
+	"github.com/vland/vland/internal/store"
+)
+
+// maxAttempts bounds the optimistic retry loop of one write.
+const maxAttempts = 64
+
+// Config configures a Service.
+type Config struct {
+	// Segments are the ML2 type driver settings (tenant network types,
+	// ranges, physnets, MTU).
+	Segments SegmentConfig
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Now defaults to time.Now (tests may pin it).
+	Now func() time.Time
+}
+
+// Service implements the API. It is safe for concurrent use.
+type Service struct {
+	st    store.Store
+	cfg   Config
+	log   *slog.Logger
+	cache *cache
+	res   *reservations
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+// New loads the store into the cache and starts following it. Close stops
+// it; the store stays open (the caller owns it).
+func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := cfg.Segments.validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{st: st, cfg: cfg, log: cfg.Logger, res: newReservations(), done: make(chan struct{})}
+	s.cache = newCache(st, cfg.Logger)
+	rev, err := s.cache.load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("service: load store: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	go func() {
+		defer close(s.done)
+		s.cache.run(runCtx, rev)
+	}()
+	return s, nil
+}
+
+// Close stops following the store.
+func (s *Service) Close() {
+	s.stop()
+	<-s.done
+}
+
+// caller returns the request's identity or ErrUnauthenticated.
+func caller(ctx context.Context) (identity.Identity, error) {
+	id, ok := identity.FromContext(ctx)
+	if !ok {
+		return id, errorf(ErrUnauthenticated, "Authentication required")
+	}
+	return id, nil
+}
+
+// timestamp is Neutron's time format for created_at/updated_at.
+func (s *Service) timestamp() string {
+	return s.cfg.Now().UTC().Format("2006-01-02T15:04:05Z")
+}
+
+func newID() string { return uuid.NewString() }
+
+// retry runs one optimistic attempt until it stops failing with
+// store.ErrConflict. After a conflict the cache is synced to the store, so
+// the next attempt sees whatever won the race (a taken IP, a newer
+// revision) and chooses again or reports the conflict precisely.
+func (s *Service) retry(ctx context.Context, attempt func() error) error {
+	for i := 0; i < maxAttempts; i++ {
+		err := attempt()
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		if err := s.cache.sync(ctx); err != nil {
+			return fmt.Errorf("service: sync after conflict: %w", err)
+		}
+		if i > 8 {
+			time.Sleep(time.Duration(i) * time.Millisecond)
+		}
+	}
+	return errorf(ErrBusy, "Request could not be completed because of concurrent updates; retry.")
+}
+
+// checkRevision implements If-Match: revision_number=N (N < 0: none).
+func checkRevision(want, have int64) error {
+	if want >= 0 && want != have {
+		return errorf(ErrRevisionMismatch, "Constrained to %d, but current revision is %d", want, have)
+	}
+	return nil
+}
+
+// reservations are values (IPs, MACs, segments) that an in-flight create
+// of this server has chosen but not yet committed; other requests of this
+// server skip them so concurrent creates rarely collide in the store.
+type reservations struct {
+	mu  sync.Mutex
+	set map[string]struct{}
+}
+
+func newReservations() *reservations { return &reservations{set: map[string]struct{}{}} }
+
+// take reserves key; false if it is already reserved.
+func (r *reservations) take(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.set[key]; ok {
+		return false
+	}
+	r.set[key] = struct{}{}
+	return true
+}
+
+func (r *reservations) release(keys ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range keys {
+		delete(r.set, k)
+	}
+}

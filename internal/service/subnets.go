@@ -1,0 +1,295 @@
+package service
+
+import (
+	"context"
+	"net/netip"
+	"sort"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/identity"
+	"github.com/vland/vland/internal/store"
+)
+
+// CreateSubnets creates subnets atomically (bulk create).
+func (s *Service) CreateSubnets(ctx context.Context, reqs []SubnetRequest) ([]api.Subnet, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	subs := make([]api.Subnet, len(reqs))
+	for i := range reqs {
+		if subs[i], err = s.newSubnet(who, &reqs[i]); err != nil {
+			return nil, err
+		}
+	}
+	err = s.retry(ctx, func() error { return s.commitSubnets(ctx, who, subs) })
+	if err != nil {
+		return nil, err
+	}
+	return subs, nil
+}
+
+// newSubnet validates a create request into a subnet (network checks
+// happen in commitSubnets, against the current network).
+func (s *Service) newSubnet(who identity.Identity, r *SubnetRequest) (api.Subnet, error) {
+	if !r.NetworkID.has() {
+		return api.Subnet{}, errorf(ErrBadRequest, "Failed to parse request. Required attribute 'network_id' not specified")
+	}
+	if !r.CIDR.has() {
+		return api.Subnet{}, errorf(ErrBadRequest, "Bad subnets request: a subnetpool must be specified in the absence of a cidr.")
+	}
+	if r.SubnetPoolID.has() {
+		return api.Subnet{}, invalidInput("subnet pools are not supported")
+	}
+	if r.IPv6RAMode.has() || r.IPv6AddressMode.has() {
+		return api.Subnet{}, invalidInput("ipv6_ra_mode and ipv6_address_mode are not supported")
+	}
+	version := r.IPVersion.or(0)
+	if r.IPVersion.has() && version != 4 && version != 6 {
+		return api.Subnet{}, badAttr("ip_version", "%d is not in [4, 6]", version)
+	}
+	prefix, err := parseCIDR(r.CIDR.V, version)
+	if err != nil {
+		return api.Subnet{}, err
+	}
+	version = ipVersion(prefix.Addr())
+	project, err := projectFor(who, r.ProjectID)
+	if err != nil {
+		return api.Subnet{}, err
+	}
+	now := s.timestamp()
+	sub := api.Subnet{
+		ID: newID(), Name: r.Name.or(""), Description: r.Description.or(""),
+		ProjectID: project, TenantID: project, NetworkID: r.NetworkID.V,
+		IPVersion: version, CIDR: prefix.String(), EnableDHCP: r.EnableDHCP.or(true),
+		Tags: []string{}, RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := setAddressing(&sub, prefix, r, true); err != nil {
+		return api.Subnet{}, err
+	}
+	return sub, nil
+}
+
+// setAddressing validates and sets gateway, pools, nameservers and routes
+// from r (on create, unset ones get their defaults).
+func setAddressing(sub *api.Subnet, prefix netip.Prefix, r *SubnetRequest, create bool) error {
+	gw, err := subnetGateway(sub, prefix, r, create)
+	if err != nil {
+		return err
+	}
+	var pools []pool
+	switch {
+	case r.AllocationPools.has():
+		if pools, err = parsePools(prefix, r.AllocationPools.V); err != nil {
+			return err
+		}
+	case create:
+		pools = defaultPools(prefix, gw)
+	default:
+		pools = poolsOf(sub)
+	}
+	for _, p := range pools {
+		if gw.IsValid() && p.contains(gw) {
+			return errorf(ErrGatewayInPool, "Gateway ip %s conflicts with allocation pool %s", gw, p)
+		}
+	}
+	sub.AllocationPools = apiPools(pools)
+	if r.DNSNameservers.Set || create {
+		if sub.DNSNameservers, err = nameservers(r.DNSNameservers.or(nil)); err != nil {
+			return err
+		}
+	}
+	if r.HostRoutes.Set || create {
+		if sub.HostRoutes, err = hostRoutes(r.HostRoutes.or(nil), sub.IPVersion); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// subnetGateway sets sub.GatewayIP from r: default first host on create,
+// null for none; it must be a host address of the subnet's version.
+func subnetGateway(sub *api.Subnet, prefix netip.Prefix, r *SubnetRequest, create bool) (netip.Addr, error) {
+	switch {
+	case r.GatewayIP.Set && r.GatewayIP.Null:
+		sub.GatewayIP = nil
+		return netip.Addr{}, nil
+	case r.GatewayIP.Set:
+		gw, err := parseIP("gateway_ip", r.GatewayIP.V, sub.IPVersion)
+		if err != nil {
+			return gw, err
+		}
+		first, last, ok := hostRange(prefix)
+		if prefix.Contains(gw) && (!ok || gw.Less(first) || last.Less(gw)) {
+			return gw, invalidInput("Gateway is not valid on subnet")
+		}
+		g := gw.String()
+		sub.GatewayIP = &g
+		return gw, nil
+	case create:
+		first, _, ok := hostRange(prefix)
+		if !ok {
+			sub.GatewayIP = nil
+			return netip.Addr{}, nil
+		}
+		g := first.String()
+		sub.GatewayIP = &g
+		return first, nil
+	}
+	if sub.GatewayIP == nil {
+		return netip.Addr{}, nil
+	}
+	gw, _ := netip.ParseAddr(*sub.GatewayIP)
+	return gw, nil
+}
+
+func nameservers(in []string) ([]string, error) {
+	out := make([]string, 0, len(in))
+	seen := map[netip.Addr]bool{}
+	for _, ns := range in {
+		a, err := netip.ParseAddr(ns)
+		if err != nil {
+			return nil, badAttr("dns_nameservers", "'%s' is not a valid nameserver", ns)
+		}
+		if seen[a] {
+			return nil, badAttr("dns_nameservers", "Duplicate nameserver '%s'", ns)
+		}
+		seen[a] = true
+		out = append(out, a.String())
+	}
+	return out, nil
+}
+
+func hostRoutes(in []api.HostRoute, version int) ([]api.HostRoute, error) {
+	out := make([]api.HostRoute, 0, len(in))
+	for _, hr := range in {
+		dst, err := netip.ParsePrefix(hr.Destination)
+		if err != nil || ipVersion(dst.Addr()) != version {
+			return nil, badAttr("host_routes", "'%s' is not a valid destination", hr.Destination)
+		}
+		hop, err := netip.ParseAddr(hr.NextHop)
+		if err != nil || ipVersion(hop) != version {
+			return nil, badAttr("host_routes", "'%s' is not a valid nexthop", hr.NextHop)
+		}
+		out = append(out, api.HostRoute{Destination: dst.Masked().String(), NextHop: hop.String()})
+	}
+	return out, nil
+}
+
+// commitSubnets writes the subnets and their networks' subnet lists in one
+// txn conditioned on each network's revision, which also makes the CIDR
+// overlap check exact.
+func (s *Service) commitSubnets(ctx context.Context, who identity.Identity, subs []api.Subnet) error {
+	nets := map[string]versioned[storedNetwork]{}
+	var order []string
+	pending := map[string]string{} // this batch's subnets: id -> cidr
+	for i := range subs {
+		v, ok := nets[subs[i].NetworkID]
+		if !ok {
+			var err error
+			if v, err = s.subnetNetwork(ctx, who, subs[i].NetworkID); err != nil {
+				return err
+			}
+			order = append(order, v.obj.ID)
+		}
+		if err := s.checkOverlap(&v.obj.Network, &subs[i], pending); err != nil {
+			return err
+		}
+		pending[subs[i].ID] = subs[i].CIDR
+		v.obj.Subnets = append(append([]string(nil), v.obj.Subnets...), subs[i].ID)
+		nets[subs[i].NetworkID] = v
+	}
+	var conds []store.Cond
+	var ops []store.Op
+	for _, id := range order {
+		v := nets[id]
+		v.obj.RevisionNumber++
+		v.obj.UpdatedAt = s.timestamp()
+		conds = append(conds, store.Cond{Key: store.NetworkKey(id), ModRevision: v.rev})
+		ops = append(ops, store.Op{Key: store.NetworkKey(id), Value: mustJSON(v.obj)})
+	}
+	for i := range subs {
+		ops = append(ops, store.Op{Key: store.SubnetKey(subs[i].ID), Value: mustJSON(storedSubnet{Subnet: subs[i]})})
+	}
+	_, err := s.st.Txn(ctx, conds, ops)
+	return err
+}
+
+// subnetNetwork returns the network a new subnet goes on, enforcing
+// create_subnet's admin_or_network_owner.
+func (s *Service) subnetNetwork(ctx context.Context, who identity.Identity, id string) (versioned[storedNetwork], error) {
+	v, ok := s.cache.network(id)
+	if !ok {
+		// Maybe created through another server a moment ago.
+		if err := s.cache.sync(ctx); err != nil {
+			return v, err
+		}
+		v, ok = s.cache.network(id)
+	}
+	if !ok || v.obj.Deleting || !canSeeNetwork(who, &v.obj.Network) {
+		return v, networkNotFound(id)
+	}
+	if !ownsNetwork(who, &v.obj.Network) {
+		return v, forbidden("create_subnet")
+	}
+	return v, nil
+}
+
+// checkOverlap rejects a CIDR that overlaps another subnet of the network
+// (in the network's current subnet list, or earlier in the same batch).
+func (s *Service) checkOverlap(n *api.Network, sub *api.Subnet, pending map[string]string) error {
+	p := netip.MustParsePrefix(sub.CIDR)
+	for _, id := range n.Subnets {
+		cidr, ok := pending[id]
+		if other, found := s.cache.subnet(id); !ok && found {
+			cidr = other.obj.CIDR
+		}
+		if q, err := netip.ParsePrefix(cidr); err == nil && q.Overlaps(p) {
+			return invalidInput("Requested subnet with cidr: %s for network: %s overlaps with another subnet", sub.CIDR, n.ID)
+		}
+	}
+	return nil
+}
+
+// GetSubnet returns a subnet the caller may see.
+func (s *Service) GetSubnet(ctx context.Context, id string) (api.Subnet, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return api.Subnet{}, err
+	}
+	if err := s.cache.sync(ctx); err != nil {
+		return api.Subnet{}, err
+	}
+	v, ok := s.cache.subnet(id)
+	if !ok || !s.subnetVisible(who, &v.obj.Subnet) {
+		return api.Subnet{}, subnetNotFound(id)
+	}
+	return v.obj.Subnet, nil
+}
+
+func (s *Service) subnetVisible(who identity.Identity, sub *api.Subnet) bool {
+	n, ok := s.cache.network(sub.NetworkID)
+	if !ok {
+		return canSeeSubnet(who, sub, nil)
+	}
+	return canSeeSubnet(who, sub, &n.obj.Network)
+}
+
+// ListSubnets returns every subnet the caller may see, by id.
+func (s *Service) ListSubnets(ctx context.Context) ([]api.Subnet, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cache.sync(ctx); err != nil {
+		return nil, err
+	}
+	var out []api.Subnet
+	for _, v := range s.cache.allSubnets() {
+		if s.subnetVisible(who, &v.obj.Subnet) {
+			out = append(out, v.obj.Subnet)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}

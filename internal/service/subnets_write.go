@@ -1,0 +1,166 @@
+package service
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/identity"
+	"github.com/vland/vland/internal/store"
+)
+
+// UpdateSubnet changes a subnet's name, description, DHCP flag, gateway,
+// allocation pools, nameservers and host routes. Addresses already handed
+// out stay valid when the pools change, as in Neutron.
+func (s *Service) UpdateSubnet(ctx context.Context, id string, r SubnetRequest, ifMatch int64) (api.Subnet, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return api.Subnet{}, err
+	}
+	for name, set := range map[string]bool{"network_id": r.NetworkID.Set, "cidr": r.CIDR.Set,
+		"ip_version": r.IPVersion.Set, "project_id": r.ProjectID.Set, "subnetpool_id": r.SubnetPoolID.Set} {
+		if set {
+			return api.Subnet{}, errorf(ErrBadRequest, "Cannot update read-only attribute %s", name)
+		}
+	}
+	if err := s.cache.sync(ctx); err != nil {
+		return api.Subnet{}, err
+	}
+	var out api.Subnet
+	err = s.retry(ctx, func() error {
+		v, err := s.writableSubnet(who, id, "update_subnet")
+		if err != nil {
+			return err
+		}
+		if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
+			return err
+		}
+		sub := v.obj
+		sub.DNSNameservers = slices.Clone(sub.DNSNameservers)
+		sub.Name = r.Name.or(sub.Name)
+		sub.Description = r.Description.or(sub.Description)
+		sub.EnableDHCP = r.EnableDHCP.or(sub.EnableDHCP)
+		if err := setAddressing(&sub.Subnet, netip.MustParsePrefix(sub.CIDR), &r, false); err != nil {
+			return err
+		}
+		sub.RevisionNumber++
+		sub.UpdatedAt = s.timestamp()
+		key := store.SubnetKey(id)
+		_, err = s.st.Txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, []store.Op{{Key: key, Value: mustJSON(sub)}})
+		out = sub.Subnet
+		return err
+	})
+	return out, err
+}
+
+// writableSubnet returns a subnet the caller may change (Neutron:
+// admin_or_network_owner).
+func (s *Service) writableSubnet(who identity.Identity, id, action string) (versioned[storedSubnet], error) {
+	v, ok := s.cache.subnet(id)
+	if !ok || !s.subnetVisible(who, &v.obj.Subnet) {
+		return v, subnetNotFound(id)
+	}
+	n, ok := s.cache.network(v.obj.NetworkID)
+	if !who.IsAdmin() && (!ok || n.obj.ProjectID != who.ProjectID) {
+		return v, forbidden(action)
+	}
+	return v, nil
+}
+
+// DeleteSubnet deletes a subnet that no port uses (DHCP ports excepted:
+// they lose their address on it). Like DeleteNetwork it marks the subnet
+// first so racing port creates on it fail and retry.
+func (s *Service) DeleteSubnet(ctx context.Context, id string, ifMatch int64) error {
+	who, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.cache.sync(ctx); err != nil {
+		return err
+	}
+	return s.retry(ctx, func() error {
+		v, err := s.writableSubnet(who, id, "delete_subnet")
+		if err != nil {
+			return err
+		}
+		if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
+			return err
+		}
+		if err := s.checkSubnetUnused(&v.obj.Subnet); err != nil {
+			return err
+		}
+		marked, err := s.markSubnet(ctx, v, true)
+		if err != nil {
+			return err
+		}
+		s.cache.waitFor(ctx, marked.rev)
+		if err := s.checkSubnetUnused(&v.obj.Subnet); err != nil {
+			_, _ = s.markSubnet(ctx, marked, false)
+			return err
+		}
+		return s.removeSubnet(ctx, marked)
+	})
+}
+
+// subnetPorts returns the ports with an address on the subnet.
+func (s *Service) subnetPorts(sub *api.Subnet) []versioned[api.Port] {
+	var out []versioned[api.Port]
+	for _, p := range s.cache.networkPorts(sub.NetworkID) {
+		if slices.ContainsFunc(p.obj.FixedIPs, func(f api.FixedIP) bool { return f.SubnetID == sub.ID }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s *Service) checkSubnetUnused(sub *api.Subnet) error {
+	for _, p := range s.subnetPorts(sub) {
+		if p.obj.DeviceOwner != "network:dhcp" {
+			return errorf(ErrSubnetInUse, "Unable to complete operation on subnet %s: One or more ports have an IP allocation from this subnet.", sub.ID)
+		}
+	}
+	return nil
+}
+
+func (s *Service) markSubnet(ctx context.Context, v versioned[storedSubnet], deleting bool) (versioned[storedSubnet], error) {
+	sub := v.obj
+	sub.Deleting = deleting
+	key := store.SubnetKey(sub.ID)
+	rev, err := s.st.Txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, []store.Op{{Key: key, Value: mustJSON(sub)}})
+	return versioned[storedSubnet]{sub, rev}, err
+}
+
+// removeSubnet deletes a marked subnet, takes it off its network and off
+// the DHCP ports that still have an address on it, in one txn.
+func (s *Service) removeSubnet(ctx context.Context, v versioned[storedSubnet]) error {
+	sub := v.obj.Subnet
+	conds := []store.Cond{{Key: store.SubnetKey(sub.ID), ModRevision: v.rev}}
+	ops := []store.Op{{Key: store.SubnetKey(sub.ID), Delete: true}}
+	if n, ok := s.cache.network(sub.NetworkID); ok {
+		nw := n.obj
+		nw.Subnets = slices.DeleteFunc(slices.Clone(nw.Subnets), func(id string) bool { return id == sub.ID })
+		nw.RevisionNumber++
+		nw.UpdatedAt = s.timestamp()
+		conds = append(conds, store.Cond{Key: store.NetworkKey(nw.ID), ModRevision: n.rev})
+		ops = append(ops, store.Op{Key: store.NetworkKey(nw.ID), Value: mustJSON(nw)})
+	}
+	for _, p := range s.subnetPorts(&sub) {
+		port := p.obj
+		var kept []api.FixedIP
+		for _, f := range port.FixedIPs {
+			if f.SubnetID == sub.ID {
+				ops = append(ops, store.Op{Key: store.IPKey(f.SubnetID, f.IPAddress), Delete: true})
+			} else {
+				kept = append(kept, f)
+			}
+		}
+		port.FixedIPs = nonNil(kept)
+		port.RevisionNumber++
+		port.UpdatedAt = s.timestamp()
+		conds = append(conds, store.Cond{Key: store.PortKey(port.ID), ModRevision: p.rev})
+		ops = append(ops, store.Op{Key: store.PortKey(port.ID), Value: mustJSON(port)})
+	}
+	_, err := s.st.Txn(ctx, conds, ops)
+	return err
+}

@@ -1,0 +1,31 @@
+package storetest
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vland/vland/internal/store/etcdstore"
+)
+
+// NewEmbedded starts a real single-node etcd in t.TempDir() on free
+// 127.0.0.1 ports and stops it when the test ends.
+func NewEmbedded(t testing.TB) *etcdstore.Embedded {
+	t.Helper()
+	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: filepath.Join(t.TempDir(), "etcd")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+// NewEtcd returns an etcd-backed store on a fresh embedded node (see
+// NewEmbedded); both are closed when the test ends.
+func NewEtcd(t testing.TB) *etcdstore.Store {
+	t.Helper()
+	e := NewEmbedded(t)
+	st, err := etcdstore.New(e.Endpoints())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}

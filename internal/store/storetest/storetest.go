@@ -1,0 +1,312 @@
+// Package storetest is the conformance suite every store.Store must pass,
+// plus shared fixtures for other packages' tests:
+//
+//	storetest.Run(t, func(t *testing.T) store.Store { return memstore.New() })
+//	st := storetest.NewEtcd(t)      // real embedded etcd in t.TempDir(), closed by t.Cleanup
+//	e := storetest.NewEmbedded(t)   // the node itself, when a test needs its endpoints
+//
+// Run creates one store and gives every subtest its own key prefix, so it
+// also checks that prefixes isolate (List/Watch never leak other keys).
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vland/vland/internal/store"
+)
+
+// timeout bounds every single store call and wait in the suite.
+const timeout = 10 * time.Second
+
+// Run runs the conformance suite against the store newStore returns.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	st := newStore(t)
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, st store.Store, p string)
+	}{
+		{"GetMissing", testGetMissing},
+		{"CreateGet", testCreateGet},
+		{"CreateTwiceConflicts", testCreateTwice},
+		{"UpdateByModRevision", testUpdate},
+		{"Delete", testDelete},
+		{"ListSortedByPrefix", testList},
+		{"TxnAtomic", testTxnAtomic},
+		{"WatchFromRevision", testWatchFromRevision},
+		{"WatchFromNow", testWatchFromNow},
+		{"WatchDelete", testWatchDelete},
+		{"WatchClosesOnCancel", testWatchCancel},
+		{"LeaseUnknown", testLeaseUnknown},
+		{"LeaseRevoke", testLeaseRevoke},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"LeaseKeepAlive", testLeaseKeepAlive},
+		{"ConcurrentCreate", testConcurrentCreate},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fn(t, st, "/storetest/"+tc.name+"/")
+		})
+	}
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// create puts key=value if it does not exist and returns the revision.
+func create(t *testing.T, st store.Store, key, value string) int64 {
+	t.Helper()
+	rev, err := st.Txn(ctxT(t), []store.Cond{{Key: key}}, []store.Op{{Key: key, Value: []byte(value)}})
+	require.NoError(t, err, "create %s", key)
+	return rev
+}
+
+func testGetMissing(t *testing.T, st store.Store, p string) {
+	_, err := st.Get(ctxT(t), p+"nope")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testCreateGet(t *testing.T, st store.Store, p string) {
+	rev := create(t, st, p+"a", "va")
+	require.Positive(t, rev)
+	kv, err := st.Get(ctxT(t), p+"a")
+	require.NoError(t, err)
+	require.Equal(t, store.KV{Key: p + "a", Value: []byte("va"), CreateRevision: rev, ModRevision: rev}, kv)
+}
+
+func testCreateTwice(t *testing.T, st store.Store, p string) {
+	create(t, st, p+"a", "one")
+	_, err := st.Txn(ctxT(t), []store.Cond{{Key: p + "a"}}, []store.Op{{Key: p + "a", Value: []byte("two")}})
+	require.ErrorIs(t, err, store.ErrConflict)
+	kv, err := st.Get(ctxT(t), p+"a")
+	require.NoError(t, err)
+	require.Equal(t, "one", string(kv.Value))
+}
+
+func testUpdate(t *testing.T, st store.Store, p string) {
+	created := create(t, st, p+"a", "v1")
+	rev2, err := st.Txn(ctxT(t), []store.Cond{{Key: p + "a", ModRevision: created}},
+		[]store.Op{{Key: p + "a", Value: []byte("v2")}})
+	require.NoError(t, err)
+	require.Greater(t, rev2, created)
+	// The first revision is stale now.
+	_, err = st.Txn(ctxT(t), []store.Cond{{Key: p + "a", ModRevision: created}},
+		[]store.Op{{Key: p + "a", Value: []byte("v3")}})
+	require.ErrorIs(t, err, store.ErrConflict)
+	kv, err := st.Get(ctxT(t), p+"a")
+	require.NoError(t, err)
+	require.Equal(t, "v2", string(kv.Value))
+	require.Equal(t, created, kv.CreateRevision)
+	require.Equal(t, rev2, kv.ModRevision)
+}
+
+func testDelete(t *testing.T, st store.Store, p string) {
+	rev := create(t, st, p+"a", "v")
+	_, err := st.Txn(ctxT(t), []store.Cond{{Key: p + "a", ModRevision: rev}}, []store.Op{{Key: p + "a", Delete: true}})
+	require.NoError(t, err)
+	_, err = st.Get(ctxT(t), p+"a")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	// Deleting with a stale revision conflicts; the key may be recreated.
+	_, err = st.Txn(ctxT(t), []store.Cond{{Key: p + "a", ModRevision: rev}}, []store.Op{{Key: p + "a", Delete: true}})
+	require.ErrorIs(t, err, store.ErrConflict)
+	create(t, st, p+"a", "again")
+}
+
+func testList(t *testing.T, st store.Store, p string) {
+	for _, k := range []string{"c", "a", "b/x", "b"} {
+		create(t, st, p+"in/"+k, "v"+k)
+	}
+	last := create(t, st, p+"inx", "outside the prefix")
+	kvs, rev, err := st.List(ctxT(t), p+"in/")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, rev, last)
+	var keys []string
+	for _, kv := range kvs {
+		keys = append(keys, kv.Key)
+		require.Equal(t, "v"+kv.Key[len(p+"in/"):], string(kv.Value))
+	}
+	want := []string{p + "in/a", p + "in/b", p + "in/b/x", p + "in/c"}
+	require.Equal(t, want, keys)
+	onlyKeys, rev2, err := st.ListKeys(ctxT(t), p+"in/")
+	require.NoError(t, err)
+	require.Equal(t, want, onlyKeys)
+	require.GreaterOrEqual(t, rev2, rev)
+	empty, _, err := st.List(ctxT(t), p+"none/")
+	require.NoError(t, err)
+	require.Empty(t, empty)
+}
+
+func testTxnAtomic(t *testing.T, st store.Store, p string) {
+	create(t, st, p+"exists", "v")
+	// One failing cond: none of the ops may apply.
+	_, err := st.Txn(ctxT(t),
+		[]store.Cond{{Key: p + "new"}, {Key: p + "exists"}},
+		[]store.Op{{Key: p + "new", Value: []byte("x")}, {Key: p + "exists", Delete: true}})
+	require.ErrorIs(t, err, store.ErrConflict)
+	_, err = st.Get(ctxT(t), p+"new")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = st.Get(ctxT(t), p+"exists")
+	require.NoError(t, err)
+	// All conds hold: every op applies at one revision.
+	rev, err := st.Txn(ctxT(t), []store.Cond{{Key: p + "n1"}, {Key: p + "n2"}},
+		[]store.Op{{Key: p + "n1", Value: []byte("1")}, {Key: p + "n2", Value: []byte("2")}})
+	require.NoError(t, err)
+	for _, k := range []string{"n1", "n2"} {
+		kv, err := st.Get(ctxT(t), p+k)
+		require.NoError(t, err)
+		require.Equal(t, rev, kv.ModRevision)
+	}
+}
+
+// next receives one event or fails the test.
+func next(t *testing.T, ch <-chan store.Event) store.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-ch:
+		require.True(t, ok, "watch closed early")
+		require.NoError(t, ev.Err)
+		return ev
+	case <-time.After(timeout):
+		t.Fatal("no watch event")
+		return store.Event{}
+	}
+}
+
+// noEvent checks nothing arrives for a short while.
+func noEvent(t *testing.T, ch <-chan store.Event) {
+	t.Helper()
+	select {
+	case ev := <-ch:
+		t.Fatalf("unexpected event %+v", ev)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+func testWatchFromRevision(t *testing.T, st store.Store, p string) {
+	r1 := create(t, st, p+"w/a", "1")
+	r2 := create(t, st, p+"w/b", "2")
+	create(t, st, p+"other", "not watched")
+	ch := st.Watch(ctxT(t), p+"w/", r1)
+	ev := next(t, ch)
+	require.Equal(t, store.EventPut, ev.Type)
+	require.Equal(t, store.KV{Key: p + "w/a", Value: []byte("1"), CreateRevision: r1, ModRevision: r1}, ev.KV)
+	ev = next(t, ch)
+	require.Equal(t, p+"w/b", ev.KV.Key)
+	require.Equal(t, r2, ev.KV.ModRevision)
+	// Live events follow the replayed ones.
+	r3, err := st.Txn(ctxT(t), []store.Cond{{Key: p + "w/a", ModRevision: r1}},
+		[]store.Op{{Key: p + "w/a", Value: []byte("1b")}})
+	require.NoError(t, err)
+	ev = next(t, ch)
+	require.Equal(t, store.KV{Key: p + "w/a", Value: []byte("1b"), CreateRevision: r1, ModRevision: r3}, ev.KV)
+	noEvent(t, ch)
+}
+
+func testWatchFromNow(t *testing.T, st store.Store, p string) {
+	create(t, st, p+"old", "x")
+	ch := st.Watch(ctxT(t), p, 0)
+	// Give the watch time to register before writing (etcd is async).
+	time.Sleep(100 * time.Millisecond)
+	rev := create(t, st, p+"new", "y")
+	ev := next(t, ch)
+	require.Equal(t, p+"new", ev.KV.Key)
+	require.Equal(t, rev, ev.KV.ModRevision)
+	noEvent(t, ch)
+}
+
+func testWatchDelete(t *testing.T, st store.Store, p string) {
+	r1 := create(t, st, p+"a", "x")
+	rdel, err := st.Txn(ctxT(t), nil, []store.Op{{Key: p + "a", Delete: true}})
+	require.NoError(t, err)
+	ch := st.Watch(ctxT(t), p, r1)
+	require.Equal(t, store.EventPut, next(t, ch).Type)
+	ev := next(t, ch)
+	require.Equal(t, store.EventDelete, ev.Type)
+	require.Equal(t, p+"a", ev.KV.Key)
+	require.Equal(t, rdel, ev.KV.ModRevision)
+	require.Empty(t, ev.KV.Value)
+}
+
+func testWatchCancel(t *testing.T, st store.Store, p string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := st.Watch(ctx, p, 0)
+	cancel()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			t.Fatal("watch channel not closed after cancel")
+		}
+	}
+}
+
+func testLeaseUnknown(t *testing.T, st store.Store, p string) {
+	_, err := st.Txn(ctxT(t), nil, []store.Op{{Key: p + "a", Value: []byte("x"), Lease: 0x7eadbeef}})
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, st.Revoke(ctxT(t), 0x7eadbeef), store.ErrNotFound)
+}
+
+func testLeaseRevoke(t *testing.T, st store.Store, p string) {
+	lease, err := st.Grant(ctxT(t), time.Minute)
+	require.NoError(t, err)
+	rev, err := st.Txn(ctxT(t), nil, []store.Op{{Key: p + "a", Value: []byte("x"), Lease: lease}})
+	require.NoError(t, err)
+	kv, err := st.Get(ctxT(t), p+"a")
+	require.NoError(t, err)
+	require.Equal(t, lease, kv.Lease)
+	ch := st.Watch(ctxT(t), p, rev+1)
+	require.NoError(t, st.Revoke(ctxT(t), lease))
+	_, err = st.Get(ctxT(t), p+"a")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	ev := next(t, ch)
+	require.Equal(t, store.EventDelete, ev.Type)
+	require.Equal(t, p+"a", ev.KV.Key)
+	// A revoked lease cannot be kept alive.
+	require.Error(t, st.KeepAlive(ctxT(t), lease))
+}
+
+func testLeaseExpiry(t *testing.T, st store.Store, p string) {
+	lease, err := st.Grant(ctxT(t), time.Second)
+	require.NoError(t, err)
+	_, err = st.Txn(ctxT(t), nil, []store.Op{{Key: p + "a", Value: []byte("x"), Lease: lease}})
+	require.NoError(t, err)
+	start := time.Now()
+	require.Eventually(t, func() bool {
+		_, err := st.Get(context.Background(), p+"a")
+		return errors.Is(err, store.ErrNotFound)
+	}, timeout, 50*time.Millisecond, "leased key never expired")
+	require.GreaterOrEqual(t, time.Since(start), 500*time.Millisecond, "expired far too early")
+}
+
+func testLeaseKeepAlive(t *testing.T, st store.Store, p string) {
+	lease, err := st.Grant(ctxT(t), time.Second)
+	require.NoError(t, err)
+	_, err = st.Txn(ctxT(t), nil, []store.Op{{Key: p + "a", Value: []byte("x"), Lease: lease}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- st.KeepAlive(ctx, lease) }()
+	// Well past any TTL the store may round 1s up to (etcd: about 2s).
+	time.Sleep(3500 * time.Millisecond)
+	_, err = st.Get(ctxT(t), p+"a")
+	require.NoError(t, err, "kept-alive key expired")
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "KeepAlive must return nil when its context ends")
+	case <-time.After(timeout):
+		t.Fatal("KeepAlive did not return after cancel")
+	}
+	require.NoError(t, st.Revoke(ctxT(t), lease))
+}
