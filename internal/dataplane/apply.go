@@ -42,7 +42,9 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	pm, err := d.portMap(ctx, s, bound, vlans)
 	errs = append(errs, err)
 	flows := pipeline.Build(s, pm)
-	d.checkLost(ctx)
+	if d.dbChanged.Swap(false) {
+		d.checkLost(ctx)
+	}
 	intErr := d.install(ctx, d.cfg.IntegrationBridge, flows.Int)
 	errs = append(errs, intErr, d.install(ctx, d.cfg.TunnelBridge, flows.Tun))
 	for br, fs := range flows.Provider {

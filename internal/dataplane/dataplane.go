@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vland/vland/internal/hoststate"
@@ -65,6 +66,10 @@ type Dataplane struct {
 	done   chan struct{}
 
 	changes chan struct{}
+	// dbChanged is set when OVSDB changed since the last flow check: an
+	// ovs-vswitchd restart always rewrites Interface rows, so Apply only
+	// pays for a flow dump when something happened.
+	dbChanged atomic.Bool
 }
 
 // New returns an unstarted Dataplane.

@@ -41,6 +41,9 @@ func TestTwoHosts(t *testing.T) {
 	for _, vm := range l.vms {
 		assert.True(t, res[vm.port.ID].Bound, vm.port.ID)
 	}
+	start = time.Now()
+	l.applyAll("vxlan", "gre")
+	t.Logf("converged re-apply of both hosts: %v", time.Since(start))
 	assert.Equal(t, 1, res["port-a1"].LocalVLAN)
 	assert.Equal(t, 2, res["port-b1"].LocalVLAN)
 

@@ -19,6 +19,7 @@ func (d *Dataplane) watch(ctx context.Context, dbChanges <-chan struct{}) {
 		case <-ctx.Done():
 			return
 		case <-dbChanges:
+			d.dbChanged.Store(true)
 			d.signal()
 		case <-t.C:
 			d.checkCanary(ctx)

@@ -50,7 +50,7 @@ func (s *Service) newNetwork(who identity.Identity, r *NetworkRequest) (storedNe
 		return storedNetwork{}, err
 	}
 	if provider {
-		if _, _, err := s.cfg.Segments.providerSegment(r); err != nil {
+		if _, _, err := s.segs.providerSegment(r); err != nil {
 			return storedNetwork{}, err
 		}
 	}
@@ -80,7 +80,7 @@ func (s *Service) commitNetworks(ctx context.Context, reqs []NetworkRequest, net
 			return err
 		}
 		n := &nets[i].Network
-		s.cfg.Segments.apply(n, seg)
+		s.segs.apply(n, seg)
 		if n.MTU, err = s.networkMTU(seg.Type, reqs[i].MTU); err != nil {
 			return err
 		}
@@ -102,8 +102,8 @@ func (s *Service) commitNetworks(ctx context.Context, reqs []NetworkRequest, net
 // chooseSegment picks (and reserves) the request's segment: the provider
 // one, checked against the cache, or the lowest free tenant segment.
 // taken are keys this batch already holds.
-func (s *Service) chooseSegment(r *NetworkRequest, taken []string) (segment, error) {
-	cfg := &s.cfg.Segments
+func (s *Service) chooseSegment(r *NetworkRequest, taken []string) (netSegment, error) {
+	cfg := &s.segs
 	if r.NetworkType.Set || r.PhysicalNetwork.Set || r.SegmentationID.Set {
 		seg, open, err := cfg.providerSegment(r)
 		if err != nil {
@@ -125,15 +125,15 @@ func (s *Service) chooseSegment(r *NetworkRequest, taken []string) (segment, err
 			return got, nil
 		}
 	}
-	return segment{}, errorf(ErrNoSegment, "Unable to create the network. No tenant network is available for allocation.")
+	return netSegment{}, errorf(ErrNoSegment, "Unable to create the network. No tenant network is available for allocation.")
 }
 
 // freeSegment reserves the lowest segment of type t that is neither
 // allocated nor reserved.
-func (s *Service) freeSegment(t, physnet string) (segment, bool) {
-	var got segment
+func (s *Service) freeSegment(t, physnet string) (netSegment, bool) {
+	var got netSegment
 	found := false
-	s.cfg.Segments.candidates(t, physnet, func(g segment) bool {
+	s.segs.candidates(t, physnet, func(g netSegment) bool {
 		k := g.key()
 		if k == "" || (!s.cache.hasSegment(k) && s.res.take(k)) {
 			got, found = g, true
@@ -147,7 +147,7 @@ func (s *Service) freeSegment(t, physnet string) (segment, bool) {
 // networkMTU is the requested MTU if it fits the segment type, else the
 // largest that does.
 func (s *Service) networkMTU(t string, want Opt[int]) (int, error) {
-	max := s.cfg.Segments.mtu(t)
+	max := s.segs.mtu(t)
 	if !want.has() || want.V == 0 {
 		return max, nil
 	}

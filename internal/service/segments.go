@@ -1,39 +1,50 @@
 package service
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/store"
 )
 
-// Range is an inclusive range of segmentation ids.
-type Range struct{ Min, Max int }
-
-// SegmentConfig is ML2's type driver configuration.
-type SegmentConfig struct {
-	// TenantTypes are tried in order for networks without provider
-	// attributes (ML2 tenant_network_types). Empty means "vxlan".
-	TenantTypes []string
-	// TunnelRanges are the allocatable ids per tunnel type ("vxlan":
-	// vni_ranges, "gre": tunnel_id_ranges, "geneve").
-	TunnelRanges map[string][]Range
-	// VLANRanges maps each known physical network to its allocatable VLANs
-	// (a physnet with no ranges takes provider networks only).
-	VLANRanges map[string][]Range
-	// FlatNetworks are the physnets allowed for flat networks; "*" allows
-	// any.
+// segConfig is the type driver configuration in the shape allocation
+// walks it: tunnel ranges by type, VLAN ranges by physnet.
+type segConfig struct {
+	TenantTypes  []string
+	TunnelRanges map[string][]segment.Range
+	VLANRanges   map[string][]segment.Range
 	FlatNetworks []string
-	// PhysnetMTU is the underlay MTU (global_physnet_mtu); 0 means 1500.
-	PhysnetMTU int
+	PhysnetMTU   int
 }
 
-// Encapsulation overheads on an IPv4 underlay, as Neutron's type drivers
-// count them (Geneve with OVN's option bytes).
-var encapOverhead = map[string]int{
-	api.NetworkTypeVXLAN: 50, api.NetworkTypeGRE: 42, api.NetworkTypeGeneve: 58,
+// newSegConfig validates an ML2 configuration (the zero value means
+// segment.DefaultConfig) and reshapes it.
+func newSegConfig(c segment.Config) (segConfig, error) {
+	if len(c.TenantNetworkTypes) == 0 && c.GlobalPhysnetMTU == 0 && c.VNIRanges == nil {
+		c = segment.DefaultConfig()
+	}
+	if c.GlobalPhysnetMTU == 0 {
+		c.GlobalPhysnetMTU = 1500
+	}
+	if len(c.TenantNetworkTypes) == 0 {
+		c.TenantNetworkTypes = []string{segment.TypeVXLAN}
+	}
+	if err := c.Validate(); err != nil {
+		return segConfig{}, err
+	}
+	vlans := c.NetworkVLANRanges
+	if vlans == nil {
+		vlans = map[string][]segment.Range{}
+	}
+	return segConfig{
+		TenantTypes: c.TenantNetworkTypes,
+		TunnelRanges: map[string][]segment.Range{
+			api.NetworkTypeVXLAN: c.VNIRanges, api.NetworkTypeGRE: c.TunnelIDRanges, api.NetworkTypeGeneve: c.GeneveVNIRanges,
+		},
+		VLANRanges: vlans, FlatNetworks: c.FlatNetworks, PhysnetMTU: c.GlobalPhysnetMTU,
+	}, nil
 }
 
 // maxSegmentID is the largest id each type can carry.
@@ -42,28 +53,11 @@ var maxSegmentID = map[string]int{
 	api.NetworkTypeGRE: 1<<32 - 1, api.NetworkTypeVLAN: 4094,
 }
 
-func (c *SegmentConfig) validate() error {
-	if len(c.TenantTypes) == 0 {
-		c.TenantTypes = []string{api.NetworkTypeVXLAN}
-	}
-	if c.PhysnetMTU == 0 {
-		c.PhysnetMTU = 1500
-	}
-	for _, t := range c.TenantTypes {
-		switch t {
-		case api.NetworkTypeVXLAN, api.NetworkTypeGRE, api.NetworkTypeGeneve, api.NetworkTypeVLAN, api.NetworkTypeLocal:
-		default:
-			return fmt.Errorf("service: %q cannot be a tenant network type", t)
-		}
-	}
-	return nil
-}
-
 // mtu is the largest MTU a network of type t can offer.
-func (c *SegmentConfig) mtu(t string) int { return c.PhysnetMTU - encapOverhead[t] }
+func (c *segConfig) mtu(t string) int { return segment.MTU(t, c.PhysnetMTU) }
 
-// segment is one network's place on the underlay.
-type segment struct {
+// netSegment is one network's place on the underlay.
+type netSegment struct {
 	Type    string
 	Physnet string
 	ID      int
@@ -71,7 +65,7 @@ type segment struct {
 
 // key is the segment's allocation key; "" when the type allocates nothing
 // (local).
-func (g segment) key() string {
+func (g netSegment) key() string {
 	if g.Type == api.NetworkTypeLocal {
 		return ""
 	}
@@ -80,7 +74,7 @@ func (g segment) key() string {
 
 // candidates lists, lowest first, the segments a tenant network (or a
 // provider network of type t that leaves the id open) may take.
-func (c *SegmentConfig) candidates(t, physnet string, fn func(segment) bool) {
+func (c *segConfig) candidates(t, physnet string, fn func(netSegment) bool) {
 	switch t {
 	case api.NetworkTypeVLAN:
 		nets := make([]string, 0, len(c.VLANRanges))
@@ -91,18 +85,18 @@ func (c *SegmentConfig) candidates(t, physnet string, fn func(segment) bool) {
 		}
 		sort.Strings(nets)
 		for _, p := range nets {
-			if !walk(c.VLANRanges[p], func(id int) bool { return fn(segment{t, p, id}) }) {
+			if !walk(c.VLANRanges[p], func(id int) bool { return fn(netSegment{t, p, id}) }) {
 				return
 			}
 		}
 	case api.NetworkTypeLocal:
-		fn(segment{Type: t})
+		fn(netSegment{Type: t})
 	default:
-		walk(c.TunnelRanges[t], func(id int) bool { return fn(segment{Type: t, ID: id}) })
+		walk(c.TunnelRanges[t], func(id int) bool { return fn(netSegment{Type: t, ID: id}) })
 	}
 }
 
-func walk(ranges []Range, fn func(int) bool) bool {
+func walk(ranges []segment.Range, fn func(int) bool) bool {
 	for _, r := range ranges {
 		for id := r.Min; id <= r.Max; id++ {
 			if !fn(id) {
@@ -115,12 +109,12 @@ func walk(ranges []Range, fn func(int) bool) bool {
 
 // providerSegment validates admin-given provider attributes. It returns
 // the segment with ID 0 and open=true when the id is to be allocated.
-func (c *SegmentConfig) providerSegment(r *NetworkRequest) (seg segment, open bool, err error) {
+func (c *segConfig) providerSegment(r *NetworkRequest) (seg netSegment, open bool, err error) {
 	t, phys, id := r.NetworkType.or(""), r.PhysicalNetwork.or(""), r.SegmentationID
 	if t == "" {
 		return seg, false, invalidInput("network_type required")
 	}
-	seg = segment{Type: t, Physnet: phys, ID: id.V}
+	seg = netSegment{Type: t, Physnet: phys, ID: id.V}
 	switch t {
 	case api.NetworkTypeLocal:
 		if phys != "" || id.has() {
@@ -162,7 +156,7 @@ func (c *SegmentConfig) providerSegment(r *NetworkRequest) (seg segment, open bo
 }
 
 // inUse is the error for a taken provider segment, as Neutron words it.
-func (g segment) inUse() error {
+func (g netSegment) inUse() error {
 	switch g.Type {
 	case api.NetworkTypeVLAN:
 		return errorf(ErrVLANInUse, "Unable to create the network. The VLAN %d on physical network %s is in use.", g.ID, g.Physnet)
@@ -173,7 +167,7 @@ func (g segment) inUse() error {
 }
 
 // apply writes the segment into the network's provider attributes and MTU.
-func (c *SegmentConfig) apply(n *api.Network, g segment) {
+func (c *segConfig) apply(n *api.Network, g netSegment) {
 	n.NetworkType = g.Type
 	n.PhysicalNetwork, n.SegmentationID = nil, nil
 	if g.Physnet != "" {
@@ -187,8 +181,8 @@ func (c *SegmentConfig) apply(n *api.Network, g segment) {
 }
 
 // segmentOf reads a stored network's segment back.
-func segmentOf(n *api.Network) segment {
-	g := segment{Type: n.NetworkType}
+func segmentOf(n *api.Network) netSegment {
+	g := netSegment{Type: n.NetworkType}
 	if n.PhysicalNetwork != nil {
 		g.Physnet = *n.PhysicalNetwork
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/vland/vland/internal/identity"
+	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/store"
 )
 
@@ -26,8 +27,8 @@ const maxAttempts = 64
 // Config configures a Service.
 type Config struct {
 	// Segments are the ML2 type driver settings (tenant network types,
-	// ranges, physnets, MTU).
-	Segments SegmentConfig
+	// ranges, physnets, MTU); the zero value is segment.DefaultConfig().
+	Segments segment.Config
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Now defaults to time.Now (tests may pin it).
@@ -38,6 +39,7 @@ type Config struct {
 type Service struct {
 	st    store.Store
 	cfg   Config
+	segs  segConfig
 	log   *slog.Logger
 	cache *cache
 	res   *reservations
@@ -54,10 +56,11 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if err := cfg.Segments.validate(); err != nil {
+	segs, err := newSegConfig(cfg.Segments)
+	if err != nil {
 		return nil, err
 	}
-	s := &Service{st: st, cfg: cfg, log: cfg.Logger, res: newReservations(), done: make(chan struct{})}
+	s := &Service{st: st, cfg: cfg, segs: segs, log: cfg.Logger, res: newReservations(), done: make(chan struct{})}
 	s.cache = newCache(st, cfg.Logger)
 	rev, err := s.cache.load(ctx)
 	if err != nil {

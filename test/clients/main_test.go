@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/vland/vland/internal/keystone"
 	"github.com/vland/vland/internal/testutil"
 )
 
@@ -75,11 +76,11 @@ func startEnv(dir string) testEnv {
 		return testEnv{err: err}
 	}
 	var e testEnv
-	e.keystone, e.err = startVland(filepath.Join(dir, "ks"), "keystone", users)
+	e.keystone, e.err = startVland(filepath.Join(dir, "ks"), keystone.ModeKeystone, users)
 	if e.err != nil {
 		return e
 	}
-	e.noauth, e.err = startVland(filepath.Join(dir, "na"), "noauth", "")
+	e.noauth, e.err = startVland(filepath.Join(dir, "na"), keystone.ModeNoAuth, "")
 	if e.err != nil {
 		return e
 	}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vland/vland/internal/keystone"
+	"github.com/vland/vland/internal/segment"
+	"github.com/vland/vland/internal/server"
+)
+
+// serverFlags are `vland server`'s flags, in ML2's vocabulary.
+type serverFlags struct {
+	listen, dataDir, etcdEndpoints, clientURL, peerURL string
+	auth, authConfig                                   string
+	tenantTypes, vniRanges, tunnelIDRanges, geneveVNIs string
+	vlanRanges, flatNetworks                           string
+	physnetMTU                                         int
+}
+
+func init() {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the vland API server (Neutron v2.0 API, Keystone v3 tokens)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.config()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return runServer(ctx, cfg)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", server.DefaultListen, "API listen address")
+	fl.StringVar(&f.dataDir, "data-dir", "/var/lib/vland", "embedded etcd data directory")
+	fl.StringVar(&f.etcdEndpoints, "etcd-endpoints", "", "external etcd cluster (a,b,c) instead of the embedded node")
+	fl.StringVar(&f.clientURL, "etcd-client-url", "http://127.0.0.1:2379", "embedded etcd client URL (agents connect to it)")
+	fl.StringVar(&f.peerURL, "etcd-peer-url", "", "embedded etcd peer URL (default: a free 127.0.0.1 port)")
+	fl.StringVar(&f.auth, "auth", string(keystone.ModeKeystone), "authentication: keystone or noauth")
+	fl.StringVar(&f.authConfig, "auth-config", "", "Keystone users file (YAML)")
+	fl.StringVar(&f.tenantTypes, "tenant-network-types", "vxlan", "tenant network types, in order of preference")
+	fl.StringVar(&f.vniRanges, "vni-ranges", "1000:2000", "VXLAN VNI ranges for tenant networks")
+	fl.StringVar(&f.tunnelIDRanges, "tunnel-id-ranges", "1:1000", "GRE tunnel id ranges for tenant networks")
+	fl.StringVar(&f.geneveVNIs, "geneve-vni-ranges", "1:1000", "Geneve VNI ranges for tenant networks")
+	fl.StringVar(&f.vlanRanges, "network-vlan-ranges", "", "VLAN physnets and ranges (physnet1:100:200,physnet2)")
+	fl.StringVar(&f.flatNetworks, "flat-networks", "", "physnets allowed for flat networks (* for any)")
+	fl.IntVar(&f.physnetMTU, "global-physnet-mtu", 1500, "underlay MTU")
+	rootCmd.AddCommand(cmd)
+}
+
+// config turns the flags into a server.Config.
+func (f *serverFlags) config() (server.Config, error) {
+	mode, err := keystone.ParseMode(f.auth)
+	if err != nil {
+		return server.Config{}, err
+	}
+	cfg := server.Config{
+		Listen: f.listen, DataDir: f.dataDir, EtcdEndpoints: segment.ParseList(f.etcdEndpoints),
+		EtcdClientURL: f.clientURL, EtcdPeerURL: f.peerURL, Auth: mode,
+	}
+	if f.authConfig != "" {
+		kc, err := keystone.LoadConfig(f.authConfig)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Keystone = &kc
+	}
+	cfg.Segments, err = f.segments()
+	return cfg, err
+}
+
+func (f *serverFlags) segments() (segment.Config, error) {
+	c := segment.Config{
+		TenantNetworkTypes: segment.ParseList(f.tenantTypes),
+		FlatNetworks:       segment.ParseList(f.flatNetworks),
+		GlobalPhysnetMTU:   f.physnetMTU,
+	}
+	var err error
+	for _, r := range []struct {
+		flag, val string
+		dst       *[]segment.Range
+	}{{"vni-ranges", f.vniRanges, &c.VNIRanges}, {"tunnel-id-ranges", f.tunnelIDRanges, &c.TunnelIDRanges},
+		{"geneve-vni-ranges", f.geneveVNIs, &c.GeneveVNIRanges}} {
+		if *r.dst, err = segment.ParseRanges(r.val); err != nil {
+			return c, fmt.Errorf("--%s: %w", r.flag, err)
+		}
+	}
+	if c.NetworkVLANRanges, err = segment.ParseVLANRanges(f.vlanRanges); err != nil {
+		return c, fmt.Errorf("--network-vlan-ranges: %w", err)
+	}
+	return c, c.Validate()
+}
+
+func runServer(ctx context.Context, cfg server.Config) error {
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx)
+}

@@ -1,0 +1,37 @@
+package clients_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/vland/vland/internal/keystone"
+	"github.com/vland/vland/internal/server"
+)
+
+// startVland starts a real server in-process: embedded etcd under dir on
+// free ports, the API on 127.0.0.1:0, auth mode as given (keystone with
+// the users file at users, or noauth).
+func startVland(dir string, mode keystone.Mode, users string) (*vlandServer, error) {
+	kcfg, err := keystone.LoadConfig(users)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := server.New(context.Background(), server.Config{
+		Listen:   "127.0.0.1:0",
+		DataDir:  filepath.Join(dir, "etcd"),
+		Auth:     mode,
+		Keystone: &kcfg,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	srv.Start()
+	return &vlandServer{
+		url:            srv.URL(),
+		adminProjectID: keystone.ProjectID(keystone.AdminProject),
+		close:          func() { _ = srv.Close() },
+	}, nil
+}
