@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,8 @@ type agentFlags struct {
 	tunBridge      string
 	networkNode    bool
 	debug          bool
+	leaseTTL       time.Duration
+	resync         time.Duration
 }
 
 // newAgentCmd builds `vland agent`: the host agent daemon.
@@ -58,8 +61,9 @@ func newAgentCmd() *cobra.Command {
 	fs.StringVar(&f.tunBridge, "tunnel-bridge", "br-tun", "tunnel bridge")
 	fs.BoolVar(&f.networkNode, "network-node", false, "this host is a network node (routers, DHCP, external network)")
 	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
-	// TODO(lead): add `vland agent list` here once cmd/vland has
-	// newAgentListCmd (H5): cmd.AddCommand(newAgentListCmd()).
+	fs.DurationVar(&f.leaseTTL, "heartbeat-ttl", agent.DefaultLeaseTTL, "how long the host stays alive in the store after the agent stops")
+	fs.DurationVar(&f.resync, "resync-interval", agent.DefaultResyncInterval, "period of a full reconcile without changes")
+	cmd.AddCommand(newAgentListCmd())
 	return cmd
 }
 
@@ -77,11 +81,7 @@ func runAgent(ctx context.Context, f agentFlags) error {
 		return fmt.Errorf("connect to store: %w", err)
 	}
 	defer st.Close()
-	dp, err := newDataplane(f, cfg)
-	if err != nil {
-		return err
-	}
-	a, err := agent.New(cfg, st, dp)
+	a, err := agent.New(cfg, st, newDataplane(f, cfg))
 	if err != nil {
 		return err
 	}
@@ -100,6 +100,8 @@ func agentConfig(f agentFlags) (agent.Config, error) {
 		IntegrationBridge: f.intBridge,
 		TunnelBridge:      f.tunBridge,
 		NetworkNode:       f.networkNode,
+		LeaseTTL:          f.leaseTTL,
+		ResyncInterval:    f.resync,
 		Log:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 	if f.localIP != "" {
@@ -118,8 +120,8 @@ func agentConfig(f agentFlags) (agent.Config, error) {
 }
 
 // newDataplane builds the host's Open vSwitch data plane.
-func newDataplane(f agentFlags, cfg agent.Config) (agent.Dataplane, error) {
-	dp := dataplane.New(dataplane.Config{
+func newDataplane(f agentFlags, cfg agent.Config) agent.Dataplane {
+	return dataplane.New(dataplane.Config{
 		Host:              cfg.Host,
 		IntegrationBridge: cfg.IntegrationBridge,
 		TunnelBridge:      cfg.TunnelBridge,
@@ -131,12 +133,4 @@ func newDataplane(f agentFlags, cfg agent.Config) (agent.Dataplane, error) {
 		BridgeMappings:    cfg.BridgeMappings,
 		Log:               cfg.Log,
 	})
-	// TODO(lead): assign statically once dataplane.Dataplane has Apply;
-	// until then this keeps cmd/vland compiling.
-	var v any = dp
-	adp, ok := v.(agent.Dataplane)
-	if !ok {
-		return nil, fmt.Errorf("internal/dataplane does not implement agent.Dataplane yet")
-	}
-	return adp, nil
 }

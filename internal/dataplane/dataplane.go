@@ -116,12 +116,17 @@ func (d *Dataplane) Start(ctx context.Context) error {
 func (d *Dataplane) start(ctx context.Context, db switchDB, fw flowWriter) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.db != nil {
+		return fmt.Errorf("%w: already started", ErrConfig)
+	}
 	d.db, d.flows, d.synced = db, fw, map[string]bool{}
 	if err := d.ensureBridges(ctx, d.cfg.BridgeMappings); err != nil {
+		d.db = nil
 		return err
 	}
 	round, err := d.nextRound(ctx)
 	if err != nil {
+		d.db = nil
 		return err
 	}
 	d.round = round

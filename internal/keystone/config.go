@@ -3,6 +3,7 @@ package keystone
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -52,6 +53,8 @@ type Config struct {
 	Region    string   `yaml:"region"`
 	Projects  []string `yaml:"projects"`
 	Users     []User   `yaml:"users"`
+	// Logger receives the service's logs; nil means slog.Default().
+	Logger *slog.Logger `yaml:"-"`
 }
 
 // User is one user of the users file. A user may scope tokens to Project

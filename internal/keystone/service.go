@@ -53,8 +53,12 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
 		signer:   signer{key: key, now: time.Now},
 		users:    map[string]User{},
 		userIDs:  map[string]string{},
-		log:      slog.Default().With("component", "keystone"),
+		log:      slog.Default(),
 	}
+	if cfg.Logger != nil {
+		s.log = cfg.Logger
+	}
+	s.log = s.log.With("component", "keystone")
 	for _, u := range cfg.allUsers() {
 		s.users[u.Name] = u
 		s.userIDs[UserID(u.Name)] = u.Name

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,33 +19,47 @@ import (
 	"github.com/vland/vland/internal/testutil"
 )
 
-// binary is the vland binary the labs of this package run, built once.
-var binary string
+// The vland binary the labs of this package run, built once, on first use
+// (tests that need no server do not depend on the whole tree building).
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+	tmpDir    string
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
 func runMain(m *testing.M) int {
-	tmp, err := os.MkdirTemp("", "vland-labtest-")
+	var err error
+	tmpDir, err = os.MkdirTemp("", "vland-labtest-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(tmp)
+	defer os.RemoveAll(tmpDir)
 	// Tests must never touch the user's client config.
-	os.Setenv("HOME", tmp)
-	os.Setenv("VLAND_CONFIG", filepath.Join(tmp, "config.yaml"))
-	binary = filepath.Join(tmp, "vland")
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	cmd := exec.Command("go", "build", "-o", binary, "./cmd/vland")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build vland: %v\n%s", err, out)
-		return 1
-	}
+	os.Setenv("HOME", tmpDir)
+	os.Setenv("VLAND_CONFIG", filepath.Join(tmpDir, "config.yaml"))
 	return m.Run()
+}
+
+// vlandBinary builds ./cmd/vland once and returns its path.
+func vlandBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binary = filepath.Join(tmpDir, "vland")
+		_, file, _, _ := runtime.Caller(0)
+		cmd := exec.Command("go", "build", "-o", binary, "./cmd/vland")
+		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/vland: %w\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binary
 }
 
 // sysState is what a lab could leave behind on the machine.
@@ -106,7 +121,7 @@ func newLab(t *testing.T, hosts int) (*lab.Lab, string, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var progress strings.Builder
-	l, err := lab.Up(ctx, lab.Config{Name: name, Hosts: hosts, Dir: dir, Binary: binary, Out: &progress})
+	l, err := lab.Up(ctx, lab.Config{Name: name, Hosts: hosts, Dir: dir, Binary: vlandBinary(t), Out: &progress})
 	require.NoError(t, err, progress.String())
 	return l, name, dir
 }

@@ -56,6 +56,7 @@ func listNames(items []cliListItem) []string {
 // show and delete as the admin with password auth, checking what the server
 // really allocated.
 func TestCLIPasswordLifecycle(t *testing.T) {
+	t.Parallel()
 	env := sharedEnv(t)
 	cli := passwordCLI(env.keystone.url, "admin", adminPassword, "admin")
 	name := prefix + "-net"
@@ -106,6 +107,7 @@ func TestCLIPasswordLifecycle(t *testing.T) {
 // TestCLIProviderAndProjects: the seed 001 command with a provider segment
 // (admin only), and an admin creating a network for another project by name.
 func TestCLIProviderAndProjects(t *testing.T) {
+	t.Parallel()
 	env := sharedEnv(t)
 	cli := passwordCLI(env.keystone.url, "admin", adminPassword, "admin")
 
@@ -125,6 +127,7 @@ func TestCLIProviderAndProjects(t *testing.T) {
 // TestCLIMemberIsolation: a member sees only its own project's networks and
 // cannot read another project's network.
 func TestCLIMemberIsolation(t *testing.T) {
+	t.Parallel()
 	env := sharedEnv(t)
 	admin := passwordCLI(env.keystone.url, "admin", adminPassword, "admin")
 	member := passwordCLI(env.keystone.url, memberUser, memberPassword, memberProject)
@@ -150,6 +153,7 @@ func TestCLIMemberIsolation(t *testing.T) {
 // TestCLINoAuth: `--os-auth-type none` against a noauth server acts as the
 // admin project (no project header is sent).
 func TestCLINoAuth(t *testing.T) {
+	t.Parallel()
 	env := sharedEnv(t)
 	cli := noauthCLI(env.noauth.url)
 	var net cliNetwork
@@ -172,6 +176,7 @@ func TestCLINoAuth(t *testing.T) {
 // TestCLITokenRescope: `token issue` with a password, then the token alone
 // (auth type token) re-scoped to another project by id.
 func TestCLITokenRescope(t *testing.T) {
+	t.Parallel()
 	env := sharedEnv(t)
 	var tok struct {
 		ID        string `json:"id"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -22,9 +23,12 @@ var errWatchClosed = errors.New("etcdstore: watch closed")
 // now) until ctx ends, then closes the channel. If fromRev was compacted,
 // one event with Err wrapping store.ErrCompacted is sent and the channel is
 // closed: List again and watch from the listing's revision + 1.
+//
+// Watch returns once etcd confirmed the watch (or after createdWait), so a
+// write made after Watch returns is seen even with fromRev 0.
 func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) <-chan store.Event {
 	out := make(chan store.Event, watchBuffer)
-	opts := []clientv3.OpOption{clientv3.WithPrefix()}
+	opts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithCreatedNotify()}
 	if fromRev > 0 {
 		opts = append(opts, clientv3.WithRev(fromRev))
 	}
@@ -32,36 +36,66 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) <-chan 
 	// stop early (after an error).
 	wctx, cancel := context.WithCancel(ctx)
 	wch := s.cli.Watch(wctx, prefix, opts...)
+	created := make(chan struct{})
 	go func() {
 		defer close(out)
 		defer cancel()
-		pump(ctx, wch, out)
+		pump(ctx, wch, out, created)
 	}()
+	select {
+	case <-created:
+	case <-ctx.Done():
+	case <-time.After(createdWait):
+	}
 	return out
 }
 
+// createdWait bounds how long Watch waits for etcd to confirm the watch
+// (it only matters when etcd is unreachable).
+const createdWait = 5 * time.Second
+
 // pump converts etcd watch responses into store events until the watch
-// ends or breaks.
-func pump(ctx context.Context, wch clientv3.WatchChan, out chan<- store.Event) {
+// ends or breaks. It closes created after the first response.
+func pump(ctx context.Context, wch clientv3.WatchChan, out chan<- store.Event, created chan struct{}) {
+	defer func() {
+		select {
+		case <-created:
+		default:
+			close(created)
+		}
+	}()
 	for resp := range wch {
-		if resp.CompactRevision != 0 {
-			send(ctx, out, store.Event{Err: fmt.Errorf("%w: oldest available revision is %d",
-				store.ErrCompacted, resp.CompactRevision)})
+		if !handle(ctx, resp, out) {
 			return
 		}
-		if err := resp.Err(); err != nil {
-			send(ctx, out, store.Event{Err: fmt.Errorf("etcdstore: watch: %w", err)})
-			return
-		}
-		for _, ev := range resp.Events {
-			if !send(ctx, out, convert(ev)) {
-				return
-			}
+		select {
+		case <-created:
+		default:
+			close(created)
 		}
 	}
 	if ctx.Err() == nil {
 		send(ctx, out, store.Event{Err: errWatchClosed})
 	}
+}
+
+// handle delivers one response's events; false means the watch is over.
+func handle(ctx context.Context, resp clientv3.WatchResponse, out chan<- store.Event) bool {
+	if resp.CompactRevision != 0 {
+		send(ctx, out, store.Event{Err: fmt.Errorf("%w: oldest available revision is %d",
+			store.ErrCompacted, resp.CompactRevision)})
+		return false
+	}
+	if err := resp.Err(); err != nil {
+		send(ctx, out, store.Event{Err: fmt.Errorf("etcdstore: watch: %w", err)})
+		return false
+	}
+	for _, ev := range resp.Events {
+		if !send(ctx, out, convert(ev)) {
+			return false
+		}
+	}
+	return true
 }
 
 func convert(ev *clientv3.Event) store.Event {

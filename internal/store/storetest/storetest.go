@@ -49,6 +49,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// Subtests own disjoint prefixes, so they may share the store
+			// concurrently (and the slow lease tests overlap).
+			t.Parallel()
 			tc.fn(t, st, "/storetest/"+tc.name+"/")
 		})
 	}
@@ -211,9 +214,8 @@ func testWatchFromRevision(t *testing.T, st store.Store, p string) {
 
 func testWatchFromNow(t *testing.T, st store.Store, p string) {
 	create(t, st, p+"old", "x")
+	// The watch is in place when Watch returns: no sleep needed.
 	ch := st.Watch(ctxT(t), p, 0)
-	// Give the watch time to register before writing (etcd is async).
-	time.Sleep(100 * time.Millisecond)
 	rev := create(t, st, p+"new", "y")
 	ev := next(t, ch)
 	require.Equal(t, p+"new", ev.KV.Key)
