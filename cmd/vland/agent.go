@@ -86,7 +86,11 @@ func runAgent(ctx context.Context, f agentFlags) error {
 		return err
 	}
 	cfg.Log.Info("agent starting", "host", cfg.Host, "local_ip", f.localIP, "etcd", f.etcdEndpoints)
-	return a.Run(ctx)
+	if err := a.Run(ctx); err != nil {
+		return err
+	}
+	cfg.Log.Info("agent stopped", "host", cfg.Host)
+	return nil
 }
 
 func agentConfig(f agentFlags) (agent.Config, error) {

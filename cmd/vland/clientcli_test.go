@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vland/vland/internal/keystone"
 )
 
 // TestMain runs the real main() when a test re-executes its own binary
@@ -162,4 +164,29 @@ func TestCLIExitCode(t *testing.T) {
 		assert.NotZero(t, exitErr.ExitCode())
 		assert.Contains(t, stderr.String(), `no network found for "missing"`)
 	}
+}
+
+// TestCLIKeystoneProject logs in with a password and creates a network for
+// a project that does not exist yet: the project is created.
+func TestCLIKeystoneProject(t *testing.T) {
+	url := startAPIMode(t, keystone.ModeKeystone)
+	c := cli{t: t, url: url}
+	login := []string{"--os-auth-url", url + "/v3", "--os-username", "admin", "--os-password", testAdminPassword,
+		"--os-project-name", "admin"}
+
+	_, _, err := c.run("network", "list")
+	require.Error(t, err, "no credentials: refused")
+
+	var n map[string]any
+	c.json(&n, append([]string{"network", "create", "a-net", "--project", "tenantA"}, login...)...)
+	require.NotEmpty(t, n["project_id"])
+	assert.NotEqual(t, "tenantA", n["project_id"], "the name was resolved to a Keystone project ID")
+
+	var list []map[string]any
+	c.json(&list, append([]string{"network", "list", "--project", "tenantA"}, login...)...)
+	require.Len(t, list, 1)
+	assert.Equal(t, n["id"], list[0]["id"])
+
+	_, _, err = c.run(append([]string{"network", "list", "--project", "nobody"}, login...)...)
+	assert.ErrorContains(t, err, `no project found for "nobody"`, "listing never creates projects")
 }

@@ -87,3 +87,15 @@ func cellFixedIPs(v any) string {
 	}
 	return strings.Join(parts, "\n")
 }
+
+// cellPools shows allocation pools as start-end ranges, one per line.
+func cellPools(v any) string {
+	xs, _ := v.([]any)
+	parts := make([]string, 0, len(xs))
+	for _, e := range xs {
+		if m, ok := e.(map[string]any); ok {
+			parts = append(parts, cellText(m["start"])+"-"+cellText(m["end"]))
+		}
+	}
+	return strings.Join(parts, "\n")
+}

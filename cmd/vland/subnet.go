@@ -21,7 +21,7 @@ var subnetColumns = []listColumn{
 var subnetLongColumns = append(append([]listColumn{}, subnetColumns...),
 	listColumn{title: "Project", key: "project_id"}, listColumn{title: "DHCP", key: "enable_dhcp"},
 	listColumn{title: "Name Servers", key: "dns_nameservers"},
-	listColumn{title: "Allocation Pools", key: "allocation_pools"},
+	listColumn{title: "Allocation Pools", key: "allocation_pools", format: cellPools},
 	listColumn{title: "Host Routes", key: "host_routes"}, listColumn{title: "IP Version", key: "ip_version"},
 	listColumn{title: "Gateway", key: "gateway_ip"})
 

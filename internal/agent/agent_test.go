@@ -114,7 +114,9 @@ func testRegistration(t *testing.T, st store.Store) {
 	require.NoError(t, err)
 
 	// Graceful stop revokes the lease: dead at once, record kept.
+	stopStart := time.Now()
 	stop()
+	t.Logf("graceful stop took %.0f ms", time.Since(stopStart).Seconds()*1000)
 	require.False(t, exists(st, store.AgentAliveKey("hostA")))
 	require.True(t, exists(st, store.AgentKey("hostA")))
 
@@ -241,10 +243,16 @@ func TestPeers(t *testing.T) {
 	put(t, st, store.PortStatusKey("b2"), active("b2", "hostB"))
 	waitApplied(t, dp, base+"peer hostB 192.168.50.2 [n1]\n", 200*time.Millisecond)
 
-	// hostB dies: no longer a peer; its port statuses are not touched.
+	// hostB's agent dies: its OVS may still forward, so the tunnel stays,
+	// and its port statuses are not touched.
 	del(t, st, store.AgentAliveKey("hostB"))
-	waitApplied(t, dp, base, 200*time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	require.Equal(t, base+"peer hostB 192.168.50.2 [n1]\n", dp.dump())
 	require.Equal(t, "hostB/ACTIVE", statusOf(st, "b1"))
+
+	// Its port on n1 is deleted: hostB is no peer any more.
+	del(t, st, store.PortKey("b1"))
+	waitApplied(t, dp, base, 200*time.Millisecond)
 }
 
 // A port moving from another host to this one is claimed only once the old

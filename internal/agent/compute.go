@@ -54,8 +54,16 @@ func Compute(h HostConfig, ifaces []hoststate.Interface, snap Snapshot) hoststat
 	return st
 }
 
-// peers lists the other live hosts with ports on this host's tunnel
-// networks, with their tunnel endpoint, sorted by host.
+// peers lists the other hosts with ports on this host's tunnel networks,
+// with their tunnel endpoint, sorted by host.
+//
+// A host whose agent is dead stays a peer while the store says it has
+// ports: the agent's heartbeat says nothing about the host's Open vSwitch,
+// which keeps forwarding while its agent restarts or after it crashed.
+// Dropping the tunnel then would cut working traffic (measured: 40% loss
+// of a 10/s ping across one graceful agent restart). A host leaves the
+// peers when its ports go (deleted, or reported elsewhere) or when its
+// agent record is deleted.
 func peers(self string, st hoststate.State, snap Snapshot) []hoststate.Peer {
 	byHost := map[string]map[string]bool{}
 	for _, p := range snap.Ports {
@@ -68,7 +76,7 @@ func peers(self string, st hoststate.State, snap Snapshot) []hoststate.Peer {
 			continue
 		}
 		host := snap.portHost(p)
-		if host == "" || host == self || !snap.Alive[host] {
+		if host == "" || host == self {
 			continue
 		}
 		if byHost[host] == nil {
@@ -78,7 +86,11 @@ func peers(self string, st hoststate.State, snap Snapshot) []hoststate.Peer {
 	}
 	var out []hoststate.Peer
 	for host, nets := range byHost {
-		ip, err := netip.ParseAddr(snap.Agents[host].Configurations.LocalIP)
+		agent, ok := snap.Agents[host]
+		if !ok {
+			continue // unknown or deleted host
+		}
+		ip, err := netip.ParseAddr(agent.Configurations.LocalIP)
 		if err != nil {
 			continue // no usable tunnel endpoint registered
 		}

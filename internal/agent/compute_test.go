@@ -83,11 +83,15 @@ func TestComputePeers(t *testing.T) {
 			},
 		},
 		{
-			name:   "dead agents and agents without a usable IP excluded",
+			// A dead agent's OVS may still forward: its tunnel stays.
+			name:   "dead agents kept, unregistered hosts and unusable IPs excluded",
 			ports:  []api.Port{vmPort("a1", "n1", "m", "", ""), vmPort("c1", "n1", "m", "", "hostC"), vmPort("d1", "n1", "m", "", "hostD"), vmPort("e1", "n1", "m", "", "hostE"), vmPort("x1", "n1", "m", "", "hostX")},
 			dead:   []string{"hostC"},
 			ifaces: []string{"a1"},
-			want:   []hoststate.Peer{{Host: "hostD", IP: netip.MustParseAddr("192.168.50.4"), Networks: []string{"n1"}}},
+			want: []hoststate.Peer{
+				{Host: "hostC", IP: netip.MustParseAddr("192.168.50.3"), Networks: []string{"n1"}},
+				{Host: "hostD", IP: netip.MustParseAddr("192.168.50.4"), Networks: []string{"n1"}},
+			},
 		},
 		{
 			name:   "unknown iface ids ignored",

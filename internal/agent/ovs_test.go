@@ -1,8 +1,6 @@
 package agent
 
 import (
-	"log/slog"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -36,7 +34,7 @@ func TestAgentOnOVS(t *testing.T) {
 		Host: "hostA", DatapathType: "netdev", OVSDB: o.DBSock(), RunDir: o.RunDir(),
 		LocalIP: hostA.LocalIP, TunnelTypes: hostA.TunnelTypes,
 	})
-	runAgent(t, st, dp, func(c *Config) { c.BridgeMappings = nil; c.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})) })
+	stop := runAgent(t, st, dp, func(c *Config) { c.BridgeMappings = nil })
 	require.Eventually(t, func() bool { return exists(st, store.AgentAliveKey("hostA")) }, 20*time.Second, 10*time.Millisecond)
 
 	put(t, st, store.NetworkKey("n1"), vxlanNet("n1", 111))
@@ -60,4 +58,10 @@ func TestAgentOnOVS(t *testing.T) {
 	// Unplugged: DOWN.
 	vsctl(t, o, "del-port", "br-int", tap)
 	require.Eventually(t, func() bool { return statusOf(st, "p1") == "hostA/DOWN" }, 5*time.Second, 5*time.Millisecond)
+
+	// A graceful stop is quick (the lab gives agents 5 s before SIGKILL).
+	stopStart := time.Now()
+	stop()
+	t.Logf("graceful stop took %.0f ms", time.Since(stopStart).Seconds()*1000)
+	require.Less(t, time.Since(stopStart), time.Second)
 }

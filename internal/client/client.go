@@ -172,6 +172,11 @@ func (c *Client) sendHeader(ctx context.Context, method, rawURL string, query ur
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		// url.Error repeats method and URL; keep its cause only.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
 		return nil, fmt.Errorf("%s %s: %w", method, req.URL.Redacted(), err)
 	}
 	defer resp.Body.Close()

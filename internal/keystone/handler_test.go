@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vland/vland/internal/identity"
+	"github.com/vland/vland/internal/store/memstore"
 )
 
 // testAPI is a keystone service with its /v3 routes and, at /v2.0/whoami,
@@ -21,7 +22,7 @@ type testAPI struct {
 }
 
 func newTestAPI(t *testing.T, mode Mode) *testAPI {
-	svc := newService(t, newFakeStore(), testConfig())
+	svc := newService(t, memstore.New(), testConfig())
 	mux := http.NewServeMux()
 	svc.Routes(mux)
 	mux.HandleFunc("GET /v2.0/whoami", func(w http.ResponseWriter, r *http.Request) {

@@ -4,14 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"testing"
 
 	"github.com/vland/vland/internal/store"
+	"github.com/vland/vland/internal/store/memstore"
 )
 
 func testConfig() Config {
 	return Config{
 		AdminPassword: "secret",
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Projects:      []string{"demo"},
 		Users: []User{
 			{Name: "alice", Password: "alicepw", Project: "projectA"},
@@ -30,7 +34,7 @@ func newService(t *testing.T, st store.Store, cfg Config) *Service {
 }
 
 func TestServersShareSecretAndProjects(t *testing.T) {
-	st := newFakeStore()
+	st := memstore.New()
 	a := newService(t, st, testConfig())
 	b := newService(t, st, testConfig()) // a second server on the same store
 	if a.AdminProjectID() != b.AdminProjectID() || len(a.AdminProjectID()) != 32 {
@@ -64,13 +68,13 @@ func TestServersShareSecretAndProjects(t *testing.T) {
 		t.Fatalf("projects = %s", got)
 	}
 	// A store with another secret (another deployment) rejects the token.
-	if _, err := newService(t, newFakeStore(), testConfig()).Verify(tok); !errors.Is(err, ErrInvalidToken) {
+	if _, err := newService(t, memstore.New(), testConfig()).Verify(tok); !errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("foreign server accepted token: %v", err)
 	}
 }
 
 func TestPasswordAndScopeRules(t *testing.T) {
-	s := newService(t, newFakeStore(), testConfig())
+	s := newService(t, memstore.New(), testConfig())
 	ctx := context.Background()
 	for _, c := range []struct{ name, id, pw string }{
 		{"alice", "", "wrong"}, {"nobody", "", ""}, {"nobody", "", "x"}, {"", "", ""}, {"", UserID("alice"), "x"},
@@ -98,5 +102,40 @@ func TestPasswordAndScopeRules(t *testing.T) {
 	}
 	if _, err := s.CreateProject(ctx, "", ""); !errors.Is(err, ErrBadProject) {
 		t.Errorf("empty project name: %v", err)
+	}
+}
+
+// TestConcurrentStartAgreesOnSecret: servers starting at the same time on
+// one store all end up with the one secret and project set that won.
+func TestConcurrentStartAgreesOnSecret(t *testing.T) {
+	st := memstore.New()
+	const n = 8
+	svcs := make([]*Service, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			s, err := New(context.Background(), st, testConfig())
+			svcs[i] = s
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, _ := svcs[0].checkPassword("admin", "", "secret")
+	pr, roles, _ := svcs[0].scope(context.Background(), u, "", "")
+	tok, _, err := svcs[0].issue(u, pr, roles, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range svcs {
+		if _, err := s.Verify(tok); err != nil {
+			t.Fatalf("server %d rejects server 0's token: %v", i, err)
+		}
+	}
+	if ps, _ := svcs[n-1].Projects(context.Background()); len(ps) != 3 {
+		t.Fatalf("%d projects after concurrent start, want 3", len(ps))
 	}
 }

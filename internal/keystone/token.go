@@ -50,7 +50,8 @@ type signer struct {
 	now func() time.Time
 }
 
-var b64 = base64.RawURLEncoding
+// b64 is strict so that one token has exactly one accepted spelling.
+var b64 = base64.RawURLEncoding.Strict()
 
 // issue fills IssuedAt, AuditID and signs c; ExpiresAt must be set.
 func (s signer) issue(c Claims) (string, Claims, error) {

@@ -74,3 +74,22 @@ func flip(s string) string {
 	}
 	return "AA"
 }
+
+// FuzzVerify: no input panics, and the only string accepted is the token
+// that was issued (no other spelling, no forged claims).
+func FuzzVerify(f *testing.F) {
+	now := time.Unix(1_800_000_000, 0)
+	s := testSigner(now)
+	tok, _, err := s.issue(Claims{UserName: "alice", ProjectID: "p1", ExpiresAt: now.Add(time.Hour).Unix()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tok)
+	f.Add(tok[:len(tok)-1] + "B")
+	f.Add("vl1..")
+	f.Fuzz(func(t *testing.T, in string) {
+		if _, err := s.verify(in); err == nil && in != tok {
+			t.Fatalf("accepted %q, which is not the issued token", in)
+		}
+	})
+}

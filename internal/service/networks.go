@@ -16,6 +16,10 @@ func (s *Service) CreateNetworks(ctx context.Context, reqs []NetworkRequest) ([]
 	if err != nil {
 		return nil, err
 	}
+	// Choices (lowest free address, segment) see every earlier write of
+	// this server; other servers' writes show up through the watch, and
+	// the transaction conditions catch whatever the cache has not seen.
+	s.catchUp(ctx)
 	nets := make([]storedNetwork, len(reqs))
 	for i := range reqs {
 		if nets[i], err = s.newNetwork(who, &reqs[i]); err != nil {
@@ -92,7 +96,7 @@ func (s *Service) commitNetworks(ctx context.Context, reqs []NetworkRequest, net
 		conds = append(conds, store.Cond{Key: store.NetworkKey(n.ID)})
 		ops = append(ops, store.Op{Key: store.NetworkKey(n.ID), Value: mustJSON(nets[i])})
 	}
-	if _, err := s.st.Txn(ctx, conds, ops); err != nil {
+	if _, err := s.txn(ctx, conds, ops); err != nil {
 		return err
 	}
 	s.cache.claim(claimed...)

@@ -34,7 +34,7 @@ func (s *Service) UpdateNetwork(ctx context.Context, id string, r NetworkRequest
 		n.RevisionNumber++
 		n.UpdatedAt = s.timestamp()
 		key := store.NetworkKey(id)
-		_, err = s.st.Txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}},
+		_, err = s.txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}},
 			[]store.Op{{Key: key, Value: mustJSON(n)}})
 		out = n.Network
 		return err
@@ -147,7 +147,7 @@ func (s *Service) markNetwork(ctx context.Context, v versioned[storedNetwork], d
 	n := v.obj
 	n.Deleting = deleting
 	key := store.NetworkKey(n.ID)
-	rev, err := s.st.Txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, []store.Op{{Key: key, Value: mustJSON(n)}})
+	rev, err := s.txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, []store.Op{{Key: key, Value: mustJSON(n)}})
 	return versioned[storedNetwork]{n, rev}, err
 }
 
@@ -166,6 +166,6 @@ func (s *Service) removeNetwork(ctx context.Context, v versioned[storedNetwork])
 		conds = append(conds, store.Cond{Key: store.PortKey(p.obj.ID), ModRevision: p.rev})
 		ops = append(ops, portDeleteOps(&p.obj)...)
 	}
-	_, err := s.st.Txn(ctx, conds, ops)
+	_, err := s.txn(ctx, conds, ops)
 	return err
 }

@@ -22,6 +22,10 @@ func (s *Service) CreatePorts(ctx context.Context, reqs []PortRequest) ([]api.Po
 	if err != nil {
 		return nil, err
 	}
+	// Choices (lowest free address, segment) see every earlier write of
+	// this server; other servers' writes show up through the watch, and
+	// the transaction conditions catch whatever the cache has not seen.
+	s.catchUp(ctx)
 	ports := make([]api.Port, len(reqs))
 	err = s.retry(ctx, func() error {
 		var conds []store.Cond
@@ -46,7 +50,7 @@ func (s *Service) CreatePorts(ctx context.Context, reqs []PortRequest) ([]api.Po
 				conds = append(conds, store.Cond{Key: k})
 			}
 		}
-		if _, err := s.st.Txn(ctx, conds, ops); err != nil {
+		if _, err := s.txn(ctx, conds, ops); err != nil {
 			return err
 		}
 		for _, a := range allocs {

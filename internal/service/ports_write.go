@@ -30,7 +30,7 @@ func (s *Service) UpdatePort(ctx context.Context, id string, r PortRequest, ifMa
 		if err != nil {
 			return err
 		}
-		if _, err := s.st.Txn(ctx, conds, ops); err != nil {
+		if _, err := s.txn(ctx, conds, ops); err != nil {
 			return err
 		}
 		s.cache.claim(a.keys...)
@@ -180,7 +180,7 @@ func (s *Service) DeletePort(ctx context.Context, id string, ifMatch int64) erro
 		if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
 			return err
 		}
-		_, err := s.st.Txn(ctx, []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}, portDeleteOps(&v.obj))
+		_, err := s.txn(ctx, []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}, portDeleteOps(&v.obj))
 		return err
 	})
 }

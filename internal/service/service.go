@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,8 +44,11 @@ type Service struct {
 	log   *slog.Logger
 	cache *cache
 	res   *reservations
-	stop  context.CancelFunc
-	done  chan struct{}
+	// lastRev is the newest revision this server wrote: creates wait for
+	// the cache to reach it, so this server's own writes are always seen.
+	lastRev atomic.Int64
+	stop    context.CancelFunc
+	done    chan struct{}
 }
 
 // New loads the store into the cache and starts following it. Close stops
@@ -80,6 +84,19 @@ func (s *Service) Close() {
 	s.stop()
 	<-s.done
 }
+
+// txn runs a store transaction and remembers its revision.
+func (s *Service) txn(ctx context.Context, conds []store.Cond, ops []store.Op) (int64, error) {
+	rev, err := s.st.Txn(ctx, conds, ops)
+	if err == nil {
+		for cur := s.lastRev.Load(); rev > cur && !s.lastRev.CompareAndSwap(cur, rev); cur = s.lastRev.Load() {
+		}
+	}
+	return rev, err
+}
+
+// catchUp waits until the cache holds every write of this server.
+func (s *Service) catchUp(ctx context.Context) { s.cache.waitFor(ctx, s.lastRev.Load()) }
 
 // caller returns the request's identity or ErrUnauthenticated.
 func caller(ctx context.Context) (identity.Identity, error) {

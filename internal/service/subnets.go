@@ -16,6 +16,10 @@ func (s *Service) CreateSubnets(ctx context.Context, reqs []SubnetRequest) ([]ap
 	if err != nil {
 		return nil, err
 	}
+	// Choices (lowest free address, segment) see every earlier write of
+	// this server; other servers' writes show up through the watch, and
+	// the transaction conditions catch whatever the cache has not seen.
+	s.catchUp(ctx)
 	subs := make([]api.Subnet, len(reqs))
 	for i := range reqs {
 		if subs[i], err = s.newSubnet(who, &reqs[i]); err != nil {
@@ -211,7 +215,7 @@ func (s *Service) commitSubnets(ctx context.Context, who identity.Identity, subs
 	for i := range subs {
 		ops = append(ops, store.Op{Key: store.SubnetKey(subs[i].ID), Value: mustJSON(storedSubnet{Subnet: subs[i]})})
 	}
-	_, err := s.st.Txn(ctx, conds, ops)
+	_, err := s.txn(ctx, conds, ops)
 	return err
 }
 

@@ -47,7 +47,7 @@ func (s *Service) UpdateSubnet(ctx context.Context, id string, r SubnetRequest, 
 		sub.RevisionNumber++
 		sub.UpdatedAt = s.timestamp()
 		key := store.SubnetKey(id)
-		_, err = s.st.Txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, []store.Op{{Key: key, Value: mustJSON(sub)}})
+		_, err = s.txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, []store.Op{{Key: key, Value: mustJSON(sub)}})
 		out = sub.Subnet
 		return err
 	})
@@ -127,7 +127,7 @@ func (s *Service) markSubnet(ctx context.Context, v versioned[storedSubnet], del
 	sub := v.obj
 	sub.Deleting = deleting
 	key := store.SubnetKey(sub.ID)
-	rev, err := s.st.Txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, []store.Op{{Key: key, Value: mustJSON(sub)}})
+	rev, err := s.txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, []store.Op{{Key: key, Value: mustJSON(sub)}})
 	return versioned[storedSubnet]{sub, rev}, err
 }
 
@@ -161,6 +161,6 @@ func (s *Service) removeSubnet(ctx context.Context, v versioned[storedSubnet]) e
 		conds = append(conds, store.Cond{Key: store.PortKey(port.ID), ModRevision: p.rev})
 		ops = append(ops, store.Op{Key: store.PortKey(port.ID), Value: mustJSON(port)})
 	}
-	_, err := s.st.Txn(ctx, conds, ops)
+	_, err := s.txn(ctx, conds, ops)
 	return err
 }

@@ -42,12 +42,14 @@ type vlandServer struct {
 	url            string
 	adminProjectID string
 	projectIDs     map[string]string // by name
+	etcd           []string          // the store's client URLs
 	close          func()
 }
 
 type testEnv struct {
 	keystone *vlandServer // --auth keystone, users file above
 	noauth   *vlandServer // --auth noauth
+	users    string       // path of the users file
 	err      error
 }
 
@@ -76,6 +78,7 @@ func startEnv(dir string) testEnv {
 		return testEnv{err: err}
 	}
 	var e testEnv
+	e.users = users
 	e.keystone, e.err = startVland(filepath.Join(dir, "ks"), keystone.ModeKeystone, users)
 	if e.err != nil {
 		return e

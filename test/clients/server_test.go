@@ -14,16 +14,24 @@ import (
 // free ports, the API on 127.0.0.1:0, auth mode as given (keystone with
 // the users file at users, or noauth).
 func startVland(dir string, mode keystone.Mode, users string) (*vlandServer, error) {
+	return startVlandOn(dir, mode, users, nil)
+}
+
+// startVlandOn is startVland on an existing etcd cluster when etcd is set.
+func startVlandOn(dir string, mode keystone.Mode, users string, etcd []string) (*vlandServer, error) {
 	kcfg, err := keystone.LoadConfig(users)
 	if err != nil {
 		return nil, err
 	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	kcfg.Logger = quiet
 	srv, err := server.New(context.Background(), server.Config{
-		Listen:   "127.0.0.1:0",
-		DataDir:  filepath.Join(dir, "etcd"),
-		Auth:     mode,
-		Keystone: &kcfg,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Listen:        "127.0.0.1:0",
+		DataDir:       filepath.Join(dir, "etcd"),
+		EtcdEndpoints: etcd,
+		Auth:          mode,
+		Keystone:      &kcfg,
+		Logger:        quiet,
 	})
 	if err != nil {
 		return nil, err
@@ -32,6 +40,7 @@ func startVland(dir string, mode keystone.Mode, users string) (*vlandServer, err
 	return &vlandServer{
 		url:            srv.URL(),
 		adminProjectID: keystone.ProjectID(keystone.AdminProject),
+		etcd:           srv.EtcdEndpoints(),
 		close:          func() { _ = srv.Close() },
 	}, nil
 }

@@ -26,6 +26,10 @@ const (
 	compactionRetention = "1h"
 	// DefaultQuotaBytes is the backend size limit (etcd's own default).
 	DefaultQuotaBytes = 2 << 30
+	// maxTxnOps lets one transaction touch many keys (deleting a network
+	// with its ports and allocations); etcd's default is 128. An external
+	// cluster needs --max-txn-ops raised to match.
+	maxTxnOps = 1024
 	// portAttempts is how often an automatically chosen port pair is
 	// retried when another process grabbed a port in the meantime.
 	portAttempts = 5
@@ -104,6 +108,7 @@ func startOnce(cfg EmbeddedConfig) (*Embedded, error) {
 	if ec.QuotaBackendBytes == 0 {
 		ec.QuotaBackendBytes = DefaultQuotaBytes
 	}
+	ec.MaxTxnOps = maxTxnOps
 	ec.Logger = "zap"
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 

@@ -10,6 +10,11 @@
 //     one Event{Err: store.ErrCompacted} and the channel is closed.
 //   - Leases map 1:1 onto etcd leases (TTL rounded up to whole seconds; etcd
 //     also enforces its own minimum TTL, about 2 s with default timing).
+//
+// StartEmbedded runs a single node inside the process: fsync on, periodic
+// auto-compaction keeping 1 h of history, a 2 GiB quota, up to 1024 ops per
+// transaction, logs discarded, free 127.0.0.1 ports picked (and retried)
+// when no URL is given. Tests get one with storetest.NewEtcd(t).
 package etcdstore
 
 import (

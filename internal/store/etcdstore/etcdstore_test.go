@@ -3,6 +3,7 @@ package etcdstore_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -91,6 +92,27 @@ func TestFixedClientURLInUse(t *testing.T) {
 	_, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{
 		DataDir: filepath.Join(t.TempDir(), "etcd"), ClientURL: e.Endpoints()[0]})
 	require.Error(t, err)
+}
+
+// TestFixedURLs starts a node on explicitly given URLs.
+func TestFixedURLs(t *testing.T) {
+	url := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer l.Close()
+		return "http://" + l.Addr().String()
+	}
+	client, peer := url(), url()
+	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{
+		DataDir: filepath.Join(t.TempDir(), "etcd"), ClientURL: client, PeerURL: peer})
+	require.NoError(t, err)
+	defer e.Close()
+	require.Equal(t, []string{client}, e.Endpoints())
+	st, err := etcdstore.New(e.Endpoints())
+	require.NoError(t, err)
+	defer st.Close()
+	_, err = st.Txn(ctxT(t), nil, []store.Op{{Key: "/x", Value: []byte("y")}})
+	require.NoError(t, err)
 }
 
 func TestNewNoEndpoints(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -57,21 +58,12 @@ const createdWait = 5 * time.Second
 // pump converts etcd watch responses into store events until the watch
 // ends or breaks. It closes created after the first response.
 func pump(ctx context.Context, wch clientv3.WatchChan, out chan<- store.Event, created chan struct{}) {
-	defer func() {
-		select {
-		case <-created:
-		default:
-			close(created)
-		}
-	}()
+	markCreated := sync.OnceFunc(func() { close(created) })
+	defer markCreated()
 	for resp := range wch {
+		markCreated() // before delivery: the caller cannot read until Watch returns
 		if !handle(ctx, resp, out) {
 			return
-		}
-		select {
-		case <-created:
-		default:
-			close(created)
 		}
 	}
 	if ctx.Err() == nil {

@@ -11,7 +11,6 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -41,10 +40,12 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"WatchFromNow", testWatchFromNow},
 		{"WatchDelete", testWatchDelete},
 		{"WatchClosesOnCancel", testWatchCancel},
+		{"WatchReplayMany", testWatchReplayMany},
 		{"LeaseUnknown", testLeaseUnknown},
 		{"LeaseRevoke", testLeaseRevoke},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"LeaseKeepAlive", testLeaseKeepAlive},
+		{"LeaseDetachOnOverwrite", testLeaseDetach},
 		{"ConcurrentCreate", testConcurrentCreate},
 	}
 	for _, tc := range tests {
@@ -166,149 +167,4 @@ func testTxnAtomic(t *testing.T, st store.Store, p string) {
 		require.NoError(t, err)
 		require.Equal(t, rev, kv.ModRevision)
 	}
-}
-
-// next receives one event or fails the test.
-func next(t *testing.T, ch <-chan store.Event) store.Event {
-	t.Helper()
-	select {
-	case ev, ok := <-ch:
-		require.True(t, ok, "watch closed early")
-		require.NoError(t, ev.Err)
-		return ev
-	case <-time.After(timeout):
-		t.Fatal("no watch event")
-		return store.Event{}
-	}
-}
-
-// noEvent checks nothing arrives for a short while.
-func noEvent(t *testing.T, ch <-chan store.Event) {
-	t.Helper()
-	select {
-	case ev := <-ch:
-		t.Fatalf("unexpected event %+v", ev)
-	case <-time.After(200 * time.Millisecond):
-	}
-}
-
-func testWatchFromRevision(t *testing.T, st store.Store, p string) {
-	r1 := create(t, st, p+"w/a", "1")
-	r2 := create(t, st, p+"w/b", "2")
-	create(t, st, p+"other", "not watched")
-	ch := st.Watch(ctxT(t), p+"w/", r1)
-	ev := next(t, ch)
-	require.Equal(t, store.EventPut, ev.Type)
-	require.Equal(t, store.KV{Key: p + "w/a", Value: []byte("1"), CreateRevision: r1, ModRevision: r1}, ev.KV)
-	ev = next(t, ch)
-	require.Equal(t, p+"w/b", ev.KV.Key)
-	require.Equal(t, r2, ev.KV.ModRevision)
-	// Live events follow the replayed ones.
-	r3, err := st.Txn(ctxT(t), []store.Cond{{Key: p + "w/a", ModRevision: r1}},
-		[]store.Op{{Key: p + "w/a", Value: []byte("1b")}})
-	require.NoError(t, err)
-	ev = next(t, ch)
-	require.Equal(t, store.KV{Key: p + "w/a", Value: []byte("1b"), CreateRevision: r1, ModRevision: r3}, ev.KV)
-	noEvent(t, ch)
-}
-
-func testWatchFromNow(t *testing.T, st store.Store, p string) {
-	create(t, st, p+"old", "x")
-	// The watch is in place when Watch returns: no sleep needed.
-	ch := st.Watch(ctxT(t), p, 0)
-	rev := create(t, st, p+"new", "y")
-	ev := next(t, ch)
-	require.Equal(t, p+"new", ev.KV.Key)
-	require.Equal(t, rev, ev.KV.ModRevision)
-	noEvent(t, ch)
-}
-
-func testWatchDelete(t *testing.T, st store.Store, p string) {
-	r1 := create(t, st, p+"a", "x")
-	rdel, err := st.Txn(ctxT(t), nil, []store.Op{{Key: p + "a", Delete: true}})
-	require.NoError(t, err)
-	ch := st.Watch(ctxT(t), p, r1)
-	require.Equal(t, store.EventPut, next(t, ch).Type)
-	ev := next(t, ch)
-	require.Equal(t, store.EventDelete, ev.Type)
-	require.Equal(t, p+"a", ev.KV.Key)
-	require.Equal(t, rdel, ev.KV.ModRevision)
-	require.Empty(t, ev.KV.Value)
-}
-
-func testWatchCancel(t *testing.T, st store.Store, p string) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ch := st.Watch(ctx, p, 0)
-	cancel()
-	deadline := time.After(timeout)
-	for {
-		select {
-		case _, ok := <-ch:
-			if !ok {
-				return
-			}
-		case <-deadline:
-			t.Fatal("watch channel not closed after cancel")
-		}
-	}
-}
-
-func testLeaseUnknown(t *testing.T, st store.Store, p string) {
-	_, err := st.Txn(ctxT(t), nil, []store.Op{{Key: p + "a", Value: []byte("x"), Lease: 0x7eadbeef}})
-	require.ErrorIs(t, err, store.ErrNotFound)
-	require.ErrorIs(t, st.Revoke(ctxT(t), 0x7eadbeef), store.ErrNotFound)
-}
-
-func testLeaseRevoke(t *testing.T, st store.Store, p string) {
-	lease, err := st.Grant(ctxT(t), time.Minute)
-	require.NoError(t, err)
-	rev, err := st.Txn(ctxT(t), nil, []store.Op{{Key: p + "a", Value: []byte("x"), Lease: lease}})
-	require.NoError(t, err)
-	kv, err := st.Get(ctxT(t), p+"a")
-	require.NoError(t, err)
-	require.Equal(t, lease, kv.Lease)
-	ch := st.Watch(ctxT(t), p, rev+1)
-	require.NoError(t, st.Revoke(ctxT(t), lease))
-	_, err = st.Get(ctxT(t), p+"a")
-	require.ErrorIs(t, err, store.ErrNotFound)
-	ev := next(t, ch)
-	require.Equal(t, store.EventDelete, ev.Type)
-	require.Equal(t, p+"a", ev.KV.Key)
-	// A revoked lease cannot be kept alive.
-	require.Error(t, st.KeepAlive(ctxT(t), lease))
-}
-
-func testLeaseExpiry(t *testing.T, st store.Store, p string) {
-	lease, err := st.Grant(ctxT(t), time.Second)
-	require.NoError(t, err)
-	_, err = st.Txn(ctxT(t), nil, []store.Op{{Key: p + "a", Value: []byte("x"), Lease: lease}})
-	require.NoError(t, err)
-	start := time.Now()
-	require.Eventually(t, func() bool {
-		_, err := st.Get(context.Background(), p+"a")
-		return errors.Is(err, store.ErrNotFound)
-	}, timeout, 50*time.Millisecond, "leased key never expired")
-	require.GreaterOrEqual(t, time.Since(start), 500*time.Millisecond, "expired far too early")
-}
-
-func testLeaseKeepAlive(t *testing.T, st store.Store, p string) {
-	lease, err := st.Grant(ctxT(t), time.Second)
-	require.NoError(t, err)
-	_, err = st.Txn(ctxT(t), nil, []store.Op{{Key: p + "a", Value: []byte("x"), Lease: lease}})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- st.KeepAlive(ctx, lease) }()
-	// Well past any TTL the store may round 1s up to (etcd: about 2s).
-	time.Sleep(3500 * time.Millisecond)
-	_, err = st.Get(ctxT(t), p+"a")
-	require.NoError(t, err, "kept-alive key expired")
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err, "KeepAlive must return nil when its context ends")
-	case <-time.After(timeout):
-		t.Fatal("KeepAlive did not return after cancel")
-	}
-	require.NoError(t, st.Revoke(ctxT(t), lease))
 }
