@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vland/vland/internal/client"
 	"github.com/vland/vland/internal/keystone"
 )
 
@@ -48,7 +49,10 @@ func (c cli) run(args ...string) (stdout, stderr string, err error) {
 	var out, errb bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errb)
-	root.SetArgs(append(args, "--os-url", c.url))
+	if c.url != "" {
+		args = append(args, "--os-url", c.url)
+	}
+	root.SetArgs(args)
 	err = root.ExecuteContext(context.Background())
 	return out.String(), errb.String(), err
 }
@@ -189,4 +193,20 @@ func TestCLIKeystoneProject(t *testing.T) {
 
 	_, _, err = c.run(append([]string{"network", "list", "--project", "nobody"}, login...)...)
 	assert.ErrorContains(t, err, `no project found for "nobody"`, "listing never creates projects")
+}
+
+// TestCLIConfigFile uses only the config file, as after `vland lab up`.
+func TestCLIConfigFile(t *testing.T) {
+	url := startAPIMode(t, keystone.ModeKeystone)
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, client.SaveConfig(path, client.Config{URL: url, AuthURL: url + "/v3",
+		AuthType: client.AuthPassword, Username: "admin", Password: testAdminPassword, ProjectName: "admin"}))
+	t.Setenv("VLAND_CONFIG", path)
+	c := cli{t: t}
+	c.ok("network", "create", "from-file")
+	assert.Contains(t, c.ok("network", "list"), "| from-file |")
+
+	t.Setenv("OS_PASSWORD", "wrong")
+	_, _, err := c.run("network", "list")
+	assert.ErrorContains(t, err, "requires authentication", "the environment overrides the file")
 }

@@ -59,6 +59,9 @@ func (s *Service) applyNetworkUpdate(who identity.Identity, n *api.Network, r *N
 	if r.ProjectID.Set {
 		return errorf(ErrBadRequest, "Cannot update read-only attribute project_id")
 	}
+	if (r.NetworkType.Set || r.PhysicalNetwork.Set || r.SegmentationID.Set) && !who.IsAdmin() {
+		return forbidden("update_network:provider:network_type")
+	}
 	if providerChanged(n, r) {
 		return invalidInput("Plugin does not support updating provider attributes")
 	}
