@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os/signal"
 	"syscall"
 
@@ -104,5 +105,7 @@ func runServer(ctx context.Context, cfg server.Config) error {
 	if err != nil {
 		return err
 	}
-	return srv.Serve(ctx)
+	err = srv.Serve(ctx)
+	slog.Info("vland server stopped", "err", err)
+	return err
 }

@@ -48,6 +48,8 @@ func (c Claims) Expires() time.Time { return time.Unix(c.ExpiresAt, 0).UTC() }
 type signer struct {
 	key []byte
 	now func() time.Time
+	// nonce fills audit ids; nil means crypto/rand (tests fix it).
+	nonce func([]byte) (int, error)
 }
 
 // b64 is strict so that one token has exactly one accepted spelling.
@@ -56,7 +58,11 @@ var b64 = base64.RawURLEncoding.Strict()
 // issue fills IssuedAt, AuditID and signs c; ExpiresAt must be set.
 func (s signer) issue(c Claims) (string, Claims, error) {
 	var nonce [12]byte
-	if _, err := rand.Read(nonce[:]); err != nil {
+	read := s.nonce
+	if read == nil {
+		read = rand.Read
+	}
+	if _, err := read(nonce[:]); err != nil {
 		return "", Claims{}, fmt.Errorf("keystone: token nonce: %w", err)
 	}
 	c.AuditID = b64.EncodeToString(nonce[:])

@@ -180,6 +180,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	var err error
 	select {
 	case <-ctx.Done():
+		s.log.Info("vland server shutting down")
 	case err = <-s.serveErr:
 	}
 	return errors.Join(err, s.Close())

@@ -1,0 +1,11 @@
+// Package bench holds vland's data-plane benchmarks, run on a real lab
+// (internal/lab): port bring-up latency on 3 hosts (port create -> ACTIVE
+// and -> first ping across a VXLAN tunnel, with OpenFlow flow counts) and
+// VM-to-VM TCP throughput next to a plain veth pair. They print every
+// result on a "FIGURE:" line. Run them with
+//
+//	go test -run '^$' -bench . -benchtime 1x -timeout 30m ./test/bench
+//
+// Plain `go test ./test/bench` runs only a small test that exercises the
+// same measurement code on 6 VMs.
+package bench
