@@ -9,7 +9,10 @@ type Snapshot struct {
 	Ports      map[string]api.Port       // by port id
 	PortStatus map[string]api.PortStatus // by port id
 	Agents     map[string]api.Agent      // by host
-	Alive      map[string]bool           // hosts whose heartbeat key exists
+	// Alive holds the hosts whose heartbeat key exists. It only decides
+	// whether a port's status may be taken over from another host; tunnels
+	// do not depend on it (see peers).
+	Alive map[string]bool
 }
 
 // portHost says which host a port is plugged into, as far as the store

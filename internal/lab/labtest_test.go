@@ -46,9 +46,13 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-// vlandBinary builds ./cmd/vland once and returns its path.
+// vlandBinary returns $VLAND_BINARY if set (`make test` builds bin/vland
+// first), else builds ./cmd/vland once and returns its path.
 func vlandBinary(t *testing.T) string {
 	t.Helper()
+	if b := os.Getenv("VLAND_BINARY"); b != "" {
+		return b
+	}
 	buildOnce.Do(func() {
 		binary = filepath.Join(tmpDir, "vland")
 		_, file, _, _ := runtime.Caller(0)
@@ -118,11 +122,14 @@ func newLab(t *testing.T, hosts int) (*lab.Lab, string, string) {
 		}
 		_ = lab.Cleanup(context.Background(), name, dir)
 	})
+	bin := vlandBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var progress strings.Builder
-	l, err := lab.Up(ctx, lab.Config{Name: name, Hosts: hosts, Dir: dir, Binary: vlandBinary(t), Out: &progress})
+	start := time.Now()
+	l, err := lab.Up(ctx, lab.Config{Name: name, Hosts: hosts, Dir: dir, Binary: bin, Out: &progress})
 	require.NoError(t, err, progress.String())
+	t.Logf("lab %s with %d hosts up in %.1fs", name, hosts, time.Since(start).Seconds())
 	return l, name, dir
 }
 

@@ -30,6 +30,26 @@ func toObject(v any, hidden []string) (object, error) {
 	return m, nil
 }
 
+// withoutKeys returns v itself, or, when keys must be hidden, its JSON
+// object without them (values stay raw: cheaper than toObject).
+func withoutKeys(v any, keys []string) (any, error) {
+	if len(keys) == 0 {
+		return v, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		delete(m, k)
+	}
+	return m, nil
+}
+
 // Query parameters that are not attribute filters.
 var listParams = map[string]bool{
 	"fields": true, "limit": true, "marker": true, "page_reverse": true,

@@ -96,7 +96,19 @@ func (res *resource[T, R]) handleGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (res *resource[T, R]) writeOne(w http.ResponseWriter, r *http.Request, status int, item T, fields []string) {
-	o, err := toObject(item, res.hidden(r))
+	hidden := res.hidden(r)
+	if len(fields) == 0 {
+		// The common case (creates, updates, plain shows) skips the
+		// generic map conversion.
+		v, err := withoutKeys(item, hidden)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, status, map[string]any{res.singular: v})
+		return
+	}
+	o, err := toObject(item, hidden)
 	if err != nil {
 		writeError(w, r, err)
 		return

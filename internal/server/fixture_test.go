@@ -54,6 +54,7 @@ func run(m *testing.M) int {
 type caller struct {
 	project string
 	admin   bool
+	url     string // another server's URL; "" is srv
 }
 
 var admin = caller{admin: true}
@@ -86,7 +87,11 @@ func call(t testing.TB, who caller, method, path string, body any, hdr ...string
 		}
 		rd = bytes.NewReader(js)
 	}
-	req, err := http.NewRequest(method, srv.URL()+path, rd)
+	base := srv.URL()
+	if who.url != "" {
+		base = who.url
+	}
+	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 
@@ -150,5 +149,3 @@ func parseIP(attr, s string, version int) (netip.Addr, error) {
 	}
 	return a, nil
 }
-
-func fmtPrefix(p netip.Prefix) string { return fmt.Sprint(p) }

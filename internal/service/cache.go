@@ -35,7 +35,7 @@ type cache struct {
 	subnets  map[string]versioned[storedSubnet]
 	ports    map[string]versioned[api.Port]
 	netPorts map[string]map[string]struct{} // network id -> port ids
-	ips      map[string]map[string]struct{} // subnet id -> allocated ips
+	ips      map[string]*ipSet              // subnet id -> allocated ips
 	macs     map[string]struct{}
 	segments map[string]struct{} // segment allocation keys
 	status   map[string]api.PortStatus
@@ -54,7 +54,7 @@ func (c *cache) reset() {
 	c.subnets = map[string]versioned[storedSubnet]{}
 	c.ports = map[string]versioned[api.Port]{}
 	c.netPorts = map[string]map[string]struct{}{}
-	c.ips = map[string]map[string]struct{}{}
+	c.ips = map[string]*ipSet{}
 	c.macs = map[string]struct{}{}
 	c.segments = map[string]struct{}{}
 	c.status = map[string]api.PortStatus{}
@@ -201,6 +201,7 @@ func (c *cache) apply(ev store.Event) {
 	case strings.HasPrefix(key, store.SubnetsPrefix):
 		id := strings.TrimPrefix(key, store.SubnetsPrefix)
 		delete(c.subnets, id)
+		c.resetHint(id)
 		var s storedSubnet
 		if put && decode(ev.KV.Value, &s, c.log, key) {
 			c.subnets[id] = versioned[storedSubnet]{s, ev.KV.ModRevision}
@@ -209,7 +210,7 @@ func (c *cache) apply(ev store.Event) {
 		c.applyPort(strings.TrimPrefix(key, store.PortsPrefix), put, ev.KV)
 	case strings.HasPrefix(key, store.IPsPrefix):
 		subnet, ip, _ := strings.Cut(strings.TrimPrefix(key, store.IPsPrefix), "/")
-		setKey(c.ips, subnet, ip, put)
+		c.applyIP(subnet, ip, put)
 	case strings.HasPrefix(key, store.MACsPrefix):
 		setMember(c.macs, strings.TrimPrefix(key, store.MACsPrefix), put)
 	case strings.HasPrefix(key, store.SegmentsPrefix):

@@ -74,13 +74,6 @@ func (c *cache) hasSegment(key string) bool {
 	return ok
 }
 
-func (c *cache) hasIP(subnetID, ip string) bool {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	_, ok := c.ips[subnetID][ip]
-	return ok
-}
-
 func (c *cache) hasMAC(mac string) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

@@ -79,19 +79,19 @@ func (s *Service) commitNetworks(ctx context.Context, reqs []NetworkRequest, net
 	var claimed []string
 	defer func() { s.res.release(claimed...) }()
 	for i := range nets {
-		seg, err := s.chooseSegment(&reqs[i], claimed)
+		seg, err := s.chooseSegment(&reqs[i])
 		if err != nil {
 			return err
 		}
 		n := &nets[i].Network
-		s.segs.apply(n, seg)
-		if n.MTU, err = s.networkMTU(seg.Type, reqs[i].MTU); err != nil {
-			return err
-		}
 		if k := seg.key(); k != "" {
 			claimed = append(claimed, k)
 			conds = append(conds, store.Cond{Key: k})
 			ops = append(ops, store.Op{Key: k, Value: []byte(n.ID)})
+		}
+		s.segs.apply(n, seg)
+		if n.MTU, err = s.networkMTU(seg.Type, reqs[i].MTU); err != nil {
+			return err
 		}
 		conds = append(conds, store.Cond{Key: store.NetworkKey(n.ID)})
 		ops = append(ops, store.Op{Key: store.NetworkKey(n.ID), Value: mustJSON(nets[i])})
@@ -105,8 +105,7 @@ func (s *Service) commitNetworks(ctx context.Context, reqs []NetworkRequest, net
 
 // chooseSegment picks (and reserves) the request's segment: the provider
 // one, checked against the cache, or the lowest free tenant segment.
-// taken are keys this batch already holds.
-func (s *Service) chooseSegment(r *NetworkRequest, taken []string) (netSegment, error) {
+func (s *Service) chooseSegment(r *NetworkRequest) (netSegment, error) {
 	cfg := &s.segs
 	if r.NetworkType.Set || r.PhysicalNetwork.Set || r.SegmentationID.Set {
 		seg, open, err := cfg.providerSegment(r)

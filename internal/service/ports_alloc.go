@@ -137,15 +137,9 @@ func (a *alloc) automatic(n *api.Network, subs subnetSet) ([]api.FixedIP, error)
 
 // freeIP reserves the lowest free address of the subnet's pools.
 func (a *alloc) freeIP(sub *api.Subnet) (netip.Addr, bool) {
-	for _, p := range poolsOf(sub) {
-		for ip := p.start; ip.IsValid() && ip.Compare(p.end) <= 0; ip = ip.Next() {
-			s := ip.String()
-			if a.reserve(store.IPKey(sub.ID, s), a.s.cache.hasIP(sub.ID, s)) {
-				return ip, true
-			}
-		}
-	}
-	return netip.Addr{}, false
+	return a.s.cache.lowestFree(sub.ID, poolsOf(sub), func(ip netip.Addr) bool {
+		return a.reserve(store.IPKey(sub.ID, ip.String()), false)
+	})
 }
 
 // oneFixedIP resolves one fixed_ips entry: by subnet, by address (which

@@ -78,10 +78,12 @@ func newLab(tb testing.TB, hosts int) *lab.Lab {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
+		start := time.Now()
 		if l != nil {
 			_ = l.Down(ctx)
 		}
 		_ = lab.Cleanup(ctx, name, dir)
+		tb.Logf("lab %s down in %v", name, time.Since(start).Round(time.Millisecond))
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
