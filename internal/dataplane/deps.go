@@ -30,4 +30,8 @@ type flowWriter interface {
 	Sync(ctx context.Context, bridge string, round uint16, flows []pipeline.Flow) error
 	Apply(ctx context.Context, bridge string, flows []pipeline.Flow) error
 	Lost(ctx context.Context, bridge string) (bool, error)
+	// ForgetPort deletes learned flows that output to ofport, so a tunnel
+	// port re-created under another number is not blackholed until their
+	// hard timeout.
+	ForgetPort(ctx context.Context, bridge string, ofport int) error
 }

@@ -118,6 +118,8 @@ func (f *fakeOVS) Apply(_ context.Context, br string, fs []pipeline.Flow) error 
 
 func (f *fakeOVS) Lost(context.Context, string) (bool, error) { return false, nil }
 
+func (f *fakeOVS) ForgetPort(context.Context, string, int) error { return nil }
+
 // plug adds a VM interface to br-int, as Nova would.
 func (f *fakeOVS) plug(name, ifaceID string) {
 	f.nextOF++

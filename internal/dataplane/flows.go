@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/vland/vland/internal/ovs/openflow"
@@ -57,4 +58,9 @@ func (o *ofBridges) Apply(ctx context.Context, bridge string, flows []pipeline.F
 
 func (o *ofBridges) Lost(ctx context.Context, bridge string) (bool, error) {
 	return o.bridge(bridge).Lost(ctx)
+}
+
+func (o *ofBridges) ForgetPort(ctx context.Context, bridge string, ofport int) error {
+	line := fmt.Sprintf("delete table=%d,out_port=%d", pipeline.TunUcast.ID, ofport)
+	return o.of.Bundle(ctx, bridge, []string{line})
 }

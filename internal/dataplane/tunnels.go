@@ -31,6 +31,12 @@ func (d *Dataplane) syncTunnels(ctx context.Context, s hoststate.State) error {
 		}
 		if err := d.db.DeletePort(ctx, d.cfg.TunnelBridge, p.Name); err != nil {
 			errs = append(errs, fmt.Errorf("dataplane: delete tunnel %s: %w", p.Name, err))
+			continue
+		}
+		if p.OFPort > 0 {
+			if err := d.flows.ForgetPort(ctx, d.cfg.TunnelBridge, p.OFPort); err != nil {
+				errs = append(errs, fmt.Errorf("dataplane: forget learned flows of %s: %w", p.Name, err))
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -151,3 +151,23 @@ table=0 priority=10,in_port=1 actions=resubmit(,10) owner=0x1 round=1`
 		t.Fatalf("after recovery:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestBundleDeleteByOutPort checks the line the dataplane uses to forget
+// learned flows of a deleted tunnel port: only flows that output to that
+// port go.
+func TestBundleDeleteByOutPort(t *testing.T) {
+	_, of, ctx := setup(t)
+	if err := of.Bundle(ctx, "br0", []string{
+		"add table=20,priority=1,dl_dst=fa:16:3e:00:00:01 actions=output:1",
+		"add table=20,priority=1,dl_dst=fa:16:3e:00:00:02 actions=output:2",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := of.Bundle(ctx, "br0", []string{"delete table=20,out_port=1"}); err != nil {
+		t.Fatal(err)
+	}
+	got := flows(t, of, ctx, "table=20")
+	if strings.Contains(got, "fa:16:3e:00:00:01") || !strings.Contains(got, "fa:16:3e:00:00:02") {
+		t.Fatalf("after delete out_port=1:\n%s", got)
+	}
+}
