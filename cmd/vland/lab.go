@@ -73,6 +73,8 @@ func newLabUpCmd(f *labFlags) *cobra.Command {
 	cmd.Flags().StringVar(&cfg.Binary, "binary", "", "vland binary for server and agents (default: this one)")
 	cmd.Flags().StringArrayVar(&cfg.ServerArgs, "server-arg", nil, "extra `vland server` argument (repeatable)")
 	cmd.Flags().StringArrayVar(&cfg.AgentArgs, "agent-arg", nil, "extra `vland agent` argument (repeatable)")
+	cmd.Flags().BoolVar(&cfg.External, "external", false,
+		"also build the external network: flat physnet \"public\" on host1's br-ex, gateway 203.0.113.1, internet host 198.51.100.10")
 	return cmd
 }
 
@@ -86,6 +88,10 @@ func printLabSummary(w io.Writer, l *lab.Lab, cfgPath string) {
 			role = "  network node"
 		}
 		fmt.Fprintf(w, "  %-9s namespace %s, underlay %s%s\n", h.Name, h.NetNS, h.UnderlayIP, role)
+	}
+	if e := st.External; e != nil {
+		fmt.Fprintf(w, "  external  flat physnet %s (host1 %s), subnet %s gateway %s, internet host %s (namespace %s)\n",
+			e.Physnet, e.Bridge, e.CIDR, e.Gateway, e.InternetIP, e.NetNS)
 	}
 	fmt.Fprintf(w, "\nThe vland client now talks to this lab (%s):\n", cfgPath)
 	fmt.Fprintf(w, "  vland network create net1 && vland subnet create --network net1 --subnet-range 10.0.0.0/24 sub1\n")
@@ -287,6 +293,22 @@ func newLabExecCmd(f *labFlags) *cobra.Command {
 
 func newLabHostCmd(f *labFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "host", Short: "Lab hosts"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "external-exec -- CMD...",
+		Short: "Run a command on the external network's gateway/internet host (labs built with --external)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := f.load()
+			if err != nil {
+				return err
+			}
+			c, err := l.ExternalCommand(cmd.Context(), args...)
+			if err != nil {
+				return err
+			}
+			return runPassthrough(c)
+		},
+	})
 	cmd.AddCommand(&cobra.Command{
 		Use:   "exec HOST -- CMD...",
 		Short: "Run a command in a host's namespace, with OVS_RUNDIR set (ovs-ofctl dump-flows br-tun just works)",

@@ -103,25 +103,32 @@ func (a *Agent) loop(ctx context.Context) {
 			return
 		case <-a.cache.changed:
 		case <-a.dp.Changes():
+			// The data plane asks for an Apply (e.g. ovs-vswitchd restarted
+			// and lost its flows) even though the host state is unchanged.
+			force = true
 		case <-resync.C:
 			force = true
 		}
 		if !sleep(ctx, a.cfg.Debounce) {
 			return
 		}
-		a.drain()
+		if a.drain() {
+			force = true
+		}
 	}
 }
 
 // drain drops wake-ups that arrived during the debounce: the reconcile
-// that follows sees their changes anyway.
-func (a *Agent) drain() {
+// that follows sees their changes anyway. It reports whether the data plane
+// asked for an Apply.
+func (a *Agent) drain() (dpChanged bool) {
 	for {
 		select {
 		case <-a.cache.changed:
 		case <-a.dp.Changes():
+			dpChanged = true
 		default:
-			return
+			return dpChanged
 		}
 	}
 }

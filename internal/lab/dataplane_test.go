@@ -2,11 +2,13 @@ package lab_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vland/vland/internal/client"
 	"github.com/vland/vland/internal/lab"
 )
 
@@ -41,4 +43,81 @@ func TestVMPingAcrossHosts(t *testing.T) {
 	// Isolation: b2 (other network, same subnet) is not reachable from a1.
 	_, err = l.Exec(ctx, "a1", "ping", "-c2", "-i0.2", "-W1", "10.1.0.13")
 	require.Error(t, err, "a1 reached b2 on another network")
+}
+
+// TestHostControls exercises what e2e tests use to disturb a host: kill and
+// start its agent, restart it, restart its ovs-vswitchd; the data path comes
+// back each time.
+func TestHostControls(t *testing.T) {
+	l, _, _ := newLab(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	net, _ := makeNetwork(t, ctx, l.Client(), "net1", "10.2.0.0/24")
+	for _, s := range []lab.VMSpec{{Name: "v1", Network: net.ID, Host: "host1"}, {Name: "v2", Network: net.ID, Host: "host2"}} {
+		_, err := l.CreateVM(ctx, s)
+		require.NoError(t, err)
+	}
+	v2, err := l.VM("v2")
+	require.NoError(t, err)
+	pings := func(msg string) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			_, err := l.Exec(ctx, "v1", "ping", "-c1", "-W1", v2.IP.Addr().String())
+			return err == nil
+		}, 30*time.Second, 300*time.Millisecond, msg)
+	}
+	pings("initial")
+
+	old := l.AgentPid(2)
+	require.NotZero(t, old)
+	require.NoError(t, l.KillAgent(2))
+	require.Zero(t, l.AgentPid(2))
+	require.NoError(t, l.StartAgent(2))
+	require.NoError(t, l.WaitAgents(ctx))
+	require.NotEqual(t, old, l.AgentPid(2))
+	pings("after agent kill + start")
+
+	require.NoError(t, l.RestartAgent(ctx, 1))
+	pings("after agent restart")
+
+	require.NoError(t, l.RestartVswitchd(ctx, 2))
+	pings("after ovs-vswitchd restart")
+}
+
+// TestExternalNetwork builds a lab with the external network and checks
+// its plumbing, then that a VM on the flat external network reaches the
+// gateway and the internet host through host1's br-ex.
+func TestExternalNetwork(t *testing.T) {
+	l, _, _ := newLabWith(t, lab.Config{Hosts: 2, External: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ports, err := l.HostExec(ctx, 1, "ovs-vsctl", "list-ports", "br-ex")
+	require.NoError(t, err)
+	require.Contains(t, strings.Fields(string(ports)), "eth2")
+	agents, err := l.Client().ListAgents(ctx, nil)
+	require.NoError(t, err)
+	var mapped bool
+	for _, a := range agents {
+		if a.Host == "host1" {
+			mapped = a.Configurations.BridgeMappings["public"] == "br-ex"
+		}
+	}
+	require.True(t, mapped, "host1 agent reports bridge mapping public:br-ex: %+v", agents)
+
+	c := l.Client()
+	ext, err := c.CreateNetwork(ctx, client.NetworkCreate{Name: "public", NetworkType: "flat", PhysicalNetwork: "public"})
+	require.NoError(t, err)
+	gw := lab.ExternalGateway.String()
+	_, err = c.CreateSubnet(ctx, client.SubnetCreate{NetworkID: ext.ID, IPVersion: 4, CIDR: lab.ExternalCIDR.String(), GatewayIP: &gw})
+	require.NoError(t, err)
+	_, err = l.CreateVM(ctx, lab.VMSpec{Name: "e1", Network: ext.ID, Host: "host1", IP: "203.0.113.50"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, err := l.Exec(ctx, "e1", "ping", "-c1", "-W1", gw)
+		return err == nil
+	}, 30*time.Second, 500*time.Millisecond, "VM on the flat external network reaches the gateway")
+	out, err := l.Exec(ctx, "e1", "ping", "-c1", "-W2", lab.InternetIP.String())
+	require.NoError(t, err, string(out))
+	out, err = l.ExternalExec(ctx, "ping", "-c1", "-W2", "203.0.113.50")
+	require.NoError(t, err, string(out))
 }

@@ -49,7 +49,7 @@ func (l *Lab) stopAllAgents() error {
 // Cleanup removes whatever a lab called name with directory dir ("" = the
 // default) left behind, with or without its state: every process whose
 // command line mentions dir (server, agents, OVS daemons), every process in
-// the lab's namespaces, the namespaces NAME-fab, NAME-hN and NAME-vm-* (and
+// the lab's namespaces, the namespaces NAME-fab, NAME-ext, NAME-hN[-*] and NAME-vm-* (and
 // with them every link of the lab), and dir itself. It is what `vland lab
 // down` falls back on after a crash, and is safe to run repeatedly.
 func Cleanup(ctx context.Context, name, dir string) error {
@@ -96,7 +96,10 @@ func removeLabDir(dir string) error {
 	return nil
 }
 
-var hostNSRE = regexp.MustCompile(`^h[0-9]+$`)
+// hostNSRE matches a host namespace, and namespaces named after one
+// (LAB-hN-...), which is where per-host namespaces such as a host's qdhcp-
+// and qrouter- ones belong.
+var hostNSRE = regexp.MustCompile(`^h[0-9]+(-.+)?$`)
 
 // isLabNamespace reports whether ns is one of the namespaces of lab name.
 func isLabNamespace(name, ns string) bool {
@@ -104,5 +107,5 @@ func isLabNamespace(name, ns string) bool {
 	if !ok {
 		return false
 	}
-	return rest == "fab" || hostNSRE.MatchString(rest) || strings.HasPrefix(rest, "vm-")
+	return rest == "fab" || rest == "ext" || hostNSRE.MatchString(rest) || strings.HasPrefix(rest, "vm-")
 }

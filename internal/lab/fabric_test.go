@@ -129,6 +129,8 @@ func TestNames(t *testing.T) {
 	require.True(t, isLabNamespace("lab", "lab-vm-web-1"))
 	require.False(t, isLabNamespace("lab", "lab2-h1"))
 	require.False(t, isLabNamespace("lab", "lab-hx"))
+	require.True(t, isLabNamespace("lab", "lab-h2-qdhcp-1234"))
+	require.False(t, isLabNamespace("lab", "lab-h2x"))
 	require.False(t, isLabNamespace("lab", "qdhcp-lab-h1"))
 	require.Equal(t, "172.31.0.12/24", underlayIP(2).String())
 	require.Equal(t, "tap0123456789a", tapName("0123456789abcdef"))

@@ -55,13 +55,17 @@ func (l *Lab) Host(i int) (string, *daemon.OVS, error) {
 }
 
 // RestartVswitchd restarts host i's ovs-vswitchd (its flows are lost, as
-// after a real crash; the agent is expected to put them back).
+// after a real crash; the agent is expected to put them back). The
+// underlay address on br-phy is re-applied in case the tap was recreated.
 func (l *Lab) RestartVswitchd(ctx context.Context, i int) error {
-	_, o, err := l.Host(i)
+	ns, o, err := l.Host(i)
 	if err != nil {
 		return err
 	}
-	return o.RestartVswitchd(ctx)
+	if err := o.RestartVswitchd(ctx); err != nil {
+		return err
+	}
+	return setupPhyBridge(ctx, o, ns, l.st.Hosts[i-1].UnderlayIP)
 }
 
 func agentPidfile(h HostState) string { return filepath.Join(h.Dir, "agent.pid") }
@@ -81,6 +85,9 @@ func (st *State) agentArgv(h HostState) []string {
 	}
 	if h.NetworkNode {
 		argv = append(argv, "--network-node")
+		if st.External != nil {
+			argv = append(argv, "--bridge-mappings", st.External.Physnet+":"+st.External.Bridge)
+		}
 	}
 	return append(argv, st.AgentArgs...)
 }

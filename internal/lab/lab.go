@@ -76,6 +76,10 @@ type Config struct {
 	ServerArgs []string
 	// AgentArgs are appended to every `vland agent` command line.
 	AgentArgs []string
+	// External also builds the external network: host1's br-ex (physnet
+	// "public", flat) cabled to a namespace NAME-ext holding the gateway
+	// 203.0.113.1 and an "internet" host 198.51.100.10.
+	External bool
 	// Out receives progress lines; nil discards them.
 	Out io.Writer
 }

@@ -159,4 +159,3 @@ func TestCrashCleanup(t *testing.T) {
 	require.NoError(t, lab.Cleanup(context.Background(), name, dir))
 	requireClean(t, before, name, dir)
 }
-

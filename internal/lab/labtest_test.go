@@ -26,6 +26,8 @@ var (
 	binary    string
 	buildErr  error
 	tmpDir    string
+	// origHome keeps go build on the real module and build caches.
+	origHome = os.Getenv("HOME")
 )
 
 func TestMain(m *testing.M) {
@@ -58,6 +60,7 @@ func vlandBinary(t *testing.T) string {
 		_, file, _, _ := runtime.Caller(0)
 		cmd := exec.Command("go", "build", "-o", binary, "./cmd/vland")
 		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+		cmd.Env = append(os.Environ(), "HOME="+origHome)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build ./cmd/vland: %w\n%s", err, out)
 		}
@@ -112,6 +115,13 @@ func requireClean(t *testing.T, before sysState, name, dir string) {
 // removes it at the end of the test whatever happens.
 func newLab(t *testing.T, hosts int) (*lab.Lab, string, string) {
 	t.Helper()
+	return newLabWith(t, lab.Config{Hosts: hosts})
+}
+
+// newLabWith is newLab with more of the config (Name, Dir, Binary and Out
+// are set here).
+func newLabWith(t *testing.T, cfg lab.Config) (*lab.Lab, string, string) {
+	t.Helper()
 	testutil.RequireOVS(t)
 	testutil.RequireBinary(t, "ping", "ethtool")
 	name := testutil.Prefix()
@@ -127,9 +137,10 @@ func newLab(t *testing.T, hosts int) (*lab.Lab, string, string) {
 	defer cancel()
 	var progress strings.Builder
 	start := time.Now()
-	l, err := lab.Up(ctx, lab.Config{Name: name, Hosts: hosts, Dir: dir, Binary: bin, Out: &progress})
+	cfg.Name, cfg.Dir, cfg.Binary, cfg.Out = name, dir, bin, &progress
+	l, err := lab.Up(ctx, cfg)
 	require.NoError(t, err, progress.String())
-	t.Logf("lab %s with %d hosts up in %.1fs", name, hosts, time.Since(start).Seconds())
+	t.Logf("lab %s with %d hosts up in %.1fs", name, cfg.Hosts, time.Since(start).Seconds())
 	return l, name, dir
 }
 

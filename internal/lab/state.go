@@ -16,19 +16,21 @@ import (
 // State is what DIR/lab.json records about a lab: enough to reach its API
 // and to find every host again from another process.
 type State struct {
-	Name          string      `json:"name"`
-	Dir           string      `json:"dir"`
-	Binary        string      `json:"binary"`
-	APIURL        string      `json:"api_url"`
-	AuthURL       string      `json:"auth_url"`
-	AdminPassword string      `json:"admin_password"`
-	EtcdURL       string      `json:"etcd_url"`
-	EtcdPeerURL   string      `json:"etcd_peer_url"`
-	TunnelTypes   []string    `json:"tunnel_types"`
-	AgentArgs     []string    `json:"agent_args,omitempty"`
-	FabricNetNS   string      `json:"fabric_netns"`
-	Hosts         []HostState `json:"hosts"`
-	CreatedAt     time.Time   `json:"created_at"`
+	Name          string   `json:"name"`
+	Dir           string   `json:"dir"`
+	Binary        string   `json:"binary"`
+	APIURL        string   `json:"api_url"`
+	AuthURL       string   `json:"auth_url"`
+	AdminPassword string   `json:"admin_password"`
+	EtcdURL       string   `json:"etcd_url"`
+	EtcdPeerURL   string   `json:"etcd_peer_url"`
+	TunnelTypes   []string `json:"tunnel_types"`
+	AgentArgs     []string `json:"agent_args,omitempty"`
+	FabricNetNS   string   `json:"fabric_netns"`
+	// External is the simulated external network, nil unless Config.External.
+	External  *ExternalState `json:"external,omitempty"`
+	Hosts     []HostState    `json:"hosts"`
+	CreatedAt time.Time      `json:"created_at"`
 }
 
 // HostState is one host of a lab.

@@ -63,6 +63,9 @@ func newState(c Config) State {
 		FabricNetNS:   fabricNetNS(c.Name),
 		CreatedAt:     time.Now().UTC(),
 	}
+	if c.External {
+		st.External = newExternalState(c.Name)
+	}
 	for i := 1; i <= c.Hosts; i++ {
 		st.Hosts = append(st.Hosts, HostState{
 			Name:        hostName(i),
@@ -138,6 +141,14 @@ func (l *Lab) build(ctx context.Context, serverArgs []string) error {
 			return err
 		}
 		l.ovs[i+1] = o
+	}
+	if st.External != nil {
+		l.progress("external network: physnet %s on host1's %s, gateway %s and internet host %s in namespace %s",
+			st.External.Physnet, st.External.Bridge, st.External.Gateway, st.External.InternetIP, st.External.NetNS)
+		if err := buildExternal(ctx, st, l.ovs[1]); err != nil {
+			return err
+		}
+		serverArgs = append([]string{"--flat-networks", st.External.Physnet}, serverArgs...)
 	}
 	l.progress("server: API %s, etcd %s (log %s)", st.APIURL, st.EtcdURL, serverLog(st.Dir))
 	if err := startServer(st, serverArgs); err != nil {

@@ -44,6 +44,8 @@ var errorTable = []struct {
 	{service.ErrFlatInUse, wireError{http.StatusConflict, "FlatNetworkInUse"}},
 	{service.ErrNoSegment, wireError{http.StatusServiceUnavailable, "NoNetworkAvailable"}},
 	{service.ErrRevisionMismatch, wireError{http.StatusPreconditionFailed, "RevisionNumberConstraintFailed"}},
+	{service.ErrSharedInUse, wireError{http.StatusConflict, "InvalidSharedSetting"}},
+	{service.ErrGatewayInUse, wireError{http.StatusConflict, "GatewayIpInUse"}},
 	{service.ErrBusy, wireError{http.StatusServiceUnavailable, "ServiceUnavailable"}},
 	{errNotFound, wireError{http.StatusNotFound, "HTTPNotFound"}},
 	{errTooLarge, wireError{http.StatusRequestEntityTooLarge, "HTTPRequestEntityTooLarge"}},

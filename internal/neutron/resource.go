@@ -100,7 +100,7 @@ func (res *resource[T, R]) writeOne(w http.ResponseWriter, r *http.Request, stat
 	if len(fields) == 0 {
 		// The common case (creates, updates, plain shows) skips the
 		// generic map conversion.
-		v, err := withoutKeys(item, hidden)
+		v, err := hide(item, hidden)
 		if err != nil {
 			writeError(w, r, err)
 			return

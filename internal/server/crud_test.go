@@ -141,6 +141,10 @@ func TestSubnetCRUD(t *testing.T) {
 	if ips(port)[0] != "10.9.0.10" {
 		t.Fatalf("port after pool update: %v", ips(port))
 	}
+	gwPort := mkPort(t, p, netID, map[string]any{"fixed_ips": []map[string]string{{"ip_address": "10.9.0.200"}}})
+	call(t, p, "PUT", "/v2.0/subnets/"+id, map[string]any{"subnet": map[string]any{"gateway_ip": "10.9.0.200"}}).
+		wantError(t, 409, "GatewayIpInUse")
+	call(t, p, "DELETE", "/v2.0/ports/"+gwPort["id"].(string), nil).want(t, 204)
 	call(t, p, "DELETE", "/v2.0/subnets/"+id, nil).wantError(t, 409, "SubnetInUse")
 	call(t, p, "DELETE", "/v2.0/ports/"+port["id"].(string), nil).want(t, 204)
 	call(t, p, "DELETE", "/v2.0/subnets/"+id, nil).want(t, 204)

@@ -67,6 +67,8 @@ func TestSharedNetworkAndAdminPowers(t *testing.T) {
 		"fixed_ips": []map[string]string{{"ip_address": "10.50.0.9"}}}}).wantError(t, 403, "PolicyNotAuthorized")
 	call(t, user, "POST", "/v2.0/subnets", map[string]any{"subnet": map[string]any{"network_id": id, "cidr": "10.51.0.0/24", "ip_version": 4}}).
 		wantError(t, 403, "PolicyNotAuthorized")
+	call(t, admin, "PUT", "/v2.0/networks/"+id, map[string]any{"network": map[string]any{"shared": false}}).
+		wantError(t, 409, "InvalidSharedSetting")
 	// The owner of the network sees the user's port on it.
 	call(t, owner, "GET", "/v2.0/ports/"+port["id"].(string), nil).want(t, 200)
 	call(t, member("proj-nobody"), "GET", "/v2.0/ports/"+port["id"].(string), nil).wantError(t, 404, "PortNotFound")

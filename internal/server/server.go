@@ -143,7 +143,7 @@ func (s *Server) buildHandler(ctx context.Context) (http.Handler, error) {
 	mux := http.NewServeMux()
 	ks.Routes(mux)
 	neutron.Register(mux, s.svc)
-	return neutron.Chain(mux, neutron.RequestID, neutron.Recover, neutron.LimitBody,
+	return neutron.Chain(mux, neutron.RequestID, neutron.AccessLog(s.log), neutron.Recover, neutron.LimitBody,
 		ks.Middleware(s.cfg.Auth)), nil
 }
 

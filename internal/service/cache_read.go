@@ -99,3 +99,14 @@ func (c *cache) agentList() []api.Agent {
 	}
 	return out
 }
+
+// datapath is the OVS datapath type the host's agent reported ("" if
+// unknown).
+func (c *cache) datapath(host string) string {
+	if host == "" {
+		return ""
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.agents[host].Configurations.DatapathType
+}

@@ -32,6 +32,8 @@ var (
 	ErrFlatInUse          = errors.New("service: flat network in use")
 	ErrNoSegment          = errors.New("service: no tenant network available") // 503
 	ErrRevisionMismatch   = errors.New("service: revision number constraint failed")
+	ErrSharedInUse        = errors.New("service: network sharing in use")
+	ErrGatewayInUse       = errors.New("service: gateway ip in use")
 	// ErrBusy: optimistic transactions kept conflicting; the caller may
 	// retry (503).
 	ErrBusy = errors.New("service: too much contention")

@@ -68,6 +68,9 @@ func (s *Service) applyNetworkUpdate(who identity.Identity, n *api.Network, r *N
 	if r.Shared.Set && r.Shared.V != n.Shared && !who.IsAdmin() {
 		return forbidden("update_network:shared")
 	}
+	if r.Shared.Set && !r.Shared.V && n.Shared && s.usedByOthers(n) {
+		return errorf(ErrSharedInUse, "Unable to reconfigure sharing settings for network %s. Multiple tenants are using it.", n.ID)
+	}
 	if r.External.Set && r.External.V != n.External && !who.IsAdmin() {
 		return forbidden("update_network:router:external")
 	}
@@ -85,6 +88,17 @@ func (s *Service) applyNetworkUpdate(who identity.Identity, n *api.Network, r *N
 	n.External = r.External.or(n.External)
 	n.PortSecurityEnabled = r.PortSecurityEnabled.or(n.PortSecurityEnabled)
 	return nil
+}
+
+// usedByOthers reports whether projects other than the owner have ports
+// on the network (then it cannot stop being shared).
+func (s *Service) usedByOthers(n *api.Network) bool {
+	for _, p := range s.cache.networkPorts(n.ID) {
+		if p.obj.ProjectID != n.ProjectID && !isNetworkDevice(p.obj.DeviceOwner) {
+			return true
+		}
+	}
+	return false
 }
 
 // providerChanged reports whether r asks for different provider attributes

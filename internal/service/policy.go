@@ -9,8 +9,8 @@ import (
 
 // Neutron's default policy, reduced to what vland serves: admins see and do
 // everything; others see their own project's resources, shared and
-// external networks and those networks' subnets, and ports on networks
-// they own.
+// external networks and those networks' subnets, and every subnet and port
+// on networks they own.
 
 func canSeeNetwork(who identity.Identity, n *api.Network) bool {
 	return who.IsAdmin() || n.ProjectID == who.ProjectID || n.Shared || n.External
@@ -24,7 +24,7 @@ func canSeeSubnet(who identity.Identity, s *api.Subnet, n *api.Network) bool {
 	if who.IsAdmin() || s.ProjectID == who.ProjectID {
 		return true
 	}
-	return n != nil && (n.Shared || n.External)
+	return n != nil && (n.Shared || n.External || n.ProjectID == who.ProjectID)
 }
 
 func canSeePort(who identity.Identity, p *api.Port, n *api.Network) bool {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/netip"
 	"slices"
-	"sort"
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/identity"
@@ -204,7 +203,7 @@ func portConds(nv versioned[storedNetwork], subs subnetSet, ips []api.FixedIP) [
 
 // portOps writes a port and creates its allocation keys.
 func portOps(p *api.Port, keys []string) []store.Op {
-	fillBinding(p, "")
+	fillBinding(p, "", "")
 	ops := []store.Op{{Key: store.PortKey(p.ID), Value: mustJSON(p)}}
 	for _, k := range keys {
 		ops = append(ops, store.Op{Key: k, Value: []byte(p.ID)})
@@ -223,80 +222,4 @@ func portDeleteOps(p *api.Port) []store.Op {
 		ops = append(ops, store.Op{Key: store.IPKey(f.SubnetID, f.IPAddress), Delete: true})
 	}
 	return ops
-}
-
-// fillBinding sets the vif fields from the host the port is bound to (its
-// own binding:host_id, else the host its agent reported).
-func fillBinding(p *api.Port, reported string) {
-	host := p.BindingHostID
-	if host == "" {
-		host = reported
-	}
-	if host == "" {
-		p.BindingVIFType, p.BindingVIFDetails = api.VIFTypeUnbound, map[string]any{}
-		return
-	}
-	p.BindingHostID = host
-	p.BindingVIFType = api.VIFTypeOVS
-	p.BindingVIFDetails = map[string]any{
-		"port_filter": true, "ovs_hybrid_plug": false, "datapath_type": "netdev",
-		"bridge_name": "br-int", "connectivity": "l2",
-	}
-}
-
-// portView merges the agent-reported status into a stored port.
-func (s *Service) portView(p api.Port) api.Port {
-	p.Status = api.StatusDown
-	reported := ""
-	if st, ok := s.cache.portStatus(p.ID); ok {
-		reported = st.Host
-		if st.Status != "" {
-			p.Status = st.Status
-		}
-	}
-	fillBinding(&p, reported)
-	return p
-}
-
-// GetPort returns a port the caller may see.
-func (s *Service) GetPort(ctx context.Context, id string) (api.Port, error) {
-	who, err := caller(ctx)
-	if err != nil {
-		return api.Port{}, err
-	}
-	if err := s.cache.sync(ctx); err != nil {
-		return api.Port{}, err
-	}
-	v, ok := s.cache.port(id)
-	if !ok || !s.portVisible(who, &v.obj) {
-		return api.Port{}, portNotFound(id)
-	}
-	return s.portView(v.obj), nil
-}
-
-func (s *Service) portVisible(who identity.Identity, p *api.Port) bool {
-	n, ok := s.cache.network(p.NetworkID)
-	if !ok {
-		return canSeePort(who, p, nil)
-	}
-	return canSeePort(who, p, &n.obj.Network)
-}
-
-// ListPorts returns every port the caller may see, by id.
-func (s *Service) ListPorts(ctx context.Context) ([]api.Port, error) {
-	who, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.cache.sync(ctx); err != nil {
-		return nil, err
-	}
-	var out []api.Port
-	for _, v := range s.cache.allPorts() {
-		if s.portVisible(who, &v.obj) {
-			out = append(out, s.portView(v.obj))
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
 }

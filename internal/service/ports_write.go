@@ -67,7 +67,15 @@ func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, 
 	a.owner = p.DeviceOwner
 	conds := []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}
 	var ops []store.Op
-	if r.MACAddress.has() && r.MACAddress.V != old.MACAddress {
+	if r.MACAddress.has() {
+		if norm, err := normalizeMAC(r.MACAddress.V); err == nil && norm == old.MACAddress {
+			r.MACAddress = Opt[string]{} // unchanged
+		}
+	}
+	if r.MACAddress.has() {
+		if !who.IsAdmin() {
+			return p, nil, nil, forbidden("update_port:mac_address")
+		}
 		mac, err := a.chooseMAC(r.MACAddress, old.NetworkID)
 		if err != nil {
 			return p, nil, nil, err

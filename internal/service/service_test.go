@@ -148,3 +148,27 @@ func TestNoIdentityIsUnauthenticated(t *testing.T) {
 		t.Fatalf("no identity: %v", err)
 	}
 }
+
+func TestDualStackPortGetsOneAddressPerVersion(t *testing.T) {
+	s := newTestService(t, segment.Config{})
+	n, err := s.CreateNetworks(adminCtx, []NetworkRequest{{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cidr := range []string{"10.0.0.0/24", "10.0.1.0/24", "fd00::/64"} {
+		if _, err := s.CreateSubnets(adminCtx, []SubnetRequest{{NetworkID: Some(n[0].ID), CIDR: Some(cidr)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := s.CreatePorts(adminCtx, []PortRequest{{NetworkID: Some(n[0].ID)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range p[0].FixedIPs {
+		got = append(got, f.IPAddress)
+	}
+	if len(got) != 2 || got[0] != "10.0.0.2" || got[1] != "fd00::2" {
+		t.Fatalf("addresses %v, want [10.0.0.2 fd00::2]", got)
+	}
+}

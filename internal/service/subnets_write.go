@@ -44,6 +44,9 @@ func (s *Service) UpdateSubnet(ctx context.Context, id string, r SubnetRequest, 
 		if err := setAddressing(&sub.Subnet, netip.MustParsePrefix(sub.CIDR), &r, false); err != nil {
 			return err
 		}
+		if err := s.checkGatewayFree(&v.obj.Subnet, &sub.Subnet); err != nil {
+			return err
+		}
 		sub.RevisionNumber++
 		sub.UpdatedAt = s.timestamp()
 		key := store.SubnetKey(id)
@@ -163,4 +166,20 @@ func (s *Service) removeSubnet(ctx context.Context, v versioned[storedSubnet]) e
 	}
 	_, err := s.txn(ctx, conds, ops)
 	return err
+}
+
+// checkGatewayFree refuses a new gateway address that a non-router port
+// already holds.
+func (s *Service) checkGatewayFree(old, sub *api.Subnet) error {
+	if sub.GatewayIP == nil || (old.GatewayIP != nil && *old.GatewayIP == *sub.GatewayIP) {
+		return nil
+	}
+	for _, p := range s.subnetPorts(sub) {
+		for _, f := range p.obj.FixedIPs {
+			if f.SubnetID == sub.ID && f.IPAddress == *sub.GatewayIP && p.obj.DeviceOwner != "network:router_interface" {
+				return errorf(ErrGatewayInUse, "Current gateway ip %s already in use by port %s. Unable to update.", f.IPAddress, p.obj.ID)
+			}
+		}
+	}
+	return nil
 }

@@ -47,6 +47,7 @@ func BenchmarkThroughput(b *testing.B) {
 	require.NoError(b, err)
 	res.print(os.Stdout)
 	b.ReportMetric(res.VXLAN.Mbps, "vxlan-Mbit/s")
+	b.ReportMetric(res.SameHost.Mbps, "samehost-Mbit/s")
 	b.ReportMetric(res.Veth.Mbps, "veth-Mbit/s")
 	b.ReportMetric(res.VXLAN.Mbps/res.Veth.Mbps, "vxlan/veth")
 }
@@ -80,6 +81,7 @@ func TestMeasurements(t *testing.T) {
 	tp.print(&out)
 	t.Log(out.String())
 	require.Positive(t, tp.VXLAN.Mbps)
+	require.Positive(t, tp.SameHost.Mbps)
 	require.Positive(t, tp.Veth.Mbps)
 }
 

@@ -6,6 +6,9 @@
 //
 //	go test -run '^$' -bench . -benchtime 1x -timeout 30m ./test/bench
 //
+// With VLAND_BENCH_LOGS=DIR the agents log at debug level (Apply
+// durations) and the lab's logs are copied to DIR before it goes down.
+//
 // Plain `go test ./test/bench` runs only a small test that exercises the
 // same measurement code on 6 VMs.
 package bench

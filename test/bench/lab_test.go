@@ -78,6 +78,7 @@ func newLab(tb testing.TB, hosts int) *lab.Lab {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
+		keepLogs(tb, dir)
 		start := time.Now()
 		if l != nil {
 			_ = l.Down(ctx)
@@ -90,10 +91,43 @@ func newLab(tb testing.TB, hosts int) *lab.Lab {
 	var progress strings.Builder
 	start := time.Now()
 	var err error
-	l, err = lab.Up(ctx, lab.Config{Name: name, Hosts: hosts, Dir: dir, Binary: bin, Out: &progress})
+	cfg := lab.Config{Name: name, Hosts: hosts, Dir: dir, Binary: bin, Out: &progress}
+	if os.Getenv(logsEnv) != "" {
+		cfg.AgentArgs = []string{"--debug"}
+	}
+	l, err = lab.Up(ctx, cfg)
 	require.NoError(tb, err, progress.String())
 	tb.Logf("lab %s (%d hosts) up in %v", name, hosts, time.Since(start).Round(time.Millisecond))
 	return l
+}
+
+// logsEnv names a directory: when set, the agents log at debug level and
+// every log of the lab is copied to DIR/LAB/ before the lab goes down, to
+// find out where bring-up time goes.
+const logsEnv = "VLAND_BENCH_LOGS"
+
+func keepLogs(tb testing.TB, dir string) {
+	to := os.Getenv(logsEnv)
+	if to == "" {
+		return
+	}
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	more, _ := filepath.Glob(filepath.Join(dir, "h*", "*.log"))
+	for _, p := range append(logs, more...) {
+		rel, _ := filepath.Rel(filepath.Dir(dir), p)
+		dst := filepath.Join(to, rel)
+		b, err := os.ReadFile(p)
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(dst), 0o755)
+		}
+		if err == nil {
+			err = os.WriteFile(dst, b, 0o644)
+		}
+		if err != nil {
+			tb.Logf("keeping %s: %v", p, err)
+		}
+	}
+	tb.Logf("lab logs copied to %s", filepath.Join(to, filepath.Base(dir)))
 }
 
 func dumpLogs(tb testing.TB, dir string) {

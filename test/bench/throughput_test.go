@@ -26,16 +26,19 @@ type iperfResult struct {
 }
 
 type throughputResult struct {
-	Seconds int
-	MTU     int
-	VXLAN   iperfResult // VM on host1 -> VM on host2
-	Veth    iperfResult // namespace -> namespace over one veth pair
+	Seconds  int
+	MTU      int
+	VXLAN    iperfResult // VM on host1 -> VM on host2
+	SameHost iperfResult // VM -> VM on host1: br-int only, no tunnel
+	Veth     iperfResult // namespace -> namespace over one veth pair
 }
 
 // measureThroughput runs the same iperf3 TCP test (1 stream, seconds long)
 // VM to VM across two hosts over VXLAN, and between two namespaces joined
 // by a plain veth pair with the VMs' NIC settings (same MTU, tx checksum
-// offload off), so the ratio isolates what vland's data path costs.
+// offload off), so the ratio isolates what vland's data path costs. A
+// third run between two VMs on the same host (through br-int only) splits
+// that cost between the userspace datapath and the tunnel.
 func measureThroughput(ctx context.Context, l *lab.Lab, seconds int) (throughputResult, error) {
 	res := throughputResult{Seconds: seconds}
 	network, _, err := makeVXLANNetwork(ctx, l.Client(), "tput", "10.78.0.0/24")
@@ -44,8 +47,8 @@ func measureThroughput(ctx context.Context, l *lab.Lab, seconds int) (throughput
 	}
 	res.MTU = network.MTU
 	var ips []string
-	for hi := 1; hi <= 2; hi++ {
-		vm, err := l.CreateVM(ctx, lab.VMSpec{Name: "tput" + strconv.Itoa(hi), Network: network.ID, Host: strconv.Itoa(hi)})
+	for i, hi := range []int{1, 2, 1} {
+		vm, err := l.CreateVM(ctx, lab.VMSpec{Name: "tput" + strconv.Itoa(i+1), Network: network.ID, Host: strconv.Itoa(hi)})
 		if err != nil {
 			return res, fmt.Errorf("bench: %w", err)
 		}
@@ -57,14 +60,20 @@ func measureThroughput(ctx context.Context, l *lab.Lab, seconds int) (throughput
 			return res, fmt.Errorf("bench: %w", err)
 		}
 	}
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = pingUntilReply(pctx, l.Name()+"-vm-tput1", ips[1])
-	cancel()
-	if err != nil {
-		return res, fmt.Errorf("bench: tput1 -> tput2: %w", err)
+	vmNS := func(i int) string { return l.Name() + "-vm-tput" + strconv.Itoa(i) }
+	for _, to := range []int{2, 3} {
+		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = pingUntilReply(pctx, vmNS(1), ips[to-1])
+		cancel()
+		if err != nil {
+			return res, fmt.Errorf("bench: tput1 -> tput%d: %w", to, err)
+		}
 	}
-	if res.VXLAN, err = iperf(ctx, l.Name()+"-vm-tput2", l.Name()+"-vm-tput1", ips[1], seconds); err != nil {
+	if res.VXLAN, err = iperf(ctx, vmNS(2), vmNS(1), ips[1], seconds); err != nil {
 		return res, fmt.Errorf("bench: iperf3 across VXLAN: %w", err)
+	}
+	if res.SameHost, err = iperf(ctx, vmNS(3), vmNS(1), ips[2], seconds); err != nil {
+		return res, fmt.Errorf("bench: iperf3 on one host: %w", err)
 	}
 	res.Veth, err = vethThroughput(ctx, network.MTU, seconds)
 	return res, err
@@ -177,6 +186,7 @@ func parseIperf(out []byte) (iperfResult, error) {
 func (r throughputResult) print(w io.Writer) {
 	fmt.Fprintf(w, "\nTCP throughput: iperf3 -t %d -P 1, MTU %d, tx checksum offload off on both ends.\n", r.Seconds, r.MTU)
 	fmt.Fprintf(w, "FIGURE: throughput vxlan-vm-to-vm=%.0f Mbit/s (retransmits %d)  (VM host1 -> VM host2 through br-int/br-tun, netdev datapath)\n", r.VXLAN.Mbps, r.VXLAN.Retransmits)
+	fmt.Fprintf(w, "FIGURE: throughput same-host-vm-to-vm=%.0f Mbit/s (retransmits %d)  (two VMs on host1 through br-int only)\n", r.SameHost.Mbps, r.SameHost.Retransmits)
 	fmt.Fprintf(w, "FIGURE: throughput plain-veth=%.0f Mbit/s (retransmits %d)  (namespace -> namespace over one veth pair)\n", r.Veth.Mbps, r.Veth.Retransmits)
 	fmt.Fprintf(w, "FIGURE: throughput ratio vxlan/veth=%.3f\n", r.VXLAN.Mbps/r.Veth.Mbps)
 }
