@@ -30,7 +30,14 @@ type VMSpec struct {
 	IP string
 	// Project (name or ID) owning the port, created on first use; "" is admin's.
 	Project string
+	// NoWait returns once the VM is plugged. By default CreateVM waits, as
+	// Nova waits for network-vif-plugged, until the host's agent has wired
+	// the port and reported it ACTIVE.
+	NoWait bool
 }
+
+// activeTimeout bounds the wait for a plugged port to become ACTIVE.
+const activeTimeout = 30 * time.Second
 
 const (
 	vmNIC         = "eth0"
@@ -73,6 +80,13 @@ func (l *Lab) CreateVM(ctx context.Context, spec VMSpec) (*VM, error) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		return nil, errors.Join(err, l.unplug(cctx, vm))
+	}
+	if !spec.NoWait {
+		wctx, cancel := context.WithTimeout(ctx, activeTimeout)
+		defer cancel()
+		if _, err := l.Client().WaitPortStatus(wctx, vm.PortID, api.StatusActive, 20*time.Millisecond); err != nil {
+			return vm, fmt.Errorf("lab: vm %s plugged but port %s not ACTIVE (is the agent of %s running?): %w", vm.Name, vm.PortID, vm.Host, err)
+		}
 	}
 	return vm, nil
 }
