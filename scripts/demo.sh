@@ -41,12 +41,13 @@ $V lab ping-matrix --name "$NAME"
 step "host1's br-tun: tunnel id -> local VLAN (tables 3/4), learned MACs (table 20), flooding (table 22)"
 $V lab host exec --name "$NAME" host1 -- ovs-ofctl dump-flows br-tun --no-stats
 
+N=""; [ "$NAME" = vland ] || N=" --name $NAME"
 cat <<TXT
 
 The lab is still up. Look around:
-  $V network list; $V port list; $V lab status
-  $V lab exec a1 -- ping -c2 10.1.0.13
-  $V lab host exec host1 -- ovs-vsctl show
-  eval "\$($V lab env)"; openstack network list
-Remove it with: $V lab down
+  $V network list; $V port list; $V lab status$N
+  $V lab exec$N a1 -- ping -c2 10.1.0.13
+  $V lab host exec$N host1 -- ovs-vsctl show
+  eval "\$($V lab env$N)"; openstack network list
+Remove it with: $V lab down$N
 TXT

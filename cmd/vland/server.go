@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -21,6 +22,7 @@ type serverFlags struct {
 	tenantTypes, vniRanges, tunnelIDRanges, geneveVNIs string
 	vlanRanges, flatNetworks                           string
 	physnetMTU                                         int
+	debug                                              bool
 }
 
 func init() {
@@ -54,6 +56,7 @@ func init() {
 	fl.StringVar(&f.vlanRanges, "network-vlan-ranges", "", "VLAN physnets and ranges (physnet1:100:200,physnet2)")
 	fl.StringVar(&f.flatNetworks, "flat-networks", "", "physnets allowed for flat networks (* for any)")
 	fl.IntVar(&f.physnetMTU, "global-physnet-mtu", 1500, "underlay MTU")
+	fl.BoolVar(&f.debug, "debug", false, "log every API request")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -66,6 +69,9 @@ func (f *serverFlags) config() (server.Config, error) {
 	cfg := server.Config{
 		Listen: f.listen, DataDir: f.dataDir, EtcdEndpoints: segment.ParseList(f.etcdEndpoints),
 		EtcdClientURL: f.clientURL, EtcdPeerURL: f.peerURL, Auth: mode,
+	}
+	if f.debug {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if f.authConfig != "" {
 		kc, err := keystone.LoadConfig(f.authConfig)

@@ -11,6 +11,7 @@ package e2e_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -92,6 +93,12 @@ func runMain(m *testing.M) int {
 		shared.lab, shared.err = bringUp(binary)
 	}
 	code := m.Run()
+	if shared.lab != nil && code == 0 {
+		if err := leftovers(shared.lab); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: the tests left state behind:", err)
+			code = 1
+		}
+	}
 	if code != 0 && shared.lab != nil {
 		dumpLogs(os.Stderr, shared.dir)
 	}
@@ -183,4 +190,31 @@ func dumpLogs(w io.Writer, dir string) {
 		}
 		fmt.Fprintf(w, "==> %s (tail)\n%s\n", p, b)
 	}
+}
+
+// leftovers reports what the tests left in the shared lab although each
+// deletes its VMs: VM records, and br-int ports other than the bridge's
+// own and patch-tun on any host (a stale port would mean a VM's unplug
+// failed, or something plugged it again).
+func leftovers(l *lab.Lab) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var errs []error
+	if vms, err := l.VMs(); err != nil || len(vms) > 0 {
+		errs = append(errs, fmt.Errorf("VMs left: %v %v", vms, err))
+	}
+	for i := 1; i <= l.NumHosts(); i++ {
+		out, err := l.HostExec(ctx, i, "ovs-vsctl", "list-ports", "br-int")
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, p := range strings.Fields(string(out)) {
+			if p != "patch-tun" {
+				show, _ := l.HostExec(ctx, i, "ovs-vsctl", "show")
+				errs = append(errs, fmt.Errorf("host%d: port %s left on br-int:\n%s", i, p, show))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
