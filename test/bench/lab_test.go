@@ -26,6 +26,10 @@ var (
 	binary    string
 	buildErr  error
 	tmpDir    string
+	// realHome is HOME before TestMain replaces it: go build needs it to
+	// find the module and build caches (a fresh HOME means a cold build
+	// that downloads every module).
+	realHome string
 )
 
 func TestMain(m *testing.M) {
@@ -40,6 +44,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmpDir)
+	realHome = os.Getenv("HOME")
 	// Never touch the user's client config.
 	os.Setenv("HOME", tmpDir)
 	os.Setenv("VLAND_CONFIG", filepath.Join(tmpDir, "config.yaml"))
@@ -54,6 +59,7 @@ func vlandBinary(tb testing.TB) string {
 		_, file, _, _ := runtime.Caller(0)
 		cmd := exec.Command("go", "build", "-o", binary, "./cmd/vland")
 		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+		cmd.Env = append(os.Environ(), "HOME="+realHome)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build ./cmd/vland: %w\n%s", err, out)
 		}
