@@ -3,7 +3,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 BIN := bin/vland
 
-.PHONY: all deps build test unit fuzz bench demo clean lab-down
+.PHONY: all deps build test unit fuzz bench bench-api bench-dataplane demo clean lab-down
 
 all: build
 
@@ -18,7 +18,7 @@ build:
 # fuzzing run of the API's request decoding.
 test: deps build
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 40m ./...
+	VLAND_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) fuzz FUZZTIME=15s
 
 unit:
@@ -26,10 +26,18 @@ unit:
 
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode' -fuzztime $(FUZZTIME) ./internal/neutron
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/neutron
+	$(GO) test -run '^$$' -fuzz '^FuzzCreatePort$$' -fuzztime $(FUZZTIME) ./internal/server
 
-bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 2000x ./internal/neutron
+# API: port creates/s and p50/p99 at 16 concurrent clients on embedded etcd.
+bench-api:
+	$(GO) test -run '^$$' -bench BenchmarkPortCreate -benchtime 5000x ./internal/server
+
+# Data plane: port bring-up over 100 VMs on 3 hosts, and VM-to-VM throughput.
+bench-dataplane: build
+	VLAND_BINARY=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench
+
+bench: bench-api bench-dataplane
 
 # Sets up the machine, builds vland, brings up a 2-host lab and runs seed
 # 000: two projects with the same 10.1.0.0/24, ping matrix printed.
