@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/client"
 )
 
@@ -27,8 +28,8 @@ var networkLongColumns = append(append([]listColumn{}, networkColumns...),
 func newNetworkCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "network", Short: "Manage networks"}
 	cc := newClientCmd(cmd, true)
-	cmd.AddCommand(newNetworkCreateCmd(cc), newNetworkListCmd(cc), newNetworkShowCmd(cc),
-		newNetworkSetCmd(cc), newNetworkDeleteCmd(cc))
+	cmd.AddCommand(newNetworkCreateCmd(cc), newNetworkListCmd(cc), newShowCmd(cc, networkResource),
+		newNetworkSetCmd(cc), newDeleteCmd(cc, networkResource))
 	return cmd
 }
 
@@ -104,21 +105,6 @@ func newNetworkListCmd(cc *clientCmd) *cobra.Command {
 	return cmd
 }
 
-func newNetworkShowCmd(cc *clientCmd) *cobra.Command {
-	return &cobra.Command{
-		Use: "show NETWORK", Short: "Show a network (name or ID)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
-				n, err := c.FindNetwork(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				return cc.out.printOne(w, n)
-			})
-		},
-	}
-}
-
 func newNetworkSetCmd(cc *clientCmd) *cobra.Command {
 	var name, desc string
 	var mtu int
@@ -151,23 +137,16 @@ func newNetworkSetCmd(cc *clientCmd) *cobra.Command {
 	return cmd
 }
 
-func newNetworkDeleteCmd(cc *clientCmd) *cobra.Command {
-	return &cobra.Command{
-		Use: "delete NETWORK [NETWORK ...]", Short: "Delete networks (names or IDs)", Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cc.run(cmd, func(ctx context.Context, c *client.Client, _ io.Writer) error {
-				find := func(ctx context.Context, ref string) (string, error) {
-					n, err := c.FindNetwork(ctx, ref)
-					return n.ID, err
-				}
-				return deleteEach(ctx, cmd.ErrOrStderr(), "network", args, find, c.DeleteNetwork)
-			})
-		},
-	}
-}
-
 // networkID resolves a --network reference.
 func networkID(ctx context.Context, c *client.Client, ref string) (string, error) {
 	n, err := c.FindNetwork(ctx, ref)
 	return n.ID, err
+}
+
+// networkResource is what show and delete need to know of networks.
+var networkResource = resource[api.Network]{
+	noun:   "network",
+	find:   (*client.Client).FindNetwork,
+	id:     func(v api.Network) string { return v.ID },
+	delete: (*client.Client).DeleteNetwork,
 }

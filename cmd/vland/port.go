@@ -28,8 +28,8 @@ var portLongColumns = append(append([]listColumn{}, portColumns...),
 func newPortCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "port", Short: "Manage ports"}
 	cc := newClientCmd(cmd, true)
-	cmd.AddCommand(newPortCreateCmd(cc), newPortListCmd(cc), newPortShowCmd(cc),
-		newPortSetCmd(cc), newPortDeleteCmd(cc))
+	cmd.AddCommand(newPortCreateCmd(cc), newPortListCmd(cc), newShowCmd(cc, portResource),
+		newPortSetCmd(cc), newDeleteCmd(cc, portResource))
 	return cmd
 }
 
@@ -161,32 +161,10 @@ func newPortListCmd(cc *clientCmd) *cobra.Command {
 	return cmd
 }
 
-func newPortShowCmd(cc *clientCmd) *cobra.Command {
-	return &cobra.Command{
-		Use: "show PORT", Short: "Show a port (name or ID)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
-				p, err := c.FindPort(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				return cc.out.printOne(w, p)
-			})
-		},
-	}
-}
-
-func newPortDeleteCmd(cc *clientCmd) *cobra.Command {
-	return &cobra.Command{
-		Use: "delete PORT [PORT ...]", Short: "Delete ports (names or IDs)", Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cc.run(cmd, func(ctx context.Context, c *client.Client, _ io.Writer) error {
-				find := func(ctx context.Context, ref string) (string, error) {
-					p, err := c.FindPort(ctx, ref)
-					return p.ID, err
-				}
-				return deleteEach(ctx, cmd.ErrOrStderr(), "port", args, find, c.DeletePort)
-			})
-		},
-	}
+// portResource is what show and delete need to know of ports.
+var portResource = resource[api.Port]{
+	noun:   "port",
+	find:   (*client.Client).FindPort,
+	id:     func(v api.Port) string { return v.ID },
+	delete: (*client.Client).DeletePort,
 }

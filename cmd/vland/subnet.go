@@ -29,8 +29,8 @@ var subnetLongColumns = append(append([]listColumn{}, subnetColumns...),
 func newSubnetCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "subnet", Short: "Manage subnets"}
 	cc := newClientCmd(cmd, true)
-	cmd.AddCommand(newSubnetCreateCmd(cc), newSubnetListCmd(cc), newSubnetShowCmd(cc),
-		newSubnetSetCmd(cc), newSubnetDeleteCmd(cc))
+	cmd.AddCommand(newSubnetCreateCmd(cc), newSubnetListCmd(cc), newShowCmd(cc, subnetResource),
+		newSubnetSetCmd(cc), newDeleteCmd(cc, subnetResource))
 	return cmd
 }
 
@@ -139,36 +139,6 @@ func newSubnetListCmd(cc *clientCmd) *cobra.Command {
 	return cmd
 }
 
-func newSubnetShowCmd(cc *clientCmd) *cobra.Command {
-	return &cobra.Command{
-		Use: "show SUBNET", Short: "Show a subnet (name or ID)", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
-				s, err := c.FindSubnet(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				return cc.out.printOne(w, s)
-			})
-		},
-	}
-}
-
-func newSubnetDeleteCmd(cc *clientCmd) *cobra.Command {
-	return &cobra.Command{
-		Use: "delete SUBNET [SUBNET ...]", Short: "Delete subnets (names or IDs)", Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cc.run(cmd, func(ctx context.Context, c *client.Client, _ io.Writer) error {
-				find := func(ctx context.Context, ref string) (string, error) {
-					s, err := c.FindSubnet(ctx, ref)
-					return s.ID, err
-				}
-				return deleteEach(ctx, cmd.ErrOrStderr(), "subnet", args, find, c.DeleteSubnet)
-			})
-		},
-	}
-}
-
 // setNetworkFilter adds network_id for a --network name or ID.
 func setNetworkFilter(ctx context.Context, c *client.Client, q url.Values, ref string) error {
 	if ref == "" {
@@ -204,4 +174,12 @@ func parseRoutes(specs []string) ([]api.HostRoute, error) {
 		out = append(out, api.HostRoute{Destination: kv["destination"], NextHop: kv["gateway"]})
 	}
 	return out, nil
+}
+
+// subnetResource is what show and delete need to know of subnets.
+var subnetResource = resource[api.Subnet]{
+	noun:   "subnet",
+	find:   (*client.Client).FindSubnet,
+	id:     func(v api.Subnet) string { return v.ID },
+	delete: (*client.Client).DeleteSubnet,
 }
