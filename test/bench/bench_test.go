@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ func BenchmarkPortBringUp(b *testing.B) {
 	l := newLab(b, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	cfg := bringUpConfig{VMs: 100, Concurrency: 4, Poll: 10 * time.Millisecond, Timeout: 2 * time.Minute}
+	cfg := bringUpConfig{VMs: envInt(b, "VLAND_BENCH_VMS", 100), Concurrency: envInt(b, "VLAND_BENCH_CONCURRENCY", 4),
+		Poll: 10 * time.Millisecond, Timeout: 2 * time.Minute, IdleSample: 5 * time.Second}
 	b.ResetTimer()
 	res, err := measureBringUp(ctx, l, cfg)
 	b.StopTimer()
@@ -58,7 +60,7 @@ func TestMeasurements(t *testing.T) {
 	l := newLab(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cfg := bringUpConfig{VMs: 6, Concurrency: 3, Poll: 10 * time.Millisecond, Timeout: time.Minute}
+	cfg := bringUpConfig{VMs: 6, Concurrency: 3, Poll: 10 * time.Millisecond, Timeout: time.Minute, IdleSample: time.Second}
 	res, err := measureBringUp(ctx, l, cfg)
 	require.NoError(t, err)
 	var out strings.Builder
@@ -68,6 +70,8 @@ func TestMeasurements(t *testing.T) {
 		require.Positive(t, tm.Active, tm.Name)
 		require.GreaterOrEqual(t, tm.Ping, tm.Plugged, tm.Name)
 	}
+	require.Positive(t, res.IdleCPU["ovs-vswitchd"]+res.IdleCPU["vland agent"]+res.IdleCPU["vland server"]+1e-9)
+	require.Contains(t, res.IdleCPU, "ovs-vswitchd")
 	require.Len(t, res.Flows, 3)
 	for _, f := range res.Flows {
 		require.Positive(t, f.BrInt, "host%d br-int", f.Host)
@@ -83,6 +87,18 @@ func TestMeasurements(t *testing.T) {
 	require.Positive(t, tp.VXLAN.Mbps)
 	require.Positive(t, tp.SameHost.Mbps)
 	require.Positive(t, tp.Veth.Mbps)
+}
+
+// envInt reads a positive integer knob from the environment.
+func envInt(tb testing.TB, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	require.NoError(tb, err, name)
+	require.Positive(tb, n, name)
+	return n
 }
 
 func TestPercentile(t *testing.T) {

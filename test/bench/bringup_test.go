@@ -21,6 +21,7 @@ type bringUpConfig struct {
 	Concurrency int           // VMs being created at once
 	Poll        time.Duration // port status poll interval
 	Timeout     time.Duration // per VM, for ACTIVE and for the first ping
+	IdleSample  time.Duration // how long to sample the lab's CPU at rest afterwards
 }
 
 // vmTiming is one VM's bring-up, every duration measured from t0, the
@@ -47,6 +48,7 @@ type bringUpResult struct {
 	Timings []vmTiming
 	Wall    time.Duration // first port create to last VM pinging
 	Flows   []bridgeFlows
+	IdleCPU map[string]float64 // % of one core per process kind, lab at rest
 }
 
 // measureBringUp creates a VXLAN network with one anchor VM per host (made
@@ -55,7 +57,7 @@ type bringUpResult struct {
 // (polling GET /v2.0/ports/ID every cfg.Poll) and port create -> first
 // successful ping from the VM to the anchor on the next host (so every
 // probe crosses a VXLAN tunnel). At the end it counts the flows of every
-// host's br-int and br-tun.
+// host's br-int and br-tun, and samples the CPU the lab uses at rest.
 func measureBringUp(ctx context.Context, l *lab.Lab, cfg bringUpConfig) (bringUpResult, error) {
 	res := bringUpResult{Config: cfg, Hosts: l.NumHosts()}
 	c := l.Client()
@@ -92,8 +94,11 @@ func measureBringUp(ctx context.Context, l *lab.Lab, cfg bringUpConfig) (bringUp
 	if err := errors.Join(errs...); err != nil {
 		return res, err
 	}
-	res.Flows, err = countFlows(ctx, l)
-	return res, err
+	if res.Flows, err = countFlows(ctx, l); err != nil {
+		return res, err
+	}
+	res.IdleCPU = labCPU(l.Dir(), cfg.IdleSample)
+	return res, nil
 }
 
 func makeVXLANNetwork(ctx context.Context, c *client.Client, name, cidr string) (api.Network, api.Subnet, error) {

@@ -6,6 +6,10 @@
 //
 //	go test -run '^$' -bench . -benchtime 1x -timeout 30m ./test/bench
 //
+// VLAND_BENCH_BINARY=PATH runs a prebuilt vland instead of building
+// ./cmd/vland. VLAND_BENCH_VMS and VLAND_BENCH_CONCURRENCY change the
+// bring-up's 100 VMs, 4 at a time.
+//
 // With VLAND_BENCH_LOGS=DIR the agents log at debug level (Apply
 // durations) and the lab's logs are copied to DIR before it goes down.
 //

@@ -51,9 +51,19 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
+// binaryEnv names a prebuilt vland binary to use instead of building one
+// (e.g. `make build`'s bin/vland).
+const binaryEnv = "VLAND_BENCH_BINARY"
+
 // vlandBinary builds ./cmd/vland once and returns its path.
 func vlandBinary(tb testing.TB) string {
 	tb.Helper()
+	if p := os.Getenv(binaryEnv); p != "" {
+		abs, err := filepath.Abs(p)
+		require.NoError(tb, err)
+		require.FileExists(tb, abs, binaryEnv)
+		return abs
+	}
 	buildOnce.Do(func() {
 		binary = filepath.Join(tmpDir, "vland")
 		_, file, _, _ := runtime.Caller(0)

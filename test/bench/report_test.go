@@ -57,6 +57,20 @@ func (r bringUpResult) rows() []struct {
 	}
 }
 
+// gapRows are per-VM differences that show where the time goes.
+func (r bringUpResult) gapRows() []struct {
+	Key, What string
+	D         dist
+} {
+	return []struct {
+		Key, What string
+		D         dist
+	}{
+		{"agent", "plugged -> ACTIVE (agent reaction + status write + poll)", r.column(func(t vmTiming) time.Duration { return t.Active - t.Plugged })},
+		{"after-active", "ACTIVE -> first ping reply", r.column(func(t vmTiming) time.Duration { return t.Ping - t.Active })},
+	}
+}
+
 // print writes the bring-up table and its FIGURE: lines.
 func (r bringUpResult) print(w io.Writer) {
 	c := r.Config
@@ -68,6 +82,10 @@ func (r bringUpResult) print(w io.Writer) {
 	for _, row := range r.rows() {
 		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t\n", row.What, ms(row.D.P50), ms(row.D.P99), ms(row.D.Max))
 	}
+	fmt.Fprintln(tw, "gaps per VM\tp50 ms\tp99 ms\tmax ms\t")
+	for _, row := range r.gapRows() {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t\n", row.What, ms(row.D.P50), ms(row.D.P99), ms(row.D.Max))
+	}
 	tw.Flush()
 	fmt.Fprintf(w, "FIGURE: bringup vms=%d hosts=%d concurrency=%d poll=%v wall=%.1fs rate=%.1f VMs/s\n",
 		len(r.Timings), r.Hosts, c.Concurrency, c.Poll, r.Wall.Seconds(), float64(len(r.Timings))/r.Wall.Seconds())
@@ -75,7 +93,17 @@ func (r bringUpResult) print(w io.Writer) {
 		fmt.Fprintf(w, "FIGURE: bringup %-8s p50=%.1fms p99=%.1fms max=%.1fms  (port create -> %s)\n",
 			row.Key, ms(row.D.P50), ms(row.D.P99), ms(row.D.Max), row.What)
 	}
+	for _, row := range r.gapRows() {
+		fmt.Fprintf(w, "FIGURE: bringup gap %-12s p50=%.1fms p99=%.1fms max=%.1fms  (%s)\n",
+			row.Key, ms(row.D.P50), ms(row.D.P99), ms(row.D.Max), row.What)
+	}
 	for _, f := range r.Flows {
 		fmt.Fprintf(w, "FIGURE: flows host%d br-int=%d br-tun=%d\n", f.Host, f.BrInt, f.BrTun)
 	}
+	var total float64
+	for _, k := range sortedKinds(r.IdleCPU) {
+		fmt.Fprintf(w, "FIGURE: idle-cpu %s=%.1f%%\n", k, r.IdleCPU[k])
+		total += r.IdleCPU[k]
+	}
+	fmt.Fprintf(w, "FIGURE: idle-cpu total=%.1f%% of one core, sampled %v after the last VM pinged\n", total, c.IdleSample)
 }
