@@ -14,6 +14,9 @@ import (
 // ofportWait bounds the wait for ovs-vswitchd to number a new port.
 const ofportWait = 3 * time.Second
 
+// applyWait bounds the wait for ovs-vswitchd to apply new port tags.
+const applyWait = 5 * time.Second
+
 // Apply makes OVS match s: tags and other_config of br-int ports, tunnel
 // ports, provider patches, then every flow, one atomic bundle per bridge.
 // It is idempotent and converges from any starting point; on partial
@@ -37,7 +40,8 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	bound := boundIfaces(s, ports)
 	vlans, err := localVLANs(s, bound, ports)
 	errs = append(errs, err)
-	errs = append(errs, d.syncTags(ctx, s, ports, bound, vlans))
+	tagsChanged, err := d.syncTags(ctx, s, ports, bound, vlans)
+	errs = append(errs, err)
 	errs = append(errs, d.syncTunnels(ctx, s))
 	pm, err := d.portMap(ctx, s, bound, vlans)
 	errs = append(errs, err)
@@ -49,6 +53,10 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	errs = append(errs, intErr, d.install(ctx, d.cfg.TunnelBridge, flows.Tun))
 	for br, fs := range flows.Provider {
 		errs = append(errs, d.install(ctx, br, fs))
+	}
+	if tagsChanged {
+		// A port forwards only once ovs-vswitchd has applied its tag.
+		errs = append(errs, d.db.WaitApplied(ctx, applyWait))
 	}
 	wired := pipeline.BoundPorts(s, pm)
 	return results(s, vlans, wired, intErr == nil), errors.Join(errs...)

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"time"
 
 	"github.com/vland/vland/internal/ovs/ovsdb"
 	"github.com/vland/vland/internal/pipeline"
@@ -18,6 +19,7 @@ type switchDB interface {
 	SetPortTag(ctx context.Context, name string, tag int) error
 	ListPorts(ctx context.Context, bridge string) ([]ovsdb.PortInfo, error)
 	WaitOFPort(ctx context.Context, name string) (int, error)
+	WaitApplied(ctx context.Context, timeout time.Duration) error
 	Changes() <-chan struct{}
 	Close()
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vland/vland/internal/ovs/ovsdb"
 	"github.com/vland/vland/internal/pipeline"
@@ -95,6 +96,8 @@ func (f *fakeOVS) ListPorts(_ context.Context, bridge string) ([]ovsdb.PortInfo,
 	}
 	return out, nil
 }
+
+func (f *fakeOVS) WaitApplied(context.Context, time.Duration) error { return nil }
 
 func (f *fakeOVS) WaitOFPort(_ context.Context, name string) (int, error) {
 	if p, ok := f.ports[name]; ok {

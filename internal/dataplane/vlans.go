@@ -77,8 +77,11 @@ func localVLANs(s hoststate.State, bound map[string]ovsdb.PortInfo, ports []ovsd
 // syncTags gives every br-int port with an iface-id its network's tag and
 // other_config, or the dead VLAN if the port is unknown, admin down or its
 // network has no tag. Tag and other_config change in one transaction.
-func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovsdb.PortInfo, bound map[string]ovsdb.PortInfo, vlans map[string]int) error {
+// It reports whether any tag changed, so Apply can wait for ovs-vswitchd to
+// put the change into effect before reporting ports bound.
+func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovsdb.PortInfo, bound map[string]ovsdb.PortInfo, vlans map[string]int) (bool, error) {
 	var errs []error
+	changed := false
 	for _, p := range ports {
 		id := p.IfaceExternalIDs[extIfaceID]
 		if id == "" {
@@ -91,11 +94,14 @@ func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovs
 				spec.Tag, spec.OtherConfig = intPtr(v), netOtherConfig(s.Networks[sp.NetworkID], v)
 			}
 		}
+		if p.Tag == nil || *p.Tag != *spec.Tag {
+			changed = true
+		}
 		if err := d.db.EnsurePort(ctx, d.cfg.IntegrationBridge, p.Name, spec); err != nil {
 			errs = append(errs, fmt.Errorf("dataplane: tag %s: %w", p.Name, err))
 		}
 	}
-	return errors.Join(errs...)
+	return changed, errors.Join(errs...)
 }
 
 func netOtherConfig(n hoststate.Network, vlan int) map[string]string {

@@ -1,32 +1,27 @@
-// Package ipam is vland's IP address management: subnet validation with
-// Neutron's defaults and error wording (ValidateSubnet, ParseCIDR,
-// DefaultPools, Overlaps, Subnet.CheckFixedIP), MAC generation and
-// validation (RandomMAC, NormalizeMAC), and an Allocator that hands out the
-// lowest free address of a subnet.
+// Package ipam is vland's IP address management, the one home of subnet
+// addressing rules: CIDR parsing and subnet validation with Neutron's
+// defaults and wording (ParseCIDR, ValidateSubnet, DefaultPools,
+// Nameservers, HostRoutes), allocation pools (Range), address checks
+// (ParseAddr, CheckHost), MAC generation and validation (RandomMAC,
+// NormalizeMAC), and the choice of the lowest free address (Used).
 //
-// Allocation is a compare-and-create on the store: the address's
-// store.IPKey must not exist when the port transaction commits. The
-// Allocator only makes that transaction very likely to succeed the first
-// time, so concurrent port creates on one subnet do not fight:
+// ipam holds no state of its own and never reads the store. Allocation
+// has three parts and only the choice lives here:
 //
-//	for attempt := 0; attempt < 5; attempt++ {
-//		ip, release, err := alloc.Reserve(ctx, subnetID, sub.Pools)
-//		if err != nil {
-//			return err // *ipam.Error, e.g. IpAddressGenerationFailure
-//		}
-//		key := store.IPKey(subnetID, ip.String())
-//		_, err = st.Txn(ctx, append(conds, store.Cond{Key: key}),
-//			append(ops, store.Op{Key: key, Value: []byte(portID)}))
-//		release(err == nil)
-//		if !errors.Is(err, store.ErrConflict) {
-//			return err
-//		}
-//		alloc.MarkStale(subnetID) // someone else took it: reload and retry
-//	}
+//   - knowing what is allocated: internal/service keeps one Used per subnet
+//     in its watch-fed cache of the store (it already sees every address
+//     key, so a second cache here would load and follow the same keys);
+//   - not colliding with other in-flight requests of the same server: the
+//     take callback of Used.LowestFree, where the service reserves the
+//     address until its transaction ends;
+//   - deciding between servers: the address's store.IPKey is created with
+//     a must-not-exist condition in the same transaction as the port; on
+//     conflict the service syncs its cache and chooses again.
 //
 // Addresses are handed out lowest first, so sequential creates get .2, .3,
 // ... and two projects with the same CIDR get the same addresses.
 //
-// Errors the API must show to users are *Error values carrying the
-// Neutron type and HTTP status; everything else is an internal error.
+// Client-facing failures are *fault.Error values whose kinds are this
+// package's sentinels (or fault's generic ones); internal/neutron maps
+// them to HTTP.
 package ipam

@@ -23,12 +23,6 @@ func (r Range) Overlaps(o Range) bool {
 	return r.Start.BitLen() == o.Start.BitLen() && r.Start.Compare(o.End) <= 0 && o.Start.Compare(r.End) <= 0
 }
 
-// Overlaps reports whether two prefixes share an address (for Neutron's
-// "subnet overlaps with another subnet" check). Host bits are ignored.
-func Overlaps(a, b netip.Prefix) bool {
-	return a.Masked().Overlaps(b.Masked())
-}
-
 // hostRange is every address of p a pool may contain: for IPv4 all but the
 // network and broadcast addresses, for IPv6 all but the network (subnet
 // router anycast) address. ok is false when there is none (/31, /32, /128).
@@ -53,13 +47,6 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	}
 	a, _ := netip.AddrFromSlice(b)
 	return a
-}
-
-// isNetworkOrBroadcast reports whether a is p's network address, or its
-// broadcast address for IPv4.
-func isNetworkOrBroadcast(p netip.Prefix, a netip.Addr) bool {
-	p = p.Masked()
-	return a == p.Addr() || (a.Is4() && a == lastAddr(p))
 }
 
 // splitAround removes a from r, giving zero, one or two ranges.

@@ -2,19 +2,19 @@ package ipam
 
 import (
 	"net/netip"
-	"strings"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
 )
 
-// SubnetRequest is a subnet as the user asked for it; ValidateSubnet
-// checks it and fills in Neutron's defaults.
+// SubnetRequest is a subnet's addressing as the client asked for it (on
+// update: as it will be, the current values standing in for attributes
+// the client did not send). ValidateSubnet checks it and fills in
+// Neutron's defaults.
 type SubnetRequest struct {
-	// CIDR must be a network address ("10.0.0.5/24" is rejected).
-	CIDR string
-	// IPVersion is 4 or 6; 0 takes it from CIDR.
-	IPVersion int
-	// GatewayIP: nil means the default (first host address); NoGateway set
+	// Prefix comes from ParseCIDR.
+	Prefix netip.Prefix
+	// GatewayIP: nil means the default (first host address); NoGateway
 	// means gateway_ip: null.
 	GatewayIP *string
 	NoGateway bool
@@ -32,65 +32,85 @@ type Subnet struct {
 	Pools []Range
 }
 
-// ParseCIDR parses a subnet CIDR, refusing host bits like Neutron does.
-func ParseCIDR(s string) (netip.Prefix, error) {
-	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+// ParseCIDR parses a subnet cidr the way Neutron's "type:subnet" validator
+// does: a network address (host bits zero), of the requested version
+// unless version is 0.
+func ParseCIDR(s string, version int) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
 	if err != nil {
-		return netip.Prefix{}, invalidInput("cidr", "'%s' is not a valid IP subnet", s)
+		return p, fault.BadAttr("cidr", "'%s' is not a valid IP subnet", s)
 	}
 	if p.Masked() != p {
-		return netip.Prefix{}, invalidInput("cidr", "'%s' isn't a recognized IP subnet cidr, '%s' is recommended", s, p.Masked())
+		return p, fault.BadAttr("cidr", "'%s' isn't a recognized IP subnet cidr, '%s' is recommended", s, p.Masked())
+	}
+	if v := Version(p.Addr()); version != 0 && v != version {
+		return p, fault.InvalidInput("Cidr %s does not match ip_version %d", s, version)
 	}
 	return p, nil
 }
 
+// Version is a's IP version, 4 or 6.
+func Version(a netip.Addr) int {
+	if a.Is4() {
+		return 4
+	}
+	return 6
+}
+
+// ParseAddr parses one address given for attribute attr.
+func ParseAddr(attr, s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return a, fault.BadAttr(attr, "'%s' is not a valid IP address", s)
+	}
+	return a, nil
+}
+
 // ValidateSubnet checks req and returns the subnet with defaults filled in.
 func ValidateSubnet(req SubnetRequest) (Subnet, error) {
-	p, err := ParseCIDR(req.CIDR)
+	gw, err := gateway(req)
 	if err != nil {
 		return Subnet{}, err
 	}
-	if v := ipVersion(p); req.IPVersion != 0 && req.IPVersion != v {
-		return Subnet{}, invalidOperation("Cidr %s does not match ip_version %d", p, req.IPVersion)
-	}
-	gw, err := gateway(p, req)
-	if err != nil {
-		return Subnet{}, err
-	}
-	sub := Subnet{Prefix: p, Gateway: gw}
+	sub := Subnet{Prefix: req.Prefix, Gateway: gw}
 	if req.Pools == nil {
-		sub.Pools = DefaultPools(p, gw)
+		sub.Pools = DefaultPools(req.Prefix, gw)
 		return sub, nil
 	}
-	if sub.Pools, err = parsePools(p, req.Pools); err != nil {
+	if sub.Pools, err = parsePools(req.Prefix, req.Pools); err != nil {
 		return Subnet{}, err
 	}
 	for _, r := range sub.Pools {
 		if gw.IsValid() && r.Contains(gw) {
-			return Subnet{}, newError(KindGatewayConflict, 409,
-				"Gateway ip %s conflicts with allocation pool %s", gw, r)
+			return Subnet{}, fault.New(ErrGatewayInPool, "Gateway ip %s conflicts with allocation pool %s", gw, r)
 		}
 	}
 	return sub, nil
 }
 
-// gateway returns the requested, default or absent gateway.
-func gateway(p netip.Prefix, req SubnetRequest) (netip.Addr, error) {
-	if req.NoGateway {
+// gateway returns the requested, default or absent gateway. Like Neutron
+// it may lie outside the subnet (an on-link router), but not be the
+// subnet's network or broadcast address.
+func gateway(req SubnetRequest) (netip.Addr, error) {
+	p := req.Prefix
+	hosts, ok := hostRange(p)
+	switch {
+	case req.NoGateway:
+		return netip.Addr{}, nil
+	case req.GatewayIP == nil && ok:
+		return hosts.Start, nil
+	case req.GatewayIP == nil:
 		return netip.Addr{}, nil
 	}
-	if req.GatewayIP == nil {
-		if hosts, ok := hostRange(p); ok {
-			return hosts.Start, nil
-		}
-		return netip.Addr{}, nil
-	}
-	gw, err := netip.ParseAddr(strings.TrimSpace(*req.GatewayIP))
+	gw, err := ParseAddr("gateway_ip", *req.GatewayIP)
 	if err != nil {
-		return netip.Addr{}, invalidInput("gateway_ip", "'%s' is not a valid IP address", *req.GatewayIP)
+		return gw, err
 	}
-	if !p.Contains(gw) || isNetworkOrBroadcast(p, gw) {
-		return netip.Addr{}, invalidOperation("Gateway is not valid on subnet")
+	if v := Version(p.Addr()); Version(gw) != v {
+		return gw, fault.InvalidInput("gateway_ip '%s' does not match the subnet's ip_version %d", *req.GatewayIP, v)
+	}
+	if p.Contains(gw) && (!ok || !hosts.Contains(gw)) {
+		return gw, fault.InvalidInput("Gateway is not valid on subnet")
 	}
 	return gw, nil
 }
@@ -107,55 +127,56 @@ func DefaultPools(p netip.Prefix, gw netip.Addr) []Range {
 	return splitAround(hosts, gw)
 }
 
-// parsePools parses and checks explicit pools: valid addresses of p's
-// family, start <= end, inside the host range, not overlapping.
+// parsePools validates explicit allocation pools against the subnet, as
+// Neutron's _validate_allocation_pools does, and sorts them.
 func parsePools(p netip.Prefix, in []api.AllocationPool) ([]Range, error) {
 	out := make([]Range, 0, len(in))
-	hosts, hasHosts := hostRange(p)
+	hosts, _ := hostRange(p)
 	for _, ap := range in {
-		r, err := ParseRange(ap.Start, ap.End)
-		if err != nil || r.Start.BitLen() != p.Addr().BitLen() {
-			return nil, newError(KindInvalidAllocationPool, 400, "The allocation pool %s-%s is not valid.", ap.Start, ap.End)
+		start, err1 := netip.ParseAddr(ap.Start)
+		end, err2 := netip.ParseAddr(ap.End)
+		if err1 != nil || err2 != nil || start.Is4() != p.Addr().Is4() || start.Is4() != end.Is4() {
+			return nil, fault.New(ErrInvalidPool, "The allocation pool %s-%s is not valid.", ap.Start, ap.End)
 		}
-		if !hasHosts || !hosts.Contains(r.Start) || !hosts.Contains(r.End) {
-			return nil, newError(KindOutOfBoundsAllocationPool, 400,
-				"The allocation pool %s spans beyond the subnet cidr %s.", r, p)
+		r := Range{Start: start.Unmap(), End: end.Unmap()}
+		if !p.Contains(r.Start) || !p.Contains(r.End) || r.Start.Less(hosts.Start) || hosts.End.Less(r.End) {
+			return nil, fault.New(ErrInvalidPool, "The allocation pool %s-%s spans beyond the subnet cidr %s.", ap.Start, ap.End, p)
+		}
+		if r.End.Less(r.Start) {
+			return nil, fault.New(ErrInvalidPool, "The allocation pool %s-%s is not valid.", ap.Start, ap.End)
 		}
 		out = append(out, r)
 	}
 	sortRanges(out)
 	for i := 1; i < len(out); i++ {
 		if out[i-1].Overlaps(out[i]) {
-			return nil, newError(KindOverlappingAllocationPools, 409,
-				"Found overlapping allocation pools: %s %s for subnet %s.", out[i-1], out[i], p)
+			return nil, fault.New(ErrOverlappingPools, "Found overlapping allocation pools: %s %s for subnet %s.", out[i-1], out[i], p)
 		}
 	}
 	return out, nil
 }
 
-// ParseRange parses an inclusive range; start must not be after end.
-func ParseRange(start, end string) (Range, error) {
-	s, err1 := netip.ParseAddr(strings.TrimSpace(start))
-	e, err2 := netip.ParseAddr(strings.TrimSpace(end))
-	if err1 != nil || err2 != nil || s.BitLen() != e.BitLen() || s.Compare(e) > 0 || s.Zone() != "" {
-		return Range{}, newError(KindInvalidAllocationPool, 400, "The allocation pool %s-%s is not valid.", start, end)
+// CheckHost checks that ip may be given to a port on the subnet: inside
+// the CIDR, not its network or (IPv4) broadcast address. Like Neutron it
+// may lie outside the allocation pools.
+func CheckHost(p netip.Prefix, ip netip.Addr) error {
+	if hosts, ok := hostRange(p); !ok || !hosts.Contains(ip) {
+		return InvalidIPForSubnet(ip)
 	}
-	return Range{Start: s.Unmap(), End: e.Unmap()}, nil
+	return nil
 }
 
-// CheckFixedIP parses a requested fixed IP and checks it belongs to the
-// subnet (inside the CIDR, not its network or broadcast address). Like
-// Neutron it may lie outside the allocation pools.
-func (s Subnet) CheckFixedIP(raw string) (netip.Addr, error) {
-	a, err := netip.ParseAddr(strings.TrimSpace(raw))
-	if err != nil {
-		return netip.Addr{}, invalidInput("fixed_ips", "'%s' is not a valid IP address", raw)
+// PoolsOf reads a stored subnet's pools (validated when written).
+func PoolsOf(in []api.AllocationPool) []Range {
+	out := make([]Range, 0, len(in))
+	for _, ap := range in {
+		a, err1 := netip.ParseAddr(ap.Start)
+		b, err2 := netip.ParseAddr(ap.End)
+		if err1 == nil && err2 == nil {
+			out = append(out, Range{Start: a, End: b})
+		}
 	}
-	if !s.Prefix.Contains(a) || isNetworkOrBroadcast(s.Prefix, a) {
-		return netip.Addr{}, newError(KindInvalidIPForSubnet, 400,
-			"IP address %s is not a valid IP for the specified subnet.", a)
-	}
-	return a, nil
+	return out
 }
 
 // APIPools converts the pools to wire form.
@@ -174,35 +195,4 @@ func (s Subnet) APIGateway() *string {
 	}
 	g := s.Gateway.String()
 	return &g
-}
-
-// FromAPI rebuilds the addressing of a stored subnet (no defaults applied;
-// the stored pools and gateway are taken as they are).
-func FromAPI(in api.Subnet) (Subnet, error) {
-	p, err := ParseCIDR(in.CIDR)
-	if err != nil {
-		return Subnet{}, err
-	}
-	sub := Subnet{Prefix: p, Pools: make([]Range, 0, len(in.AllocationPools))}
-	if in.GatewayIP != nil && *in.GatewayIP != "" {
-		if sub.Gateway, err = netip.ParseAddr(*in.GatewayIP); err != nil {
-			return Subnet{}, invalidInput("gateway_ip", "'%s' is not a valid IP address", *in.GatewayIP)
-		}
-	}
-	for _, ap := range in.AllocationPools {
-		r, err := ParseRange(ap.Start, ap.End)
-		if err != nil {
-			return Subnet{}, err
-		}
-		sub.Pools = append(sub.Pools, r)
-	}
-	sortRanges(sub.Pools)
-	return sub, nil
-}
-
-func ipVersion(p netip.Prefix) int {
-	if p.Addr().Is4() {
-		return 4
-	}
-	return 6
 }

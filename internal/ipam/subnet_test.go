@@ -9,12 +9,42 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
 )
 
 func ptr(s string) *string { return &s }
 
-// pools formats ranges compactly for table comparisons.
-func pools(rs []Range) string { return fmt.Sprint(rs) }
+func req(cidr string) SubnetRequest { return SubnetRequest{Prefix: netip.MustParsePrefix(cidr)} }
+
+func TestParseCIDR(t *testing.T) {
+	tests := []struct {
+		in      string
+		version int
+		kind    error
+		msg     string
+	}{
+		{"10.0.0.0/24", 0, nil, ""},
+		{"10.0.0.0/24", 4, nil, ""},
+		{"fd00::/64", 6, nil, ""},
+		{"10.0.0.5/24", 4, fault.ErrBadRequest,
+			"Invalid input for cidr. Reason: '10.0.0.5/24' isn't a recognized IP subnet cidr, '10.0.0.0/24' is recommended."},
+		{"10.0.0/24", 0, fault.ErrBadRequest, "Invalid input for cidr. Reason: '10.0.0/24' is not a valid IP subnet."},
+		{"10.0.0.0/33", 0, fault.ErrBadRequest, ""},
+		{"10.0.0.0/24", 6, fault.ErrInvalidInput, "Invalid input for operation: Cidr 10.0.0.0/24 does not match ip_version 6."},
+	}
+	for _, tc := range tests {
+		p, err := ParseCIDR(tc.in, tc.version)
+		if tc.kind == nil {
+			require.NoError(t, err, tc.in)
+			require.Equal(t, tc.in, p.String())
+			continue
+		}
+		require.ErrorIs(t, err, tc.kind, tc.in)
+		if tc.msg != "" {
+			require.Equal(t, tc.msg, err.Error())
+		}
+	}
+}
 
 func TestValidateSubnet(t *testing.T) {
 	tests := []struct {
@@ -22,153 +52,108 @@ func TestValidateSubnet(t *testing.T) {
 		req       SubnetRequest
 		wantGW    string // "" = none
 		wantPools string
-		wantKind  string
+		wantKind  error
 		wantMsg   string
 	}{
-		{name: "defaults", req: SubnetRequest{CIDR: "10.0.0.0/24"},
-			wantGW: "10.0.0.1", wantPools: "[10.0.0.2-10.0.0.254]"},
-		{name: "host bits", req: SubnetRequest{CIDR: "10.0.0.5/24"}, wantKind: KindInvalidInput,
-			wantMsg: "Invalid input for cidr. Reason: '10.0.0.5/24' isn't a recognized IP subnet cidr, '10.0.0.0/24' is recommended."},
-		{name: "garbage cidr", req: SubnetRequest{CIDR: "10.0.0/24"}, wantKind: KindInvalidInput},
-		{name: "version mismatch", req: SubnetRequest{CIDR: "10.0.0.0/24", IPVersion: 6}, wantKind: KindInvalidInput},
-		{name: "no gateway", req: SubnetRequest{CIDR: "10.0.0.0/29", NoGateway: true},
+		{name: "defaults", req: req("10.0.0.0/24"), wantGW: "10.0.0.1", wantPools: "[10.0.0.2-10.0.0.254]"},
+		{name: "no gateway", req: SubnetRequest{Prefix: netip.MustParsePrefix("10.0.0.0/29"), NoGateway: true},
 			wantPools: "[10.0.0.1-10.0.0.6]"},
-		{name: "gateway in the middle", req: SubnetRequest{CIDR: "10.0.0.0/29", GatewayIP: ptr("10.0.0.3")},
+		{name: "gateway in the middle", req: SubnetRequest{Prefix: netip.MustParsePrefix("10.0.0.0/29"), GatewayIP: ptr("10.0.0.3")},
 			wantGW: "10.0.0.3", wantPools: "[10.0.0.1-10.0.0.2 10.0.0.4-10.0.0.6]"},
-		{name: "gateway last host", req: SubnetRequest{CIDR: "10.0.0.0/29", GatewayIP: ptr("10.0.0.6")},
+		{name: "gateway last host", req: SubnetRequest{Prefix: netip.MustParsePrefix("10.0.0.0/29"), GatewayIP: ptr("10.0.0.6")},
 			wantGW: "10.0.0.6", wantPools: "[10.0.0.1-10.0.0.5]"},
-		{name: "gateway network address", req: SubnetRequest{CIDR: "10.0.0.0/24", GatewayIP: ptr("10.0.0.0")},
-			wantKind: KindInvalidInput, wantMsg: "Invalid input for operation: Gateway is not valid on subnet."},
-		{name: "gateway broadcast", req: SubnetRequest{CIDR: "10.0.0.0/24", GatewayIP: ptr("10.0.0.255")},
-			wantKind: KindInvalidInput},
-		{name: "gateway outside", req: SubnetRequest{CIDR: "10.0.0.0/24", GatewayIP: ptr("10.0.1.1")},
-			wantKind: KindInvalidInput},
-		{name: "gateway garbage", req: SubnetRequest{CIDR: "10.0.0.0/24", GatewayIP: ptr("nope")},
-			wantKind: KindInvalidInput},
-		{name: "explicit pools sorted", req: SubnetRequest{CIDR: "10.0.0.0/24", Pools: []api.AllocationPool{
-			{Start: "10.0.0.100", End: "10.0.0.200"}, {Start: "10.0.0.10", End: "10.0.0.20"}}},
+		{name: "gateway outside is on-link", req: SubnetRequest{Prefix: netip.MustParsePrefix("10.0.0.0/24"), GatewayIP: ptr("10.0.1.1")},
+			wantGW: "10.0.1.1", wantPools: "[10.0.0.1-10.0.0.254]"},
+		{name: "gateway network address", req: SubnetRequest{Prefix: netip.MustParsePrefix("10.0.0.0/24"), GatewayIP: ptr("10.0.0.0")},
+			wantKind: fault.ErrInvalidInput, wantMsg: "Invalid input for operation: Gateway is not valid on subnet."},
+		{name: "gateway broadcast", req: SubnetRequest{Prefix: netip.MustParsePrefix("10.0.0.0/24"), GatewayIP: ptr("10.0.0.255")},
+			wantKind: fault.ErrInvalidInput},
+		{name: "gateway other version", req: SubnetRequest{Prefix: netip.MustParsePrefix("10.0.0.0/24"), GatewayIP: ptr("fd00::1")},
+			wantKind: fault.ErrInvalidInput, wantMsg: "Invalid input for operation: gateway_ip 'fd00::1' does not match the subnet's ip_version 4."},
+		{name: "gateway garbage", req: SubnetRequest{Prefix: netip.MustParsePrefix("10.0.0.0/24"), GatewayIP: ptr("nope")},
+			wantKind: fault.ErrBadRequest, wantMsg: "Invalid input for gateway_ip. Reason: 'nope' is not a valid IP address."},
+		{name: "explicit pools sorted", req: withPools("10.0.0.0/24", "10.0.0.100", "10.0.0.200", "10.0.0.10", "10.0.0.20"),
 			wantGW: "10.0.0.1", wantPools: "[10.0.0.10-10.0.0.20 10.0.0.100-10.0.0.200]"},
-		{name: "empty pools", req: SubnetRequest{CIDR: "10.0.0.0/24", Pools: []api.AllocationPool{}},
+		{name: "empty pools", req: SubnetRequest{Prefix: netip.MustParsePrefix("10.0.0.0/24"), Pools: []api.AllocationPool{}},
 			wantGW: "10.0.0.1", wantPools: "[]"},
-		{name: "pool contains gateway", req: SubnetRequest{CIDR: "10.0.0.0/24", Pools: []api.AllocationPool{
-			{Start: "10.0.0.1", End: "10.0.0.50"}}}, wantKind: KindGatewayConflict,
+		{name: "pool contains gateway", req: withPools("10.0.0.0/24", "10.0.0.1", "10.0.0.50"), wantKind: ErrGatewayInPool,
 			wantMsg: "Gateway ip 10.0.0.1 conflicts with allocation pool 10.0.0.1-10.0.0.50"},
-		{name: "pool outside", req: SubnetRequest{CIDR: "10.0.0.0/24", Pools: []api.AllocationPool{
-			{Start: "10.0.0.200", End: "10.0.1.5"}}}, wantKind: KindOutOfBoundsAllocationPool},
-		{name: "pool has network address", req: SubnetRequest{CIDR: "10.0.0.0/24", NoGateway: true,
-			Pools: []api.AllocationPool{{Start: "10.0.0.0", End: "10.0.0.5"}}}, wantKind: KindOutOfBoundsAllocationPool},
-		{name: "pool has broadcast", req: SubnetRequest{CIDR: "10.0.0.0/24",
-			Pools: []api.AllocationPool{{Start: "10.0.0.200", End: "10.0.0.255"}}}, wantKind: KindOutOfBoundsAllocationPool},
-		{name: "pool reversed", req: SubnetRequest{CIDR: "10.0.0.0/24", Pools: []api.AllocationPool{
-			{Start: "10.0.0.50", End: "10.0.0.40"}}}, wantKind: KindInvalidAllocationPool},
-		{name: "pool garbage", req: SubnetRequest{CIDR: "10.0.0.0/24", Pools: []api.AllocationPool{
-			{Start: "x", End: "10.0.0.40"}}}, wantKind: KindInvalidAllocationPool},
-		{name: "pool wrong family", req: SubnetRequest{CIDR: "10.0.0.0/24", Pools: []api.AllocationPool{
-			{Start: "fd00::2", End: "fd00::5"}}}, wantKind: KindInvalidAllocationPool},
-		{name: "pools overlap", req: SubnetRequest{CIDR: "10.0.0.0/24", Pools: []api.AllocationPool{
-			{Start: "10.0.0.10", End: "10.0.0.20"}, {Start: "10.0.0.20", End: "10.0.0.30"}}},
-			wantKind: KindOverlappingAllocationPools},
-		{name: "slash 30", req: SubnetRequest{CIDR: "192.168.1.0/30"},
-			wantGW: "192.168.1.1", wantPools: "[192.168.1.2-192.168.1.2]"},
-		{name: "slash 32 has no hosts", req: SubnetRequest{CIDR: "192.168.1.7/32"}, wantPools: "[]"},
-		{name: "ipv6 defaults", req: SubnetRequest{CIDR: "fd00:1::/64"},
-			wantGW: "fd00:1::1", wantPools: "[fd00:1::2-fd00:1::ffff:ffff:ffff:ffff]"},
+		{name: "pool outside", req: withPools("10.0.0.0/24", "10.0.0.200", "10.0.1.5"), wantKind: ErrInvalidPool,
+			wantMsg: "The allocation pool 10.0.0.200-10.0.1.5 spans beyond the subnet cidr 10.0.0.0/24."},
+		{name: "pool has broadcast", req: withPools("10.0.0.0/24", "10.0.0.200", "10.0.0.255"), wantKind: ErrInvalidPool},
+		{name: "pool reversed", req: withPools("10.0.0.0/24", "10.0.0.50", "10.0.0.40"), wantKind: ErrInvalidPool,
+			wantMsg: "The allocation pool 10.0.0.50-10.0.0.40 is not valid."},
+		{name: "pool garbage", req: withPools("10.0.0.0/24", "x", "10.0.0.40"), wantKind: ErrInvalidPool},
+		{name: "pool wrong family", req: withPools("10.0.0.0/24", "fd00::2", "fd00::5"), wantKind: ErrInvalidPool},
+		{name: "pools overlap", req: withPools("10.0.0.0/24", "10.0.0.10", "10.0.0.20", "10.0.0.20", "10.0.0.30"),
+			wantKind: ErrOverlappingPools, wantMsg: "Found overlapping allocation pools: 10.0.0.10-10.0.0.20 10.0.0.20-10.0.0.30 for subnet 10.0.0.0/24."},
+		{name: "slash 30", req: req("192.168.1.0/30"), wantGW: "192.168.1.1", wantPools: "[192.168.1.2-192.168.1.2]"},
+		{name: "slash 31 has no hosts", req: req("192.168.1.6/31"), wantPools: "[]"},
+		{name: "slash 32 pool", req: withPools("192.168.1.7/32", "192.168.1.7", "192.168.1.7"), wantKind: ErrInvalidPool},
+		{name: "ipv6 defaults", req: req("fd00:1::/64"), wantGW: "fd00:1::1", wantPools: "[fd00:1::2-fd00:1::ffff:ffff:ffff:ffff]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			sub, err := ValidateSubnet(tc.req)
-			if tc.wantKind != "" {
-				var e *Error
-				require.True(t, errors.As(err, &e), "want *Error, got %v", err)
-				require.Equal(t, tc.wantKind, e.Kind)
+			if tc.wantKind != nil {
+				require.True(t, errors.Is(err, tc.wantKind), "want %v, got %v", tc.wantKind, err)
 				if tc.wantMsg != "" {
-					require.Equal(t, tc.wantMsg, e.Message)
+					require.Equal(t, tc.wantMsg, err.Error())
 				}
 				return
 			}
 			require.NoError(t, err)
 			gw := ""
-			if sub.Gateway.IsValid() {
-				gw = sub.Gateway.String()
+			if g := sub.APIGateway(); g != nil {
+				gw = *g
 			}
 			require.Equal(t, tc.wantGW, gw)
-			require.Equal(t, tc.wantPools, pools(sub.Pools))
-			require.NotContains(t, sub.Pools, sub.Gateway)
+			require.Equal(t, tc.wantPools, fmt.Sprint(sub.Pools))
+			require.Equal(t, sub.Pools, PoolsOf(sub.APIPools()), "wire round trip")
 		})
 	}
 }
 
-func TestErrorStatus(t *testing.T) {
-	_, err := ValidateSubnet(SubnetRequest{CIDR: "10.0.0.0/24", Pools: []api.AllocationPool{{Start: "10.0.0.1", End: "10.0.0.9"}}})
-	var e interface {
-		NeutronType() string
-		HTTPStatus() int
+// withPools is a request on cidr with pools given as start, end, ...
+func withPools(cidr string, bounds ...string) SubnetRequest {
+	r := req(cidr)
+	r.Pools = []api.AllocationPool{}
+	for i := 0; i+1 < len(bounds); i += 2 {
+		r.Pools = append(r.Pools, api.AllocationPool{Start: bounds[i], End: bounds[i+1]})
 	}
-	require.True(t, errors.As(err, &e))
-	require.Equal(t, 409, e.HTTPStatus())
-	require.Equal(t, "GatewayConflictWithAllocationPools", e.NeutronType())
+	return r
 }
 
-func TestCheckFixedIP(t *testing.T) {
-	sub, err := ValidateSubnet(SubnetRequest{CIDR: "10.0.0.0/24",
-		Pools: []api.AllocationPool{{Start: "10.0.0.100", End: "10.0.0.200"}}})
-	require.NoError(t, err)
-	tests := []struct {
-		ip       string
-		wantKind string
-	}{
-		{"10.0.0.5", ""}, // outside the pools is allowed, like Neutron
-		{"10.0.0.1", ""}, // the gateway (router interfaces take it)
-		{"10.0.0.150", ""},
-		{"10.0.0.0", KindInvalidIPForSubnet},
-		{"10.0.0.255", KindInvalidIPForSubnet},
-		{"10.0.1.5", KindInvalidIPForSubnet},
-		{"fd00::1", KindInvalidIPForSubnet},
-		{"banana", KindInvalidInput},
+func TestCheckHost(t *testing.T) {
+	p := netip.MustParsePrefix("10.0.0.0/24")
+	for _, ok := range []string{"10.0.0.1", "10.0.0.5", "10.0.0.254"} {
+		require.NoError(t, CheckHost(p, netip.MustParseAddr(ok)), ok)
 	}
-	for _, tc := range tests {
-		t.Run(tc.ip, func(t *testing.T) {
-			ip, err := sub.CheckFixedIP(tc.ip)
-			if tc.wantKind == "" {
-				require.NoError(t, err)
-				require.Equal(t, netip.MustParseAddr(tc.ip), ip)
-				return
-			}
-			var e *Error
-			require.ErrorAs(t, err, &e)
-			require.Equal(t, tc.wantKind, e.Kind)
-		})
+	for _, bad := range []string{"10.0.0.0", "10.0.0.255", "10.0.1.5", "fd00::1"} {
+		err := CheckHost(p, netip.MustParseAddr(bad))
+		require.ErrorIs(t, err, ErrInvalidIPForSubnet, bad)
+		require.Equal(t, "IP address "+bad+" is not a valid IP for the specified subnet.", err.Error())
 	}
+	v6 := netip.MustParsePrefix("fd00::/126")
+	require.ErrorIs(t, CheckHost(v6, netip.MustParseAddr("fd00::")), ErrInvalidIPForSubnet, "subnet-router anycast")
+	require.NoError(t, CheckHost(v6, netip.MustParseAddr("fd00::3")), "IPv6 has no broadcast")
+	_, err := ParseAddr("fixed_ips", "fe80::1%eth0")
+	require.ErrorIs(t, err, fault.ErrBadRequest)
 }
 
-func TestOverlaps(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{"10.0.0.0/24", "10.0.0.0/24", true},
-		{"10.0.0.0/16", "10.0.5.0/24", true},
-		{"10.0.5.0/24", "10.0.0.0/16", true},
-		{"10.0.0.0/24", "10.0.1.0/24", false},
-		{"10.0.0.0/24", "fd00::/64", false},
-		{"10.0.0.7/24", "10.0.0.128/25", true}, // host bits ignored
-	}
-	for _, tc := range tests {
-		got := Overlaps(netip.MustParsePrefix(tc.a), netip.MustParsePrefix(tc.b))
-		require.Equal(t, tc.want, got, "%s vs %s", tc.a, tc.b)
-	}
-}
-
-func TestAPIRoundTrip(t *testing.T) {
-	sub, err := ValidateSubnet(SubnetRequest{CIDR: "10.1.0.0/24", GatewayIP: ptr("10.1.0.129")})
+func TestNameserversAndRoutes(t *testing.T) {
+	ns, err := Nameservers([]string{"8.8.8.8", "2001:4860:4860:0:0:0:0:8888"})
 	require.NoError(t, err)
-	in := api.Subnet{CIDR: "10.1.0.0/24", GatewayIP: sub.APIGateway(), AllocationPools: sub.APIPools()}
-	require.Equal(t, []api.AllocationPool{{Start: "10.1.0.1", End: "10.1.0.128"}, {Start: "10.1.0.130", End: "10.1.0.254"}},
-		in.AllocationPools)
-	back, err := FromAPI(in)
+	require.Equal(t, []string{"8.8.8.8", "2001:4860:4860::8888"}, ns)
+	_, err = Nameservers([]string{"1.1.1.1", "1.1.1.1"})
+	require.EqualError(t, err, "Invalid input for dns_nameservers. Reason: Duplicate nameserver '1.1.1.1'.")
+	_, err = Nameservers([]string{"x"})
+	require.ErrorIs(t, err, fault.ErrBadRequest)
+	routes, err := HostRoutes([]api.HostRoute{{Destination: "10.9.0.5/16", NextHop: "10.0.0.1"}}, 4)
 	require.NoError(t, err)
-	require.Equal(t, sub, back)
-	noGW, err := ValidateSubnet(SubnetRequest{CIDR: "10.1.0.0/24", NoGateway: true})
-	require.NoError(t, err)
-	require.Nil(t, noGW.APIGateway())
+	require.Equal(t, []api.HostRoute{{Destination: "10.9.0.0/16", NextHop: "10.0.0.1"}}, routes)
+	_, err = HostRoutes([]api.HostRoute{{Destination: "fd00::/64", NextHop: "10.0.0.1"}}, 4)
+	require.EqualError(t, err, "Invalid input for host_routes. Reason: 'fd00::/64' is not a valid destination.")
+	_, err = HostRoutes([]api.HostRoute{{Destination: "0.0.0.0/0", NextHop: "fd00::1"}}, 4)
+	require.ErrorIs(t, err, fault.ErrBadRequest)
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vland/vland/internal/service"
+	"github.com/vland/vland/internal/fault"
 )
 
 // decodeAll runs a body through the whole create decoding of every
@@ -63,9 +63,9 @@ func FuzzDecode(f *testing.F) {
 			if err == nil {
 				continue
 			}
-			var se *service.Error
+			var se *fault.Error
 			if !errors.As(err, &se) {
-				t.Fatalf("rejection %v is not a service.Error", err)
+				t.Fatalf("rejection %v is not a fault.Error", err)
 			}
 			rec := httptest.NewRecorder()
 			writeError(rec, httptest.NewRequest("POST", "/", nil), err)

@@ -7,6 +7,9 @@ import (
 	"net/http"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
+	"github.com/vland/vland/internal/ipam"
+	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/service"
 )
 
@@ -16,18 +19,29 @@ type wireError struct {
 	typ    string // Neutron's exception class name
 }
 
-// errorTable is the one place service errors become HTTP: status code and
-// Neutron error type per sentinel.
+// errorTable is the one place client errors become HTTP: status code and
+// Neutron error type per kind. Every client error is a *fault.Error whose
+// kind (matched with errors.Is) is one of these sentinels, whichever
+// package owns the rule: fault (generic), ipam (addressing), segment
+// (network segments), service (everything else) or this package
+// (transport).
 var errorTable = []struct {
 	kind error
 	wire wireError
 }{
-	{service.ErrBadRequest, wireError{http.StatusBadRequest, "HTTPBadRequest"}},
-	{service.ErrInvalidInput, wireError{http.StatusBadRequest, "InvalidInput"}},
-	{service.ErrInvalidIPForSubnet, wireError{http.StatusBadRequest, "InvalidIpForSubnet"}},
-	{service.ErrInvalidPool, wireError{http.StatusBadRequest, "InvalidAllocationPool"}},
-	{service.ErrOverlappingPools, wireError{http.StatusBadRequest, "OverlappingAllocationPools"}},
-	{service.ErrGatewayInPool, wireError{http.StatusConflict, "GatewayConflictWithAllocationPools"}},
+	{fault.ErrBadRequest, wireError{http.StatusBadRequest, "HTTPBadRequest"}},
+	{fault.ErrInvalidInput, wireError{http.StatusBadRequest, "InvalidInput"}},
+	{ipam.ErrInvalidIPForSubnet, wireError{http.StatusBadRequest, "InvalidIpForSubnet"}},
+	{ipam.ErrInvalidPool, wireError{http.StatusBadRequest, "InvalidAllocationPool"}},
+	{ipam.ErrOverlappingPools, wireError{http.StatusBadRequest, "OverlappingAllocationPools"}},
+	{ipam.ErrGatewayInPool, wireError{http.StatusConflict, "GatewayConflictWithAllocationPools"}},
+	{ipam.ErrMACInUse, wireError{http.StatusConflict, "MacAddressInUse"}},
+	{ipam.ErrIPInUse, wireError{http.StatusConflict, "IpAddressAlreadyAllocated"}},
+	{ipam.ErrIPExhausted, wireError{http.StatusConflict, "IpAddressGenerationFailure"}},
+	{segment.ErrTunnelIDInUse, wireError{http.StatusConflict, "TunnelIdInUse"}},
+	{segment.ErrVLANInUse, wireError{http.StatusConflict, "VlanIdInUse"}},
+	{segment.ErrFlatInUse, wireError{http.StatusConflict, "FlatNetworkInUse"}},
+	{segment.ErrNoNetwork, wireError{http.StatusServiceUnavailable, "NoNetworkAvailable"}},
 	{service.ErrUnauthenticated, wireError{http.StatusUnauthorized, "HTTPUnauthorized"}},
 	{service.ErrForbidden, wireError{http.StatusForbidden, "PolicyNotAuthorized"}},
 	{service.ErrNetworkNotFound, wireError{http.StatusNotFound, "NetworkNotFound"}},
@@ -36,13 +50,6 @@ var errorTable = []struct {
 	{service.ErrAgentNotFound, wireError{http.StatusNotFound, "AgentNotFound"}},
 	{service.ErrNetworkInUse, wireError{http.StatusConflict, "NetworkInUse"}},
 	{service.ErrSubnetInUse, wireError{http.StatusConflict, "SubnetInUse"}},
-	{service.ErrMACInUse, wireError{http.StatusConflict, "MacAddressInUse"}},
-	{service.ErrIPInUse, wireError{http.StatusConflict, "IpAddressAlreadyAllocated"}},
-	{service.ErrIPExhausted, wireError{http.StatusConflict, "IpAddressGenerationFailure"}},
-	{service.ErrTunnelIDInUse, wireError{http.StatusConflict, "TunnelIdInUse"}},
-	{service.ErrVLANInUse, wireError{http.StatusConflict, "VlanIdInUse"}},
-	{service.ErrFlatInUse, wireError{http.StatusConflict, "FlatNetworkInUse"}},
-	{service.ErrNoSegment, wireError{http.StatusServiceUnavailable, "NoNetworkAvailable"}},
 	{service.ErrRevisionMismatch, wireError{http.StatusPreconditionFailed, "RevisionNumberConstraintFailed"}},
 	{service.ErrSharedInUse, wireError{http.StatusConflict, "InvalidSharedSetting"}},
 	{service.ErrGatewayInUse, wireError{http.StatusConflict, "GatewayIpInUse"}},
@@ -60,10 +67,10 @@ var (
 )
 
 // transportErr builds a client error of a transport kind.
-func transportErr(kind error, msg string) error { return &service.Error{Kind: kind, Message: msg} }
+func transportErr(kind error, msg string) error { return &fault.Error{Kind: kind, Message: msg} }
 
 // badRequest is Neutron's generic 400.
-func badRequest(msg string) error { return transportErr(service.ErrBadRequest, msg) }
+func badRequest(msg string) error { return transportErr(fault.ErrBadRequest, msg) }
 
 // writeError answers err in Neutron's format. Errors outside the table are
 // internal: logged with the request id and answered 500 without details.
@@ -72,7 +79,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
 	body.NeutronError = api.NeutronError{Type: "HTTPInternalServerError",
 		Message: "Request Failed: internal server error while processing your request."}
-	var se *service.Error
+	var se *fault.Error
 	matched := false
 	for _, e := range errorTable {
 		if errors.Is(err, e.kind) {

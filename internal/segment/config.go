@@ -1,26 +1,3 @@
-// Package segment is vland's ML2-style type-driver layer: which network
-// types exist (local, flat, vlan, vxlan, gre, geneve), their ID ranges and
-// MTUs, the validation of admin-chosen provider segments, and the
-// allocation of tenant segments.
-//
-// Configuration uses Neutron's ML2 string syntax (ParseRanges for
-// "1000:2000,3000:3010", ParseVLANRanges for "physnet1:100:200,physnet2").
-// A segment is allocated when its store.SegmentKey(type, physnet, id)
-// exists (flat networks use id 0: one network per physnet; local networks
-// have no key). The Allocator works like ipam.Allocator: it picks the
-// lowest free ID that is neither allocated (per its cache of the store's
-// keys) nor reserved in flight, and the caller makes it real with a
-// compare-and-create in its network transaction:
-//
-//	seg, release, err := alloc.ReserveTenant(ctx)      // or ReserveProvider
-//	conds := []store.Cond{{Key: seg.Key()}}             // if seg.Key() != ""
-//	ops := []store.Op{{Key: seg.Key(), Value: []byte(networkID)}}
-//	_, err = st.Txn(ctx, conds, ops)
-//	release(err == nil)
-//	if errors.Is(err, store.ErrConflict) { alloc.MarkStale(); /* retry */ }
-//
-// After deleting a network's segment key, call Free. User-facing failures
-// are *Error values (Neutron type + HTTP status), like ipam's.
 package segment
 
 import (
@@ -79,6 +56,21 @@ func DefaultConfig() Config {
 		NetworkVLANRanges:  map[string][]Range{},
 		GlobalPhysnetMTU:   1500,
 	}
+}
+
+// WithDefaults fills what c leaves out: the zero Config is DefaultConfig;
+// otherwise an unset underlay MTU is 1500 and unset tenant types are vxlan.
+func (c Config) WithDefaults() Config {
+	if len(c.TenantNetworkTypes) == 0 && c.GlobalPhysnetMTU == 0 && c.VNIRanges == nil {
+		return DefaultConfig()
+	}
+	if c.GlobalPhysnetMTU == 0 {
+		c.GlobalPhysnetMTU = 1500
+	}
+	if len(c.TenantNetworkTypes) == 0 {
+		c.TenantNetworkTypes = []string{TypeVXLAN}
+	}
+	return c
 }
 
 // maxID is the highest segmentation ID of each type that has IDs.
@@ -210,3 +202,6 @@ func MTU(netType string, underlay int) int {
 		return underlay
 	}
 }
+
+// NetworkMTU is MTU for netType on this config's underlay.
+func (c Config) NetworkMTU(netType string) int { return MTU(netType, c.GlobalPhysnetMTU) }

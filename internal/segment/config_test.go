@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vland/vland/internal/fault"
 )
 
 func TestParseRanges(t *testing.T) {
@@ -115,6 +117,9 @@ func TestValidateProvider(t *testing.T) {
 		{Segment{NetworkType: TypeGRE, SegmentationID: 1 << 32}, false},
 		{Segment{NetworkType: TypeVXLAN}, true}, // partial
 		{Segment{NetworkType: "ipip"}, false},
+		{Segment{}, false},
+		{Segment{NetworkType: TypeVXLAN, SegmentationID: -1}, false}, // an explicit 0
+		{Segment{NetworkType: TypeFlat, PhysicalNetwork: "physnet1", SegmentationID: -1}, false},
 	}
 	for _, tc := range tests {
 		err := c.ValidateProvider(tc.seg)
@@ -122,9 +127,16 @@ func TestValidateProvider(t *testing.T) {
 			require.NoError(t, err, "%+v", tc.seg)
 			continue
 		}
-		var e *Error
-		require.True(t, errors.As(err, &e), "%+v: %v", tc.seg, err)
-		require.Equal(t, KindInvalidInput, e.Kind)
-		require.Equal(t, 400, e.Status)
+		require.True(t, errors.Is(err, fault.ErrInvalidInput), "%+v: %v", tc.seg, err)
 	}
+}
+
+func TestWithDefaults(t *testing.T) {
+	require.Equal(t, DefaultConfig(), Config{}.WithDefaults())
+	c := Config{NetworkVLANRanges: map[string][]Range{"p": {{1, 2}}}, TenantNetworkTypes: []string{TypeVLAN}}.WithDefaults()
+	require.Equal(t, 1500, c.GlobalPhysnetMTU)
+	require.Equal(t, []string{TypeVLAN}, c.TenantNetworkTypes)
+	c = Config{GlobalPhysnetMTU: 9000}.WithDefaults()
+	require.Equal(t, []string{TypeVXLAN}, c.TenantNetworkTypes)
+	require.Nil(t, c.VNIRanges, "explicit config: no tenant ranges invented")
 }

@@ -1,13 +1,31 @@
+// Package segment is vland's ML2-style type-driver layer, the one home of
+// network segments: which network types exist (local, flat, vlan, vxlan,
+// gre, geneve), their ID ranges and MTUs (Config), the validation of
+// admin-chosen provider segments (Config.ValidateProvider), and the choice
+// of a free segment (Config.Choose, Config.ChooseTenant).
+//
+// Configuration uses Neutron's ML2 string syntax (ParseRanges for
+// "1000:2000,3000:3010", ParseVLANRanges for "physnet1:100:200,physnet2").
+// A segment is allocated when its store.SegmentKey(type, physnet, id)
+// exists (flat networks use id 0: one network per physnet; local networks
+// have no key).
+//
+// segment holds no state and never reads the store. The choice is a pure
+// walk of the ranges, lowest ID first, asking a take callback about each
+// candidate; internal/service answers from its watch-fed cache of the
+// segment keys and its in-flight reservations, and makes the choice real
+// with a compare-and-create of Segment.Key() in the network's transaction
+// (on conflict it syncs its cache and chooses again). A separate stateful
+// allocator here would only duplicate that cache.
 package segment
 
 import (
-	"fmt"
-
+	"github.com/vland/vland/internal/fault"
 	"github.com/vland/vland/internal/store"
 )
 
 // Segment is a network's provider attributes. SegmentationID 0 means "not
-// given" (no type uses ID 0).
+// given" (no type uses ID 0; give -1 for an explicit but invalid 0).
 type Segment struct {
 	NetworkType     string
 	PhysicalNetwork string
@@ -23,7 +41,9 @@ func (s Segment) Key() string {
 	return store.SegmentKey(s.NetworkType, s.PhysicalNetwork, s.SegmentationID)
 }
 
-// complete reports whether the segment names one allocatable thing.
+// complete reports whether the segment names one allocatable thing; a
+// partial one (vlan without ID or physnet, tunnel without ID) gets its ID
+// from the tenant ranges.
 func (s Segment) complete() bool {
 	switch s.NetworkType {
 	case TypeLocal, TypeFlat:
@@ -35,90 +55,40 @@ func (s Segment) complete() bool {
 	}
 }
 
-// Neutron error types returned by this package.
-const (
-	KindInvalidInput       = "InvalidInput"       // 400
-	KindVlanIDInUse        = "VlanIdInUse"        // 409
-	KindTunnelIDInUse      = "TunnelIdInUse"      // 409
-	KindFlatNetworkInUse   = "FlatNetworkInUse"   // 409
-	KindNoNetworkAvailable = "NoNetworkAvailable" // 503
-)
-
-// Error is a user-facing failure: Kind is the NeutronError type, Status
-// the HTTP status. Same shape and methods as ipam.Error.
-type Error struct {
-	Kind    string
-	Status  int
-	Message string
-}
-
-func (e *Error) Error() string { return "segment: " + e.Message }
-
-// NeutronType returns the NeutronError type.
-func (e *Error) NeutronType() string { return e.Kind }
-
-// HTTPStatus returns the HTTP status code.
-func (e *Error) HTTPStatus() int { return e.Status }
-
-func invalid(format string, args ...any) *Error {
-	return &Error{Kind: KindInvalidInput, Status: 400,
-		Message: "Invalid input for operation: " + fmt.Sprintf(format, args...) + "."}
-}
-
-// inUse is the 409 for a segment someone else holds.
-func inUse(s Segment) *Error {
-	switch s.NetworkType {
-	case TypeVLAN:
-		return &Error{Kind: KindVlanIDInUse, Status: 409, Message: fmt.Sprintf(
-			"Unable to create the network. The VLAN %d on physical network %s is in use.", s.SegmentationID, s.PhysicalNetwork)}
-	case TypeFlat:
-		return &Error{Kind: KindFlatNetworkInUse, Status: 409, Message: fmt.Sprintf(
-			"Unable to create the flat network. Physical network %s is in use.", s.PhysicalNetwork)}
-	default:
-		return &Error{Kind: KindTunnelIDInUse, Status: 409, Message: fmt.Sprintf(
-			"Unable to create the network. The tunnel ID %d is in use.", s.SegmentationID)}
-	}
-}
-
-// InUse is the 409 to report when the store condition on seg.Key() failed
-// for an admin-chosen segment.
-func InUse(seg Segment) *Error { return inUse(seg) }
-
-// errNoNetwork is Neutron's answer when every tenant pool is full.
-func errNoNetwork() *Error {
-	return &Error{Kind: KindNoNetworkAvailable, Status: 503,
-		Message: "Unable to create the network. No tenant network is available for allocation."}
-}
-
 // ValidateProvider checks an admin-requested segment against the type
-// rules. IDs may lie outside the tenant ranges, as in Neutron. A vlan
-// segment without ID, or a tunnel without ID, is "partial": the allocator
-// fills in the ID from the tenant ranges.
+// rules, with Neutron's messages. IDs may lie outside the tenant ranges, as
+// in Neutron.
 func (c Config) ValidateProvider(s Segment) error {
 	switch s.NetworkType {
+	case "":
+		return fault.InvalidInput("network_type required")
 	case TypeLocal:
 		if s.PhysicalNetwork != "" || s.SegmentationID != 0 {
-			return invalid("provider:physical_network and provider:segmentation_id prohibited for local provider network")
+			return fault.InvalidInput("provider:physical_network and provider:segmentation_id prohibited for local provider network")
 		}
 	case TypeFlat:
-		if s.PhysicalNetwork == "" {
-			return invalid("physical_network required for flat provider network")
-		}
-		if s.SegmentationID != 0 {
-			return invalid("segmentation_id prohibited for flat provider network")
-		}
-		if !c.flatAllowed(s.PhysicalNetwork) {
-			return invalid("physical_network '%s' unknown for flat provider network", s.PhysicalNetwork)
-		}
+		return c.validateFlat(s)
 	case TypeVLAN:
 		return c.validateVLAN(s)
 	case TypeVXLAN, TypeGRE, TypeGeneve:
 		if s.PhysicalNetwork != "" {
-			return invalid("provider:physical_network specified for %s network", s.NetworkType)
+			return fault.InvalidInput("provider:physical_network specified for %s network", s.NetworkType)
 		}
 		return checkID(s)
 	default:
-		return invalid("network_type value '%s' not supported", s.NetworkType)
+		return fault.InvalidInput("network_type value '%s' not supported", s.NetworkType)
+	}
+	return nil
+}
+
+func (c Config) validateFlat(s Segment) error {
+	switch {
+	case s.SegmentationID != 0:
+		return fault.InvalidInput("segmentation_id prohibited for flat provider network")
+	case s.PhysicalNetwork == "":
+		return fault.InvalidInput("physical_network required for flat provider network")
+	case !c.flatAllowed(s.PhysicalNetwork):
+		return fault.InvalidInput("physical_network '%s' unknown for flat provider network", s.PhysicalNetwork)
 	}
 	return nil
 }
@@ -126,12 +96,12 @@ func (c Config) ValidateProvider(s Segment) error {
 func (c Config) validateVLAN(s Segment) error {
 	if s.PhysicalNetwork == "" {
 		if s.SegmentationID != 0 {
-			return invalid("physical_network required for VLAN provider network with segmentation_id")
+			return fault.InvalidInput("physical_network required for VLAN provider network")
 		}
 		return nil
 	}
 	if _, ok := c.NetworkVLANRanges[s.PhysicalNetwork]; !ok {
-		return invalid("physical_network '%s' unknown for VLAN provider network", s.PhysicalNetwork)
+		return fault.InvalidInput("physical_network '%s' unknown for VLAN provider network", s.PhysicalNetwork)
 	}
 	return checkID(s)
 }
@@ -142,10 +112,7 @@ func checkID(s Segment) error {
 		return nil
 	}
 	if s.SegmentationID < 1 || s.SegmentationID > maxID[s.NetworkType] {
-		return invalid("segmentation_id out of range (1 through %d)", maxID[s.NetworkType])
+		return fault.InvalidInput("segmentation_id out of range (1 through %d)", maxID[s.NetworkType])
 	}
 	return nil
 }
-
-// NetworkMTU is MTU for netType on this config's underlay.
-func (c Config) NetworkMTU(netType string) int { return MTU(netType, c.GlobalPhysnetMTU) }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vland/vland/internal/keystone"
@@ -33,12 +34,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	segs := segment.DefaultConfig()
-	segs.VNIRanges = []segment.Range{{Min: 1000, Max: 1600}}
-	segs.NetworkVLANRanges = map[string][]segment.Range{"physnet1": {{Min: 100, Max: 200}}}
-	segs.FlatNetworks = []string{"physnet1", "extnet"}
 	srv, err = server.New(context.Background(), server.Config{
-		Listen: "127.0.0.1:0", DataDir: dir, Auth: keystone.ModeNoAuth, Segments: segs,
+		Listen: "127.0.0.1:0", DataDir: dir, Auth: keystone.ModeNoAuth, Segments: segments(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -47,7 +44,50 @@ func run(m *testing.M) int {
 	}
 	srv.Start()
 	defer srv.Close()
+	defer closeSecond()
 	return m.Run()
+}
+
+// The second server shares srv's etcd, as a second API server of one
+// deployment does; tests that need one start it on first use.
+var (
+	secondOnce sync.Once
+	second     *server.Server
+	secondErr  error
+)
+
+// onSecond returns who, acting through the second server.
+func onSecond(t testing.TB, who caller) caller {
+	t.Helper()
+	secondOnce.Do(func() {
+		second, secondErr = server.New(context.Background(), server.Config{
+			Listen: "127.0.0.1:0", EtcdEndpoints: srv.EtcdEndpoints(), Auth: keystone.ModeNoAuth,
+			Segments: segments(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if secondErr == nil {
+			second.Start()
+		}
+	})
+	if secondErr != nil {
+		t.Fatalf("second server: %v", secondErr)
+	}
+	who.url = second.URL()
+	return who
+}
+
+func closeSecond() {
+	if second != nil {
+		_ = second.Close()
+	}
+}
+
+// segments is the type-driver configuration of the test servers.
+func segments() segment.Config {
+	segs := segment.DefaultConfig()
+	segs.VNIRanges = []segment.Range{{Min: 1000, Max: 1600}}
+	segs.NetworkVLANRanges = map[string][]segment.Range{"physnet1": {{Min: 100, Max: 200}}}
+	segs.FlatNetworks = []string{"physnet1", "extnet"}
+	return segs
 }
 
 // caller is who a test request acts as: a project (member) or admin.

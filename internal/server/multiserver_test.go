@@ -1,61 +1,22 @@
 package server_test
 
-import (
-	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"testing"
-
-	"github.com/vland/vland/internal/keystone"
-	"github.com/vland/vland/internal/server"
-)
+import "testing"
 
 // TestTwoServersShareOneStore runs a second server on the first one's etcd:
-// what one writes the other reads at once, and port creates spread over
-// both never share an address or MAC.
+// what one writes the other reads at once. (Concurrent allocation through
+// both servers is in concurrency_test.go.)
 func TestTwoServersShareOneStore(t *testing.T) {
-	second, err := server.New(context.Background(), server.Config{
-		Listen: "127.0.0.1:0", EtcdEndpoints: srv.EtcdEndpoints(), Auth: keystone.ModeNoAuth,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	second.Start()
-	t.Cleanup(func() { _ = second.Close() })
 	a := member("proj-two")
-	b := a
-	b.url = second.URL()
-
+	b := onSecond(t, a)
 	netID := mkNetwork(t, a, map[string]any{"name": "two"})["id"].(string)
 	call(t, b, "GET", "/v2.0/networks/"+netID, nil).want(t, 200)
-	mkSubnet(t, b, netID, "10.70.0.0/24", nil)
-	const n = 100
-	got, errs := parallel(n, func(i int) ([2]string, error) {
-		who := a
-		if i%2 == 1 {
-			who = b
-		}
-		r := call(t, who, "POST", "/v2.0/ports", map[string]any{"port": map[string]any{"network_id": netID}})
-		if r.status != 201 {
-			return [2]string{}, fmt.Errorf("status %d: %s", r.status, r.raw)
-		}
-		p := r.body["port"].(map[string]any)
-		return [2]string{ips(p)[0], p["mac_address"].(string)}, nil
-	})
-	seen := map[string]bool{}
-	for i, e := range errs {
-		if e != nil {
-			t.Fatal(e)
-		}
-		for _, v := range got[i] {
-			if seen[v] {
-				t.Fatalf("%s handed out twice", v)
-			}
-			seen[v] = true
-		}
-	}
+	subID := mkSubnet(t, b, netID, "10.70.0.0/24", nil)["id"].(string)
+	call(t, a, "GET", "/v2.0/subnets/"+subID, nil).want(t, 200)
+	port := mkPort(t, a, netID, map[string]any{"fixed_ips": []map[string]string{{"ip_address": "10.70.0.9"}}})
+	// b's cache knows a's address at once: asking for it again conflicts.
+	call(t, b, "POST", "/v2.0/ports", map[string]any{"port": map[string]any{"network_id": netID,
+		"fixed_ips": []map[string]string{{"ip_address": "10.70.0.9"}}}}).wantError(t, 409, "IpAddressAlreadyAllocated")
+	call(t, b, "DELETE", "/v2.0/ports/"+port["id"].(string), nil).want(t, 204)
 	// A network deleted through one server is gone on the other.
 	other := mkNetwork(t, b, map[string]any{"name": "gone"})["id"].(string)
 	call(t, a, "DELETE", "/v2.0/networks/"+other, nil).want(t, 204)

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
 )
 
 // ListAgents returns the host agents (admin only, as in Neutron). An
@@ -36,5 +37,5 @@ func (s *Service) GetAgent(ctx context.Context, id string) (api.Agent, error) {
 			return a, nil
 		}
 	}
-	return api.Agent{}, errorf(ErrAgentNotFound, "Agent %s could not be found.", id)
+	return api.Agent{}, fault.New(ErrAgentNotFound, "Agent %s could not be found.", id)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/ipam"
 	"github.com/vland/vland/internal/store"
 )
 
@@ -35,7 +36,7 @@ type cache struct {
 	subnets  map[string]versioned[storedSubnet]
 	ports    map[string]versioned[api.Port]
 	netPorts map[string]map[string]struct{} // network id -> port ids
-	ips      map[string]*ipSet              // subnet id -> allocated ips
+	ips      map[string]*ipam.Used          // subnet id -> allocated ips
 	macs     map[string]struct{}
 	segments map[string]struct{} // segment allocation keys
 	status   map[string]api.PortStatus
@@ -54,7 +55,7 @@ func (c *cache) reset() {
 	c.subnets = map[string]versioned[storedSubnet]{}
 	c.ports = map[string]versioned[api.Port]{}
 	c.netPorts = map[string]map[string]struct{}{}
-	c.ips = map[string]*ipSet{}
+	c.ips = map[string]*ipam.Used{}
 	c.macs = map[string]struct{}{}
 	c.segments = map[string]struct{}{}
 	c.status = map[string]api.PortStatus{}

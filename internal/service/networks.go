@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
 	"github.com/vland/vland/internal/identity"
 	"github.com/vland/vland/internal/store"
 )
@@ -16,9 +17,6 @@ func (s *Service) CreateNetworks(ctx context.Context, reqs []NetworkRequest) ([]
 	if err != nil {
 		return nil, err
 	}
-	// Choices (lowest free address, segment) see every earlier write of
-	// this server; other servers' writes show up through the watch, and
-	// the transaction conditions catch whatever the cache has not seen.
 	s.catchUp(ctx)
 	nets := make([]storedNetwork, len(reqs))
 	for i := range reqs {
@@ -40,7 +38,7 @@ func (s *Service) CreateNetworks(ctx context.Context, reqs []NetworkRequest) ([]
 // newNetwork checks policy and attributes and builds the network without
 // its segment.
 func (s *Service) newNetwork(who identity.Identity, r *NetworkRequest) (storedNetwork, error) {
-	provider := r.NetworkType.Set || r.PhysicalNetwork.Set || r.SegmentationID.Set
+	provider := r.isProvider()
 	switch {
 	case provider && !who.IsAdmin():
 		return storedNetwork{}, forbidden("create_network:provider:network_type")
@@ -54,7 +52,7 @@ func (s *Service) newNetwork(who identity.Identity, r *NetworkRequest) (storedNe
 		return storedNetwork{}, err
 	}
 	if provider {
-		if _, _, err := s.segs.providerSegment(r); err != nil {
+		if _, err := s.providerSegment(r); err != nil {
 			return storedNetwork{}, err
 		}
 	}
@@ -84,13 +82,13 @@ func (s *Service) commitNetworks(ctx context.Context, reqs []NetworkRequest, net
 			return err
 		}
 		n := &nets[i].Network
-		if k := seg.key(); k != "" {
+		if k := seg.Key(); k != "" {
 			claimed = append(claimed, k)
 			conds = append(conds, store.Cond{Key: k})
 			ops = append(ops, store.Op{Key: k, Value: []byte(n.ID)})
 		}
-		s.segs.apply(n, seg)
-		if n.MTU, err = s.networkMTU(seg.Type, reqs[i].MTU); err != nil {
+		applySegment(n, seg)
+		if n.MTU, err = s.networkMTU(seg.NetworkType, reqs[i].MTU); err != nil {
 			return err
 		}
 		conds = append(conds, store.Cond{Key: store.NetworkKey(n.ID)})
@@ -103,73 +101,26 @@ func (s *Service) commitNetworks(ctx context.Context, reqs []NetworkRequest, net
 	return nil
 }
 
-// chooseSegment picks (and reserves) the request's segment: the provider
-// one, checked against the cache, or the lowest free tenant segment.
-func (s *Service) chooseSegment(r *NetworkRequest) (netSegment, error) {
-	cfg := &s.segs
-	if r.NetworkType.Set || r.PhysicalNetwork.Set || r.SegmentationID.Set {
-		seg, open, err := cfg.providerSegment(r)
-		if err != nil {
-			return seg, err
-		}
-		if !open {
-			if k := seg.key(); k != "" && (s.cache.hasSegment(k) || !s.res.take(k)) {
-				return seg, seg.inUse()
-			}
-			return seg, nil
-		}
-		if got, ok := s.freeSegment(seg.Type, seg.Physnet); ok {
-			return got, nil
-		}
-		return seg, errorf(ErrNoSegment, "Unable to create the network. No tenant network is available for allocation.")
-	}
-	for _, t := range cfg.TenantTypes {
-		if got, ok := s.freeSegment(t, ""); ok {
-			return got, nil
-		}
-	}
-	return netSegment{}, errorf(ErrNoSegment, "Unable to create the network. No tenant network is available for allocation.")
-}
-
-// freeSegment reserves the lowest segment of type t that is neither
-// allocated nor reserved.
-func (s *Service) freeSegment(t, physnet string) (netSegment, bool) {
-	var got netSegment
-	found := false
-	s.segs.candidates(t, physnet, func(g netSegment) bool {
-		k := g.key()
-		if k == "" || (!s.cache.hasSegment(k) && s.res.take(k)) {
-			got, found = g, true
-			return false
-		}
-		return true
-	})
-	return got, found
-}
-
 // networkMTU is the requested MTU if it fits the segment type, else the
 // largest that does.
 func (s *Service) networkMTU(t string, want Opt[int]) (int, error) {
-	max := s.segs.mtu(t)
+	max := s.segs.NetworkMTU(t)
 	if !want.has() || want.V == 0 {
 		return max, nil
 	}
 	if want.V > max {
-		return 0, invalidInput("Requested MTU is too big, maximum is %d", max)
+		return 0, fault.InvalidInput("Requested MTU is too big, maximum is %d", max)
 	}
 	if want.V < 68 {
-		return 0, badAttr("mtu", "%d is too small, minimum is 68", want.V)
+		return 0, fault.BadAttr("mtu", "%d is too small, minimum is 68", want.V)
 	}
 	return want.V, nil
 }
 
 // GetNetwork returns a network the caller may see.
 func (s *Service) GetNetwork(ctx context.Context, id string) (api.Network, error) {
-	who, err := caller(ctx)
+	who, err := s.syncedCaller(ctx)
 	if err != nil {
-		return api.Network{}, err
-	}
-	if err := s.cache.sync(ctx); err != nil {
 		return api.Network{}, err
 	}
 	v, ok := s.cache.network(id)
@@ -181,11 +132,8 @@ func (s *Service) GetNetwork(ctx context.Context, id string) (api.Network, error
 
 // ListNetworks returns every network the caller may see, by id.
 func (s *Service) ListNetworks(ctx context.Context) ([]api.Network, error) {
-	who, err := caller(ctx)
+	who, err := s.syncedCaller(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.cache.sync(ctx); err != nil {
 		return nil, err
 	}
 	var out []api.Network

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
 	"github.com/vland/vland/internal/identity"
 	"github.com/vland/vland/internal/store"
 )
@@ -11,11 +12,8 @@ import (
 // UpdateNetwork applies r to a network. ifMatch is the revision_number
 // the client requires (-1: none).
 func (s *Service) UpdateNetwork(ctx context.Context, id string, r NetworkRequest, ifMatch int64) (api.Network, error) {
-	who, err := caller(ctx)
+	who, err := s.syncedCaller(ctx)
 	if err != nil {
-		return api.Network{}, err
-	}
-	if err := s.cache.sync(ctx); err != nil {
 		return api.Network{}, err
 	}
 	var out api.Network
@@ -57,19 +55,19 @@ func (s *Service) writableNetwork(who identity.Identity, id, action string) (ver
 
 func (s *Service) applyNetworkUpdate(who identity.Identity, n *api.Network, r *NetworkRequest) error {
 	if r.ProjectID.Set {
-		return errorf(ErrBadRequest, "Cannot update read-only attribute project_id")
+		return fault.New(fault.ErrBadRequest, "Cannot update read-only attribute project_id")
 	}
-	if (r.NetworkType.Set || r.PhysicalNetwork.Set || r.SegmentationID.Set) && !who.IsAdmin() {
+	if r.isProvider() && !who.IsAdmin() {
 		return forbidden("update_network:provider:network_type")
 	}
 	if providerChanged(n, r) {
-		return invalidInput("Plugin does not support updating provider attributes")
+		return fault.InvalidInput("Plugin does not support updating provider attributes")
 	}
 	if r.Shared.Set && r.Shared.V != n.Shared && !who.IsAdmin() {
 		return forbidden("update_network:shared")
 	}
 	if r.Shared.Set && !r.Shared.V && n.Shared && s.usedByOthers(n) {
-		return errorf(ErrSharedInUse, "Unable to reconfigure sharing settings for network %s. Multiple tenants are using it.", n.ID)
+		return fault.New(ErrSharedInUse, "Unable to reconfigure sharing settings for network %s. Multiple tenants are using it.", n.ID)
 	}
 	if r.External.Set && r.External.V != n.External && !who.IsAdmin() {
 		return forbidden("update_network:router:external")
@@ -105,25 +103,17 @@ func (s *Service) usedByOthers(n *api.Network) bool {
 // (repeating the current ones is allowed, as Neutron does).
 func providerChanged(n *api.Network, r *NetworkRequest) bool {
 	g := segmentOf(n)
-	return (r.NetworkType.Set && r.NetworkType.V != g.Type) ||
-		(r.PhysicalNetwork.Set && r.PhysicalNetwork.V != g.Physnet) ||
-		(r.SegmentationID.Set && (n.SegmentationID == nil || r.SegmentationID.V != g.ID))
+	return (r.NetworkType.Set && r.NetworkType.V != g.NetworkType) ||
+		(r.PhysicalNetwork.Set && r.PhysicalNetwork.V != g.PhysicalNetwork) ||
+		(r.SegmentationID.Set && (n.SegmentationID == nil || r.SegmentationID.V != g.SegmentationID))
 }
 
 // DeleteNetwork deletes a network with its subnets, its network-owned
 // ports and its segment. It fails with NetworkInUse while tenant ports
-// remain.
-//
-// Port creates only compare the network's revision, so the delete first
-// marks the network (bumping that revision: racing creates fail and then
-// see the mark), then checks the ports with the cache synced past the
-// mark, then deletes everything conditioned on the marked revision.
+// remain. Racing port and subnet creates are fenced by deleteMarked.
 func (s *Service) DeleteNetwork(ctx context.Context, id string, ifMatch int64) error {
-	who, err := caller(ctx)
+	who, err := s.syncedCaller(ctx)
 	if err != nil {
-		return err
-	}
-	if err := s.cache.sync(ctx); err != nil {
 		return err
 	}
 	return s.retry(ctx, func() error {
@@ -134,38 +124,19 @@ func (s *Service) DeleteNetwork(ctx context.Context, id string, ifMatch int64) e
 		if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
 			return err
 		}
-		if err := s.checkNetworkUnused(id); err != nil {
-			return err
-		}
-		marked, err := s.markNetwork(ctx, v, true)
-		if err != nil {
-			return err
-		}
-		s.cache.waitFor(ctx, marked.rev)
-		if err := s.checkNetworkUnused(id); err != nil {
-			_, _ = s.markNetwork(ctx, marked, false)
-			return err
-		}
-		return s.removeNetwork(ctx, marked)
+		mark := func(deleting bool) storedNetwork { n := v.obj; n.Deleting = deleting; return n }
+		return deleteMarked(ctx, s, store.NetworkKey(id), v, mark,
+			func() error { return s.checkNetworkUnused(id) }, s.removeNetwork)
 	})
 }
 
 func (s *Service) checkNetworkUnused(id string) error {
 	for _, p := range s.cache.networkPorts(id) {
 		if !isNetworkDevice(p.obj.DeviceOwner) {
-			return errorf(ErrNetworkInUse, "Unable to complete operation on network %s. There are one or more ports still in use on the network.", id)
+			return fault.New(ErrNetworkInUse, "Unable to complete operation on network %s. There are one or more ports still in use on the network.", id)
 		}
 	}
 	return nil
-}
-
-// markNetwork sets or clears the network's deleting mark.
-func (s *Service) markNetwork(ctx context.Context, v versioned[storedNetwork], deleting bool) (versioned[storedNetwork], error) {
-	n := v.obj
-	n.Deleting = deleting
-	key := store.NetworkKey(n.ID)
-	rev, err := s.txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, []store.Op{{Key: key, Value: mustJSON(n)}})
-	return versioned[storedNetwork]{n, rev}, err
 }
 
 // removeNetwork deletes a marked network and everything it owns in one txn.
@@ -173,7 +144,7 @@ func (s *Service) removeNetwork(ctx context.Context, v versioned[storedNetwork])
 	n := v.obj.Network
 	conds := []store.Cond{{Key: store.NetworkKey(n.ID), ModRevision: v.rev}}
 	ops := []store.Op{{Key: store.NetworkKey(n.ID), Delete: true}}
-	if k := segmentOf(&n).key(); k != "" && n.NetworkType != "" {
+	if k := segmentOf(&n).Key(); k != "" && n.NetworkType != "" {
 		ops = append(ops, store.Op{Key: k, Delete: true})
 	}
 	for _, sid := range n.Subnets {

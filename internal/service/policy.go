@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
 	"github.com/vland/vland/internal/identity"
 )
 
@@ -45,10 +46,10 @@ func projectFor(who identity.Identity, requested Opt[string]) (string, error) {
 		return who.ProjectID, nil
 	}
 	if !who.IsAdmin() {
-		return "", errorf(ErrBadRequest, "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges")
+		return "", fault.New(fault.ErrBadRequest, "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges")
 	}
 	if requested.V == "" {
-		return "", badAttr("project_id", "'' is not a valid project id")
+		return "", fault.BadAttr("project_id", "'' is not a valid project id")
 	}
 	return requested.V, nil
 }

@@ -6,7 +6,9 @@ import (
 	"slices"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
 	"github.com/vland/vland/internal/identity"
+	"github.com/vland/vland/internal/ipam"
 	"github.com/vland/vland/internal/store"
 )
 
@@ -21,9 +23,6 @@ func (s *Service) CreatePorts(ctx context.Context, reqs []PortRequest) ([]api.Po
 	if err != nil {
 		return nil, err
 	}
-	// Choices (lowest free address, segment) see every earlier write of
-	// this server; other servers' writes show up through the watch, and
-	// the transaction conditions catch whatever the cache has not seen.
 	s.catchUp(ctx)
 	ports := make([]api.Port, len(reqs))
 	err = s.retry(ctx, func() error {
@@ -71,7 +70,7 @@ func (s *Service) CreatePorts(ctx context.Context, reqs []PortRequest) ([]api.Po
 // with the revision conditions its write needs.
 func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortRequest, a *alloc) (api.Port, []store.Cond, error) {
 	if !r.NetworkID.has() {
-		return api.Port{}, nil, errorf(ErrBadRequest, "Failed to parse request. Required attribute 'network_id' not specified")
+		return api.Port{}, nil, fault.New(fault.ErrBadRequest, "Failed to parse request. Required attribute 'network_id' not specified")
 	}
 	nv, err := s.portNetwork(ctx, who, r.NetworkID.V)
 	if err != nil {
@@ -101,7 +100,7 @@ func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortR
 		return p, nil, err
 	}
 	if p.BindingVNICType != vnicNormal {
-		return p, nil, badAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
+		return p, nil, fault.BadAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
 	}
 	if p.MACAddress, err = a.chooseMAC(r.MACAddress, n.ID); err != nil {
 		return p, nil, err
@@ -164,13 +163,13 @@ func setPairs(p *api.Port, pairs Opt[[]api.AddressPair]) error {
 		for _, ap := range pairs.V {
 			if _, err := netip.ParsePrefix(ap.IPAddress); err != nil {
 				if _, err := netip.ParseAddr(ap.IPAddress); err != nil {
-					return badAttr("allowed_address_pairs", "'%s' is not a valid IP address or CIDR", ap.IPAddress)
+					return fault.BadAttr("allowed_address_pairs", "'%s' is not a valid IP address or CIDR", ap.IPAddress)
 				}
 			}
 			if ap.MACAddress == "" {
 				ap.MACAddress = p.MACAddress
 			} else {
-				mac, err := normalizeMAC(ap.MACAddress)
+				mac, err := ipam.NormalizeMAC(ap.MACAddress)
 				if err != nil {
 					return err
 				}
@@ -182,7 +181,7 @@ func setPairs(p *api.Port, pairs Opt[[]api.AddressPair]) error {
 	}
 	p.AllowedAddressPairs = nonNil(p.AllowedAddressPairs)
 	if len(p.AllowedAddressPairs) > 0 && !p.PortSecurityEnabled {
-		return errorf(ErrInvalidInput, "Port Security must be enabled in order to have allowed address pairs on a port.")
+		return fault.New(fault.ErrInvalidInput, "Port Security must be enabled in order to have allowed address pairs on a port.")
 	}
 	return nil
 }

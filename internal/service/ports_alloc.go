@@ -1,13 +1,12 @@
 package service
 
 import (
-	"crypto/rand"
-	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
+	"github.com/vland/vland/internal/ipam"
 	"github.com/vland/vland/internal/store"
 )
 
@@ -33,40 +32,25 @@ func (a *alloc) reserve(key string, used bool) bool {
 	return true
 }
 
-// macPrefix is the OpenStack base MAC (fa:16:3e).
-const macPrefix = "fa:16:3e"
-
 // chooseMAC reserves the requested MAC or a random free one.
 func (a *alloc) chooseMAC(want Opt[string], netID string) (string, error) {
 	if want.has() {
-		mac, err := normalizeMAC(want.V)
+		mac, err := ipam.NormalizeMAC(want.V)
 		if err != nil {
 			return "", err
 		}
 		if !a.reserve(store.MACKey(mac), a.s.cache.hasMAC(mac)) {
-			return "", errorf(ErrMACInUse, "Unable to complete operation for network %s. The mac address %s is in use.", netID, mac)
+			return "", ipam.MACInUse(netID, mac)
 		}
 		return mac, nil
 	}
-	var b [3]byte
 	for range 64 {
-		_, _ = rand.Read(b[:])
-		mac := fmt.Sprintf("%s:%02x:%02x:%02x", macPrefix, b[0], b[1], b[2])
+		mac := ipam.RandomMAC()
 		if a.reserve(store.MACKey(mac), a.s.cache.hasMAC(mac)) {
 			return mac, nil
 		}
 	}
-	return "", errorf(ErrBusy, "Unable to generate a unique mac address; retry.")
-}
-
-// normalizeMAC validates a unicast MAC and returns it lower case with
-// colons.
-func normalizeMAC(s string) (string, error) {
-	hw, err := net.ParseMAC(s)
-	if err != nil || len(hw) != 6 || hw[0]&1 == 1 || hw.String() == "00:00:00:00:00:00" {
-		return "", badAttr("mac_address", "'%s' is not a valid MAC address", s)
-	}
-	return strings.ToLower(hw.String()), nil
+	return "", fault.New(ErrBusy, "Unable to generate a unique mac address; retry.")
 }
 
 // subnetSet is the subnets of one network, as the port's write sees them.
@@ -101,7 +85,7 @@ func (a *alloc) fixedIPs(req Opt[[]api.FixedIP], n *api.Network, subs subnetSet,
 			return nil, err
 		}
 		if seen[got] {
-			return nil, invalidInput("Duplicate IP address '%s'", got.IPAddress)
+			return nil, fault.InvalidInput("Duplicate IP address '%s'", got.IPAddress)
 		}
 		seen[got] = true
 		out = append(out, got)
@@ -129,7 +113,7 @@ func (a *alloc) automatic(n *api.Network, subs subnetSet) ([]api.FixedIP, error)
 			}
 		}
 		if tried && !got {
-			return nil, errorf(ErrIPExhausted, "No more IP addresses available on network %s.", n.ID)
+			return nil, ipam.GenerationFailure(n.ID)
 		}
 	}
 	return nonNil(out), nil
@@ -137,7 +121,7 @@ func (a *alloc) automatic(n *api.Network, subs subnetSet) ([]api.FixedIP, error)
 
 // freeIP reserves the lowest free address of the subnet's pools.
 func (a *alloc) freeIP(sub *api.Subnet) (netip.Addr, bool) {
-	return a.s.cache.lowestFree(sub.ID, poolsOf(sub), func(ip netip.Addr) bool {
+	return a.s.cache.lowestFree(sub.ID, ipam.PoolsOf(sub.AllocationPools), func(ip netip.Addr) bool {
 		return a.reserve(store.IPKey(sub.ID, ip.String()), false)
 	})
 }
@@ -146,13 +130,13 @@ func (a *alloc) freeIP(sub *api.Subnet) (netip.Addr, bool) {
 // implies its subnet), or both.
 func (a *alloc) oneFixedIP(f api.FixedIP, n *api.Network, subs subnetSet, keep map[api.FixedIP]bool) (api.FixedIP, error) {
 	if f.SubnetID == "" && f.IPAddress == "" {
-		return f, badAttr("fixed_ips", "a fixed IP needs a subnet_id or an ip_address")
+		return f, fault.BadAttr("fixed_ips", "a fixed IP needs a subnet_id or an ip_address")
 	}
 	var ip netip.Addr
 	if f.IPAddress != "" {
 		var err error
-		if ip, err = netip.ParseAddr(f.IPAddress); err != nil || ip.Zone() != "" {
-			return f, badAttr("fixed_ips", "'%s' is not a valid IP address", f.IPAddress)
+		if ip, err = ipam.ParseAddr("fixed_ips", f.IPAddress); err != nil {
+			return f, err
 		}
 	}
 	v, err := a.subnetFor(f.SubnetID, ip, n, subs)
@@ -163,7 +147,7 @@ func (a *alloc) oneFixedIP(f api.FixedIP, n *api.Network, subs subnetSet, keep m
 	if !ip.IsValid() {
 		got, ok := a.freeIP(sub)
 		if !ok {
-			return f, errorf(ErrIPExhausted, "No more IP addresses available on network %s.", n.ID)
+			return f, ipam.GenerationFailure(n.ID)
 		}
 		return api.FixedIP{SubnetID: sub.ID, IPAddress: got.String()}, nil
 	}
@@ -174,8 +158,8 @@ func (a *alloc) oneFixedIP(f api.FixedIP, n *api.Network, subs subnetSet, keep m
 	if err := checkHostIP(sub, ip, a.owner); err != nil {
 		return out, err
 	}
-	if !a.reserve(store.IPKey(sub.ID, out.IPAddress), a.s.cache.hasIP(sub.ID, out.IPAddress)) {
-		return out, errorf(ErrIPInUse, "IP address %s already allocated in subnet %s", out.IPAddress, sub.ID)
+	if !a.reserve(store.IPKey(sub.ID, out.IPAddress), a.s.cache.hasIP(sub.ID, ip)) {
+		return out, ipam.AlreadyAllocated(ip, sub.ID)
 	}
 	return out, nil
 }
@@ -188,10 +172,10 @@ func (a *alloc) subnetFor(id string, ip netip.Addr, n *api.Network, subs subnetS
 			if _, exists := a.s.cache.subnet(id); !exists {
 				return v, subnetNotFound(id)
 			}
-			return v, invalidInput("Failed to create port on network %s, because fixed_ips included invalid subnet %s", n.ID, id)
+			return v, fault.InvalidInput("Failed to create port on network %s, because fixed_ips included invalid subnet %s", n.ID, id)
 		}
 		if ip.IsValid() && !netip.MustParsePrefix(v.obj.CIDR).Contains(ip) {
-			return v, errorf(ErrInvalidIPForSubnet, "IP address %s is not a valid IP for the specified subnet.", ip)
+			return v, ipam.InvalidIPForSubnet(ip)
 		}
 		return v, nil
 	}
@@ -200,18 +184,17 @@ func (a *alloc) subnetFor(id string, ip netip.Addr, n *api.Network, subs subnetS
 			return subs.byID[sid], nil
 		}
 	}
-	return versioned[storedSubnet]{}, errorf(ErrInvalidIPForSubnet, "IP address %s is not a valid IP for any of the subnets on the specified network.", ip)
+	return versioned[storedSubnet]{}, ipam.NoSubnetFor(ip)
 }
 
 // checkHostIP rejects the network and broadcast addresses, and the
 // gateway address for anything but a router interface.
 func checkHostIP(sub *api.Subnet, ip netip.Addr, owner string) error {
-	first, last, ok := hostRange(netip.MustParsePrefix(sub.CIDR))
-	if !ok || ip.Less(first) || last.Less(ip) {
-		return errorf(ErrInvalidIPForSubnet, "IP address %s is not a valid IP for the specified subnet.", ip)
+	if err := ipam.CheckHost(netip.MustParsePrefix(sub.CIDR), ip); err != nil {
+		return err
 	}
 	if sub.GatewayIP != nil && *sub.GatewayIP == ip.String() && !strings.HasPrefix(owner, "network:router_interface") {
-		return errorf(ErrIPInUse, "IP address %s already allocated in subnet %s", ip, sub.ID)
+		return ipam.AlreadyAllocated(ip, sub.ID)
 	}
 	return nil
 }

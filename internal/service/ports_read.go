@@ -53,11 +53,8 @@ func (s *Service) portView(p api.Port) api.Port {
 
 // GetPort returns a port the caller may see.
 func (s *Service) GetPort(ctx context.Context, id string) (api.Port, error) {
-	who, err := caller(ctx)
+	who, err := s.syncedCaller(ctx)
 	if err != nil {
-		return api.Port{}, err
-	}
-	if err := s.cache.sync(ctx); err != nil {
 		return api.Port{}, err
 	}
 	v, ok := s.cache.port(id)
@@ -77,11 +74,8 @@ func (s *Service) portVisible(who identity.Identity, p *api.Port) bool {
 
 // ListPorts returns every port the caller may see, by id.
 func (s *Service) ListPorts(ctx context.Context) ([]api.Port, error) {
-	who, err := caller(ctx)
+	who, err := s.syncedCaller(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.cache.sync(ctx); err != nil {
 		return nil, err
 	}
 	var out []api.Port

@@ -5,7 +5,9 @@ import (
 	"slices"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
 	"github.com/vland/vland/internal/identity"
+	"github.com/vland/vland/internal/ipam"
 	"github.com/vland/vland/internal/store"
 )
 
@@ -17,7 +19,7 @@ func (s *Service) UpdatePort(ctx context.Context, id string, r PortRequest, ifMa
 		return api.Port{}, err
 	}
 	if r.ProjectID.Set {
-		return api.Port{}, errorf(ErrBadRequest, "Cannot update read-only attribute project_id")
+		return api.Port{}, fault.New(fault.ErrBadRequest, "Cannot update read-only attribute project_id")
 	}
 	if err := s.cache.sync(ctx); err != nil {
 		return api.Port{}, err
@@ -54,7 +56,7 @@ func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, 
 	}
 	old := v.obj
 	if r.NetworkID.Set && r.NetworkID.V != old.NetworkID {
-		return api.Port{}, nil, nil, errorf(ErrBadRequest, "Cannot update read-only attribute network_id")
+		return api.Port{}, nil, nil, fault.New(fault.ErrBadRequest, "Cannot update read-only attribute network_id")
 	}
 	nv, ok := s.cache.network(old.NetworkID)
 	if !ok || nv.obj.Deleting {
@@ -65,50 +67,23 @@ func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, 
 	}
 	p := applyPortUpdate(old, r)
 	a.owner = p.DeviceOwner
+	ops, err := a.updateMAC(who, &p, r.MACAddress)
+	if err != nil {
+		return p, nil, nil, err
+	}
 	conds := []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}
-	var ops []store.Op
-	if r.MACAddress.has() {
-		if norm, err := normalizeMAC(r.MACAddress.V); err == nil && norm == old.MACAddress {
-			r.MACAddress = Opt[string]{} // unchanged
-		}
-	}
-	if r.MACAddress.has() {
-		if !who.IsAdmin() {
-			return p, nil, nil, forbidden("update_port:mac_address")
-		}
-		mac, err := a.chooseMAC(r.MACAddress, old.NetworkID)
-		if err != nil {
-			return p, nil, nil, err
-		}
-		if mac != old.MACAddress {
-			p.MACAddress = mac
-			ops = append(ops, store.Op{Key: store.MACKey(old.MACAddress), Delete: true})
-		}
-	}
 	if r.FixedIPs.Set {
-		subs := s.networkSubnets(&nv.obj.Network)
-		keep := map[api.FixedIP]bool{}
-		for _, f := range old.FixedIPs {
-			keep[f] = true
-		}
-		req := Some(keepBySubnet(r.FixedIPs.V, old.FixedIPs))
-		ips, err := a.fixedIPs(req, &nv.obj.Network, subs, keep)
+		c, o, err := a.updateFixedIPs(&p, r.FixedIPs.V, nv)
 		if err != nil {
 			return p, nil, nil, err
 		}
-		p.FixedIPs = ips
-		for _, f := range old.FixedIPs {
-			if !slices.Contains(ips, f) {
-				ops = append(ops, store.Op{Key: store.IPKey(f.SubnetID, f.IPAddress), Delete: true})
-			}
-		}
-		conds = append(conds, portConds(nv, subs, newIPs(ips, keep))...)
+		conds, ops = append(conds, c...), append(ops, o...)
 	}
 	if err := setPairs(&p, r.AllowedAddressPairs); err != nil {
 		return p, nil, nil, err
 	}
 	if p.BindingVNICType != vnicNormal {
-		return p, nil, nil, badAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
+		return p, nil, nil, fault.BadAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
 	}
 	p.RevisionNumber++
 	p.UpdatedAt = s.timestamp()
@@ -116,6 +91,50 @@ func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, 
 		conds = append(conds, store.Cond{Key: k})
 	}
 	return p, conds, append(portOps(&p, a.keys), ops...), nil
+}
+
+// updateMAC applies a requested MAC change (admins only; repeating the
+// current MAC is no change) and returns the op freeing the old MAC.
+func (a *alloc) updateMAC(who identity.Identity, p *api.Port, want Opt[string]) ([]store.Op, error) {
+	if !want.has() {
+		return nil, nil
+	}
+	if norm, err := ipam.NormalizeMAC(want.V); err == nil && norm == p.MACAddress {
+		return nil, nil
+	}
+	if !who.IsAdmin() {
+		return nil, forbidden("update_port:mac_address")
+	}
+	mac, err := a.chooseMAC(want, p.NetworkID)
+	if err != nil || mac == p.MACAddress {
+		return nil, err
+	}
+	old := p.MACAddress
+	p.MACAddress = mac
+	return []store.Op{{Key: store.MACKey(old), Delete: true}}, nil
+}
+
+// updateFixedIPs replaces p's addresses with the requested ones: addresses
+// it keeps need no allocation, new ones are allocated and dropped ones
+// freed. It returns the revisions the write depends on and the frees.
+func (a *alloc) updateFixedIPs(p *api.Port, want []api.FixedIP, nv versioned[storedNetwork]) ([]store.Cond, []store.Op, error) {
+	subs := a.s.networkSubnets(&nv.obj.Network)
+	keep := map[api.FixedIP]bool{}
+	for _, f := range p.FixedIPs {
+		keep[f] = true
+	}
+	ips, err := a.fixedIPs(Some(keepBySubnet(want, p.FixedIPs)), &nv.obj.Network, subs, keep)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ops []store.Op
+	for _, f := range p.FixedIPs {
+		if !slices.Contains(ips, f) {
+			ops = append(ops, store.Op{Key: store.IPKey(f.SubnetID, f.IPAddress), Delete: true})
+		}
+	}
+	p.FixedIPs = ips
+	return portConds(nv, subs, newIPs(ips, keep)), ops, nil
 }
 
 func applyPortUpdate(old api.Port, r *PortRequest) api.Port {
@@ -173,11 +192,8 @@ func newIPs(ips []api.FixedIP, had map[api.FixedIP]bool) []api.FixedIP {
 
 // DeletePort deletes a port and frees its addresses and MAC.
 func (s *Service) DeletePort(ctx context.Context, id string, ifMatch int64) error {
-	who, err := caller(ctx)
+	who, err := s.syncedCaller(ctx)
 	if err != nil {
-		return err
-	}
-	if err := s.cache.sync(ctx); err != nil {
 		return err
 	}
 	return s.retry(ctx, func() error {

@@ -1,9 +1,18 @@
 // Package service is vland's Neutron API semantics, independent of HTTP:
-// validation, policy, IP/MAC/segment allocation and the store transactions
-// behind every create, update and delete. Every write is one optimistic
-// transaction conditioned on the revisions it read, so any number of
-// servers can share one store; reads come from a watch-fed cache that is
-// synced to the store's current revision first.
+// policy, request validation and the store transactions behind every
+// create, update and delete. Every write is one optimistic transaction
+// conditioned on the revisions it read, so any number of servers can share
+// one store; reads come from a watch-fed cache that is synced to the
+// store's current revision first.
+//
+// Addressing and segment rules are not here: internal/ipam validates
+// subnets, addresses and MACs and chooses the lowest free address,
+// internal/segment validates provider segments and chooses free ones. The
+// service feeds those pure choices with what only it has: its cache of
+// every allocation key (the used sets), its in-flight reservations (so
+// concurrent requests of one server do not pick the same value), and the
+// compare-and-create of each allocation key in the resource's own
+// transaction (so requests on different servers cannot both win).
 package service
 
 import (
@@ -17,6 +26,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/vland/vland/internal/fault"
 	"github.com/vland/vland/internal/identity"
 	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/store"
@@ -40,7 +50,7 @@ type Config struct {
 type Service struct {
 	st    store.Store
 	cfg   Config
-	segs  segConfig
+	segs  segment.Config
 	log   *slog.Logger
 	cache *cache
 	res   *reservations
@@ -60,8 +70,8 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	segs, err := newSegConfig(cfg.Segments)
-	if err != nil {
+	segs := cfg.Segments.WithDefaults()
+	if err := segs.Validate(); err != nil {
 		return nil, err
 	}
 	s := &Service{st: st, cfg: cfg, segs: segs, log: cfg.Logger, res: newReservations(), done: make(chan struct{})}
@@ -95,16 +105,29 @@ func (s *Service) txn(ctx context.Context, conds []store.Cond, ops []store.Op) (
 	return rev, err
 }
 
-// catchUp waits until the cache holds every write of this server.
+// catchUp waits until the cache holds every write of this server, before
+// a create chooses values (lowest free address, segment) from it. Other
+// servers' writes show up through the watch, and the transaction
+// conditions catch whatever the cache has not seen yet.
 func (s *Service) catchUp(ctx context.Context) { s.cache.waitFor(ctx, s.lastRev.Load()) }
 
 // caller returns the request's identity or ErrUnauthenticated.
 func caller(ctx context.Context) (identity.Identity, error) {
 	id, ok := identity.FromContext(ctx)
 	if !ok {
-		return id, errorf(ErrUnauthenticated, "Authentication required")
+		return id, fault.New(ErrUnauthenticated, "Authentication required")
 	}
 	return id, nil
+}
+
+// syncedCaller returns the request's identity once the cache is at least
+// as new as the store (so reads and updates see every committed write).
+func (s *Service) syncedCaller(ctx context.Context) (identity.Identity, error) {
+	who, err := caller(ctx)
+	if err != nil {
+		return who, err
+	}
+	return who, s.cache.sync(ctx)
 }
 
 // timestamp is Neutron's time format for created_at/updated_at.
@@ -131,13 +154,13 @@ func (s *Service) retry(ctx context.Context, attempt func() error) error {
 			time.Sleep(time.Duration(i) * time.Millisecond)
 		}
 	}
-	return errorf(ErrBusy, "Request could not be completed because of concurrent updates; retry.")
+	return fault.New(ErrBusy, "Request could not be completed because of concurrent updates; retry.")
 }
 
 // checkRevision implements If-Match: revision_number=N (N < 0: none).
 func checkRevision(want, have int64) error {
 	if want >= 0 && want != have {
-		return errorf(ErrRevisionMismatch, "Constrained to %d, but current revision is %d", want, have)
+		return fault.New(ErrRevisionMismatch, "Constrained to %d, but current revision is %d", want, have)
 	}
 	return nil
 }

@@ -3,11 +3,12 @@ package service
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"testing"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
 	"github.com/vland/vland/internal/identity"
+	"github.com/vland/vland/internal/ipam"
 	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/store/memstore"
 )
@@ -25,37 +26,6 @@ func newTestService(t *testing.T, cfg segment.Config) *Service {
 	return s
 }
 
-func TestDefaultPools(t *testing.T) {
-	for _, c := range []struct{ cidr, gw, want string }{
-		{"10.0.0.0/24", "10.0.0.1", "[10.0.0.2-10.0.0.254]"},
-		{"10.0.0.0/24", "10.0.0.100", "[10.0.0.1-10.0.0.99 10.0.0.101-10.0.0.254]"},
-		{"10.0.0.0/24", "", "[10.0.0.1-10.0.0.254]"},
-		{"10.0.0.0/30", "10.0.0.1", "[10.0.0.2-10.0.0.2]"},
-		{"10.0.0.0/31", "", "[]"},
-		{"fd00::/64", "fd00::1", "[fd00::2-fd00::ffff:ffff:ffff:ffff]"},
-	} {
-		var gw netip.Addr
-		if c.gw != "" {
-			gw = netip.MustParseAddr(c.gw)
-		}
-		got := defaultPools(netip.MustParsePrefix(c.cidr), gw)
-		if s := fmtPools(got); s != c.want {
-			t.Errorf("%s gw %s: %s, want %s", c.cidr, c.gw, s, c.want)
-		}
-	}
-}
-
-func fmtPools(ps []pool) string {
-	s := "["
-	for i, p := range ps {
-		if i > 0 {
-			s += " "
-		}
-		s += p.String()
-	}
-	return s + "]"
-}
-
 func TestSegmentTypesAndExhaustion(t *testing.T) {
 	cfg := segment.DefaultConfig()
 	cfg.TenantNetworkTypes = []string{"gre"}
@@ -71,7 +41,7 @@ func TestSegmentTypesAndExhaustion(t *testing.T) {
 			t.Fatalf("network %+v, want gre %d mtu 1458", n[0], want)
 		}
 	}
-	if _, err := s.CreateNetworks(adminCtx, []NetworkRequest{{}}); !errors.Is(err, ErrNoSegment) {
+	if _, err := s.CreateNetworks(adminCtx, []NetworkRequest{{}}); !errors.Is(err, segment.ErrNoNetwork) {
 		t.Fatalf("exhausted range: %v", err)
 	}
 	flat := NetworkRequest{NetworkType: Some("flat"), PhysicalNetwork: Some("ext")}
@@ -79,7 +49,7 @@ func TestSegmentTypesAndExhaustion(t *testing.T) {
 	if err != nil || n[0].MTU != 1500 || n[0].SegmentationID != nil {
 		t.Fatalf("flat: %+v %v", n, err)
 	}
-	if _, err := s.CreateNetworks(adminCtx, []NetworkRequest{flat}); !errors.Is(err, ErrFlatInUse) {
+	if _, err := s.CreateNetworks(adminCtx, []NetworkRequest{flat}); !errors.Is(err, segment.ErrFlatInUse) {
 		t.Fatalf("second flat on ext: %v", err)
 	}
 	if err := s.DeleteNetwork(adminCtx, n[0].ID, -1); err != nil {
@@ -99,7 +69,7 @@ func TestSegmentTypesAndExhaustion(t *testing.T) {
 		{NetworkType: Some("vlan"), PhysicalNetwork: Some("unknown"), SegmentationID: Some(5)},
 		{NetworkType: Some("bogus")},
 	} {
-		if _, err := s.CreateNetworks(adminCtx, []NetworkRequest{bad}); !errors.Is(err, ErrInvalidInput) {
+		if _, err := s.CreateNetworks(adminCtx, []NetworkRequest{bad}); !errors.Is(err, fault.ErrInvalidInput) {
 			t.Errorf("%+v: %v, want invalid input", bad, err)
 		}
 	}
@@ -124,7 +94,7 @@ func TestPoolExhaustionAndReuse(t *testing.T) {
 		}
 		ports = append(ports, p[0])
 	}
-	if _, err := s.CreatePorts(adminCtx, []PortRequest{{NetworkID: Some(n[0].ID)}}); !errors.Is(err, ErrIPExhausted) {
+	if _, err := s.CreatePorts(adminCtx, []PortRequest{{NetworkID: Some(n[0].ID)}}); !errors.Is(err, ipam.ErrIPExhausted) {
 		t.Fatalf("exhausted pool: %v", err)
 	}
 	// Explicit addresses may lie outside the pools but inside the subnet.

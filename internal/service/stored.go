@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 
@@ -22,6 +23,33 @@ type storedNetwork struct {
 type storedSubnet struct {
 	api.Subnet
 	Deleting bool `json:"vland:deleting,omitempty"`
+}
+
+// deleteMarked is the delete protocol of networks and subnets, whose
+// dependents' creates only compare the parent's revision: check unused,
+// write the parent with its deleting mark (bumping that revision: racing
+// creates fail and then see the mark), wait until the cache holds the
+// mark, check again (clearing the mark if something got in first), and
+// remove the marked parent conditioned on the marked revision.
+func deleteMarked[T any](ctx context.Context, s *Service, key string, v versioned[T],
+	mark func(deleting bool) T, unused func() error, remove func(context.Context, versioned[T]) error) error {
+	if err := unused(); err != nil {
+		return err
+	}
+	put := func(from int64, obj T) (versioned[T], error) {
+		rev, err := s.txn(ctx, []store.Cond{{Key: key, ModRevision: from}}, []store.Op{{Key: key, Value: mustJSON(obj)}})
+		return versioned[T]{obj, rev}, err
+	}
+	marked, err := put(v.rev, mark(true))
+	if err != nil {
+		return err
+	}
+	s.cache.waitFor(ctx, marked.rev)
+	if err := unused(); err != nil {
+		_, _ = put(marked.rev, mark(false))
+		return err
+	}
+	return remove(ctx, marked)
 }
 
 // rootPrefix is the common prefix of every vland key (what the cache

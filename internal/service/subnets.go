@@ -6,7 +6,9 @@ import (
 	"sort"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
 	"github.com/vland/vland/internal/identity"
+	"github.com/vland/vland/internal/ipam"
 	"github.com/vland/vland/internal/store"
 )
 
@@ -16,9 +18,6 @@ func (s *Service) CreateSubnets(ctx context.Context, reqs []SubnetRequest) ([]ap
 	if err != nil {
 		return nil, err
 	}
-	// Choices (lowest free address, segment) see every earlier write of
-	// this server; other servers' writes show up through the watch, and
-	// the transaction conditions catch whatever the cache has not seen.
 	s.catchUp(ctx)
 	subs := make([]api.Subnet, len(reqs))
 	for i := range reqs {
@@ -37,26 +36,26 @@ func (s *Service) CreateSubnets(ctx context.Context, reqs []SubnetRequest) ([]ap
 // happen in commitSubnets, against the current network).
 func (s *Service) newSubnet(who identity.Identity, r *SubnetRequest) (api.Subnet, error) {
 	if !r.NetworkID.has() {
-		return api.Subnet{}, errorf(ErrBadRequest, "Failed to parse request. Required attribute 'network_id' not specified")
+		return api.Subnet{}, fault.New(fault.ErrBadRequest, "Failed to parse request. Required attribute 'network_id' not specified")
 	}
 	if !r.CIDR.has() {
-		return api.Subnet{}, errorf(ErrBadRequest, "Bad subnets request: a subnetpool must be specified in the absence of a cidr.")
+		return api.Subnet{}, fault.New(fault.ErrBadRequest, "Bad subnets request: a subnetpool must be specified in the absence of a cidr.")
 	}
 	if r.SubnetPoolID.has() {
-		return api.Subnet{}, invalidInput("subnet pools are not supported")
+		return api.Subnet{}, fault.InvalidInput("subnet pools are not supported")
 	}
 	if r.IPv6RAMode.has() || r.IPv6AddressMode.has() {
-		return api.Subnet{}, invalidInput("ipv6_ra_mode and ipv6_address_mode are not supported")
+		return api.Subnet{}, fault.InvalidInput("ipv6_ra_mode and ipv6_address_mode are not supported")
 	}
 	version := r.IPVersion.or(0)
 	if r.IPVersion.has() && version != 4 && version != 6 {
-		return api.Subnet{}, badAttr("ip_version", "%d is not in [4, 6]", version)
+		return api.Subnet{}, fault.BadAttr("ip_version", "%d is not in [4, 6]", version)
 	}
-	prefix, err := parseCIDR(r.CIDR.V, version)
+	prefix, err := ipam.ParseCIDR(r.CIDR.V, version)
 	if err != nil {
 		return api.Subnet{}, err
 	}
-	version = ipVersion(prefix.Addr())
+	version = ipam.Version(prefix.Addr())
 	project, err := projectFor(who, r.ProjectID)
 	if err != nil {
 		return api.Subnet{}, err
@@ -68,116 +67,43 @@ func (s *Service) newSubnet(who identity.Identity, r *SubnetRequest) (api.Subnet
 		IPVersion: version, CIDR: prefix.String(), EnableDHCP: r.EnableDHCP.or(true),
 		Tags: []string{}, RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := setAddressing(&sub, prefix, r, true); err != nil {
+	if err := setAddressing(&sub, r, true); err != nil {
 		return api.Subnet{}, err
 	}
 	return sub, nil
 }
 
 // setAddressing validates and sets gateway, pools, nameservers and routes
-// from r (on create, unset ones get their defaults).
-func setAddressing(sub *api.Subnet, prefix netip.Prefix, r *SubnetRequest, create bool) error {
-	gw, err := subnetGateway(sub, prefix, r, create)
+// from r (on create, unset ones get their defaults; on update, unset ones
+// keep their value but are checked against the new ones).
+func setAddressing(sub *api.Subnet, r *SubnetRequest, create bool) error {
+	req := ipam.SubnetRequest{Prefix: netip.MustParsePrefix(sub.CIDR)}
+	if !create {
+		req.GatewayIP, req.NoGateway = sub.GatewayIP, sub.GatewayIP == nil
+		req.Pools = nonNil(sub.AllocationPools)
+	}
+	if r.GatewayIP.Set {
+		req.GatewayIP, req.NoGateway = &r.GatewayIP.V, r.GatewayIP.Null
+	}
+	if r.AllocationPools.has() {
+		req.Pools = nonNil(r.AllocationPools.V)
+	}
+	addr, err := ipam.ValidateSubnet(req)
 	if err != nil {
 		return err
 	}
-	var pools []pool
-	switch {
-	case r.AllocationPools.has():
-		if pools, err = parsePools(prefix, r.AllocationPools.V); err != nil {
-			return err
-		}
-	case create:
-		pools = defaultPools(prefix, gw)
-	default:
-		pools = poolsOf(sub)
-	}
-	for _, p := range pools {
-		if gw.IsValid() && p.contains(gw) {
-			return errorf(ErrGatewayInPool, "Gateway ip %s conflicts with allocation pool %s", gw, p)
-		}
-	}
-	sub.AllocationPools = apiPools(pools)
+	sub.GatewayIP, sub.AllocationPools = addr.APIGateway(), addr.APIPools()
 	if r.DNSNameservers.Set || create {
-		if sub.DNSNameservers, err = nameservers(r.DNSNameservers.or(nil)); err != nil {
+		if sub.DNSNameservers, err = ipam.Nameservers(r.DNSNameservers.or(nil)); err != nil {
 			return err
 		}
 	}
 	if r.HostRoutes.Set || create {
-		if sub.HostRoutes, err = hostRoutes(r.HostRoutes.or(nil), sub.IPVersion); err != nil {
+		if sub.HostRoutes, err = ipam.HostRoutes(r.HostRoutes.or(nil), sub.IPVersion); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// subnetGateway sets sub.GatewayIP from r: default first host on create,
-// null for none; it must be a host address of the subnet's version.
-func subnetGateway(sub *api.Subnet, prefix netip.Prefix, r *SubnetRequest, create bool) (netip.Addr, error) {
-	switch {
-	case r.GatewayIP.Set && r.GatewayIP.Null:
-		sub.GatewayIP = nil
-		return netip.Addr{}, nil
-	case r.GatewayIP.Set:
-		gw, err := parseIP("gateway_ip", r.GatewayIP.V, sub.IPVersion)
-		if err != nil {
-			return gw, err
-		}
-		first, last, ok := hostRange(prefix)
-		if prefix.Contains(gw) && (!ok || gw.Less(first) || last.Less(gw)) {
-			return gw, invalidInput("Gateway is not valid on subnet")
-		}
-		g := gw.String()
-		sub.GatewayIP = &g
-		return gw, nil
-	case create:
-		first, _, ok := hostRange(prefix)
-		if !ok {
-			sub.GatewayIP = nil
-			return netip.Addr{}, nil
-		}
-		g := first.String()
-		sub.GatewayIP = &g
-		return first, nil
-	}
-	if sub.GatewayIP == nil {
-		return netip.Addr{}, nil
-	}
-	gw, _ := netip.ParseAddr(*sub.GatewayIP)
-	return gw, nil
-}
-
-func nameservers(in []string) ([]string, error) {
-	out := make([]string, 0, len(in))
-	seen := map[netip.Addr]bool{}
-	for _, ns := range in {
-		a, err := netip.ParseAddr(ns)
-		if err != nil {
-			return nil, badAttr("dns_nameservers", "'%s' is not a valid nameserver", ns)
-		}
-		if seen[a] {
-			return nil, badAttr("dns_nameservers", "Duplicate nameserver '%s'", ns)
-		}
-		seen[a] = true
-		out = append(out, a.String())
-	}
-	return out, nil
-}
-
-func hostRoutes(in []api.HostRoute, version int) ([]api.HostRoute, error) {
-	out := make([]api.HostRoute, 0, len(in))
-	for _, hr := range in {
-		dst, err := netip.ParsePrefix(hr.Destination)
-		if err != nil || ipVersion(dst.Addr()) != version {
-			return nil, badAttr("host_routes", "'%s' is not a valid destination", hr.Destination)
-		}
-		hop, err := netip.ParseAddr(hr.NextHop)
-		if err != nil || ipVersion(hop) != version {
-			return nil, badAttr("host_routes", "'%s' is not a valid nexthop", hr.NextHop)
-		}
-		out = append(out, api.HostRoute{Destination: dst.Masked().String(), NextHop: hop.String()})
-	}
-	return out, nil
 }
 
 // commitSubnets writes the subnets and their networks' subnet lists in one
@@ -249,7 +175,7 @@ func (s *Service) checkOverlap(n *api.Network, sub *api.Subnet, pending map[stri
 			cidr = other.obj.CIDR
 		}
 		if q, err := netip.ParsePrefix(cidr); err == nil && q.Overlaps(p) {
-			return invalidInput("Requested subnet with cidr: %s for network: %s overlaps with another subnet", sub.CIDR, n.ID)
+			return fault.InvalidInput("Requested subnet with cidr: %s for network: %s overlaps with another subnet", sub.CIDR, n.ID)
 		}
 	}
 	return nil
@@ -257,11 +183,8 @@ func (s *Service) checkOverlap(n *api.Network, sub *api.Subnet, pending map[stri
 
 // GetSubnet returns a subnet the caller may see.
 func (s *Service) GetSubnet(ctx context.Context, id string) (api.Subnet, error) {
-	who, err := caller(ctx)
+	who, err := s.syncedCaller(ctx)
 	if err != nil {
-		return api.Subnet{}, err
-	}
-	if err := s.cache.sync(ctx); err != nil {
 		return api.Subnet{}, err
 	}
 	v, ok := s.cache.subnet(id)
@@ -281,11 +204,8 @@ func (s *Service) subnetVisible(who identity.Identity, sub *api.Subnet) bool {
 
 // ListSubnets returns every subnet the caller may see, by id.
 func (s *Service) ListSubnets(ctx context.Context) ([]api.Subnet, error) {
-	who, err := caller(ctx)
+	who, err := s.syncedCaller(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.cache.sync(ctx); err != nil {
 		return nil, err
 	}
 	var out []api.Subnet

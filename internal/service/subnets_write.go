@@ -2,10 +2,10 @@ package service
 
 import (
 	"context"
-	"net/netip"
 	"slices"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/fault"
 	"github.com/vland/vland/internal/identity"
 	"github.com/vland/vland/internal/store"
 )
@@ -21,7 +21,7 @@ func (s *Service) UpdateSubnet(ctx context.Context, id string, r SubnetRequest, 
 	for name, set := range map[string]bool{"network_id": r.NetworkID.Set, "cidr": r.CIDR.Set,
 		"ip_version": r.IPVersion.Set, "project_id": r.ProjectID.Set, "subnetpool_id": r.SubnetPoolID.Set} {
 		if set {
-			return api.Subnet{}, errorf(ErrBadRequest, "Cannot update read-only attribute %s", name)
+			return api.Subnet{}, fault.New(fault.ErrBadRequest, "Cannot update read-only attribute %s", name)
 		}
 	}
 	if err := s.cache.sync(ctx); err != nil {
@@ -41,7 +41,7 @@ func (s *Service) UpdateSubnet(ctx context.Context, id string, r SubnetRequest, 
 		sub.Name = r.Name.or(sub.Name)
 		sub.Description = r.Description.or(sub.Description)
 		sub.EnableDHCP = r.EnableDHCP.or(sub.EnableDHCP)
-		if err := setAddressing(&sub.Subnet, netip.MustParsePrefix(sub.CIDR), &r, false); err != nil {
+		if err := setAddressing(&sub.Subnet, &r, false); err != nil {
 			return err
 		}
 		if err := s.checkGatewayFree(&v.obj.Subnet, &sub.Subnet); err != nil {
@@ -75,11 +75,8 @@ func (s *Service) writableSubnet(who identity.Identity, id, action string) (vers
 // they lose their address on it). Like DeleteNetwork it marks the subnet
 // first so racing port creates on it fail and retry.
 func (s *Service) DeleteSubnet(ctx context.Context, id string, ifMatch int64) error {
-	who, err := caller(ctx)
+	who, err := s.syncedCaller(ctx)
 	if err != nil {
-		return err
-	}
-	if err := s.cache.sync(ctx); err != nil {
 		return err
 	}
 	return s.retry(ctx, func() error {
@@ -90,19 +87,9 @@ func (s *Service) DeleteSubnet(ctx context.Context, id string, ifMatch int64) er
 		if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
 			return err
 		}
-		if err := s.checkSubnetUnused(&v.obj.Subnet); err != nil {
-			return err
-		}
-		marked, err := s.markSubnet(ctx, v, true)
-		if err != nil {
-			return err
-		}
-		s.cache.waitFor(ctx, marked.rev)
-		if err := s.checkSubnetUnused(&v.obj.Subnet); err != nil {
-			_, _ = s.markSubnet(ctx, marked, false)
-			return err
-		}
-		return s.removeSubnet(ctx, marked)
+		mark := func(deleting bool) storedSubnet { sub := v.obj; sub.Deleting = deleting; return sub }
+		return deleteMarked(ctx, s, store.SubnetKey(id), v, mark,
+			func() error { return s.checkSubnetUnused(&v.obj.Subnet) }, s.removeSubnet)
 	})
 }
 
@@ -120,18 +107,10 @@ func (s *Service) subnetPorts(sub *api.Subnet) []versioned[api.Port] {
 func (s *Service) checkSubnetUnused(sub *api.Subnet) error {
 	for _, p := range s.subnetPorts(sub) {
 		if p.obj.DeviceOwner != "network:dhcp" {
-			return errorf(ErrSubnetInUse, "Unable to complete operation on subnet %s: One or more ports have an IP allocation from this subnet.", sub.ID)
+			return fault.New(ErrSubnetInUse, "Unable to complete operation on subnet %s: One or more ports have an IP allocation from this subnet.", sub.ID)
 		}
 	}
 	return nil
-}
-
-func (s *Service) markSubnet(ctx context.Context, v versioned[storedSubnet], deleting bool) (versioned[storedSubnet], error) {
-	sub := v.obj
-	sub.Deleting = deleting
-	key := store.SubnetKey(sub.ID)
-	rev, err := s.txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, []store.Op{{Key: key, Value: mustJSON(sub)}})
-	return versioned[storedSubnet]{sub, rev}, err
 }
 
 // removeSubnet deletes a marked subnet, takes it off its network and off
@@ -177,7 +156,7 @@ func (s *Service) checkGatewayFree(old, sub *api.Subnet) error {
 	for _, p := range s.subnetPorts(sub) {
 		for _, f := range p.obj.FixedIPs {
 			if f.SubnetID == sub.ID && f.IPAddress == *sub.GatewayIP && p.obj.DeviceOwner != "network:router_interface" {
-				return errorf(ErrGatewayInUse, "Current gateway ip %s already in use by port %s. Unable to update.", f.IPAddress, p.obj.ID)
+				return fault.New(ErrGatewayInUse, "Current gateway ip %s already in use by port %s. Unable to update.", f.IPAddress, p.obj.ID)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,8 @@ func createVMs(t *testing.T, ctx context.Context, specs ...vmSpec) []*lab.VM {
 	t.Helper()
 	l := sharedLab(t)
 	var vms []*lab.VM
+	// Registered first, so it runs after the VMs' deletion.
+	t.Cleanup(func() { requireUnplugged(t, l, vms) })
 	for _, s := range specs {
 		vm, err := l.CreateVM(ctx, lab.VMSpec{Name: s.Name, Network: s.Network.ID,
 			Host: fmt.Sprintf("host%d", s.Host), IP: s.IP, Project: s.Project})
@@ -102,6 +105,27 @@ func createVMs(t *testing.T, ctx context.Context, specs ...vmSpec) []*lab.VM {
 		waitActive(t, ctx, vm.PortID)
 	}
 	return vms
+}
+
+// requireUnplugged checks that deleted VMs stay unplugged: nothing (an
+// agent reconciling at that very moment) puts their ports back on br-int.
+// A resurrected port shows up within one reconcile, hence the short pause.
+func requireUnplugged(t *testing.T, l *lab.Lab, vms []*lab.VM) {
+	if len(vms) == 0 {
+		return
+	}
+	time.Sleep(500 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, vm := range vms {
+		hi, err := l.ParseHost(vm.Host)
+		require.NoError(t, err)
+		out, err := l.HostExec(ctx, hi, "ovs-vsctl", "list-ports", "br-int")
+		require.NoError(t, err, "%s", out)
+		if slices.Contains(strings.Fields(string(out)), vm.Tap) {
+			t.Errorf("%s: port %s of deleted VM %s is (again) on br-int", vm.Host, vm.Tap, vm.Name)
+		}
+	}
 }
 
 // waitActive waits until the port's status is ACTIVE.

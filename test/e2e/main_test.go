@@ -115,10 +115,10 @@ func testTimeout() time.Duration {
 	return d
 }
 
-// buildBinary builds ./cmd/vland into dir, unless VLAND_E2E_BINARY names
+// buildBinary builds ./cmd/vland into dir, unless VLAND_BINARY names
 // a binary built already.
 func buildBinary(dir string) (string, error) {
-	if b := os.Getenv("VLAND_E2E_BINARY"); b != "" {
+	if b := os.Getenv("VLAND_BINARY"); b != "" {
 		return b, nil
 	}
 	binary := filepath.Join(dir, "vland")

@@ -79,6 +79,7 @@ func requireSeed000Bridges(t *testing.T, ctx context.Context, tunType string, vm
 			continue
 		}
 		require.Equal(t, "br-int", hostExec(t, ctx, 1, "ovs-vsctl", "port-to-br", vm.Tap))
+		require.Equal(t, "[]", vsctlGet(t, ctx, 1, "Interface", vm.Tap, "error"), "%s (%s)", vm.Tap, vm.Name)
 		tag := portTag(t, ctx, 1, vm.Tap)
 		require.True(t, tag >= 1 && tag <= 4094, "%s tag %d", vm.Tap, tag)
 		tenant := vm.Name[len(vm.Name)-2 : len(vm.Name)-1]

@@ -1,0 +1,68 @@
+package ipam
+
+import "net/netip"
+
+// Used is the allocated addresses of one subnet, with a scan hint: every
+// pool address below the hint is known to be allocated, so finding the
+// lowest free address does not rescan the dense front of a big subnet on
+// every port create. The zero value is an empty set.
+//
+// Used is not safe for concurrent use: its owner (the service's
+// watch-fed cache) guards it with its own lock.
+type Used struct {
+	set  map[netip.Addr]struct{}
+	hint netip.Addr // invalid: no hint
+}
+
+// Add records an allocated address.
+func (u *Used) Add(a netip.Addr) {
+	if u.set == nil {
+		u.set = map[netip.Addr]struct{}{}
+	}
+	u.set[a] = struct{}{}
+}
+
+// Remove records a freed address.
+func (u *Used) Remove(a netip.Addr) {
+	delete(u.set, a)
+	if u.hint.IsValid() && a.Less(u.hint) {
+		u.hint = a
+	}
+}
+
+// Has reports whether a is allocated.
+func (u *Used) Has(a netip.Addr) bool {
+	_, ok := u.set[a]
+	return ok
+}
+
+// ResetHint forgets the hint; call it when the subnet's pools change.
+func (u *Used) ResetHint() { u.hint = netip.Addr{} }
+
+// LowestFree returns the lowest pool address that is not allocated and
+// that take accepts. take sees the free addresses lowest first; it is
+// where the caller reserves the address for its in-flight request (and
+// refuses one another request holds). The store's compare-and-create of
+// the address key stays the arbiter between requests and servers.
+func (u *Used) LowestFree(pools []Range, take func(netip.Addr) bool) (netip.Addr, bool) {
+	dense := true // every address scanned so far is allocated
+	for _, p := range pools {
+		start := p.Start
+		if u.hint.IsValid() && start.Less(u.hint) {
+			start = u.hint
+		}
+		for ip := start; ip.IsValid() && ip.Compare(p.End) <= 0; ip = ip.Next() {
+			if u.Has(ip) {
+				if dense {
+					u.hint = ip.Next()
+				}
+				continue
+			}
+			dense = false
+			if take(ip) {
+				return ip, true
+			}
+		}
+	}
+	return netip.Addr{}, false
+}
