@@ -17,6 +17,7 @@ type switchDB interface {
 	EnsurePort(ctx context.Context, bridge, name string, spec ovsdb.PortSpec) error
 	DeletePort(ctx context.Context, bridge, name string) error
 	SetPortTag(ctx context.Context, name string, tag int) error
+	SetPortOtherConfig(ctx context.Context, name string, kv map[string]string) error
 	ListPorts(ctx context.Context, bridge string) ([]ovsdb.PortInfo, error)
 	WaitOFPort(ctx context.Context, name string) (int, error)
 	WaitApplied(ctx context.Context, timeout time.Duration) error

@@ -83,7 +83,20 @@ func (f *fakeOVS) DeletePort(_ context.Context, _, name string) error {
 }
 
 func (f *fakeOVS) SetPortTag(_ context.Context, name string, tag int) error {
-	f.ports[name].Tag = intPtr(tag)
+	p, ok := f.ports[name]
+	if !ok {
+		return fmt.Errorf("%w: port %s", ovsdb.ErrNotFound, name)
+	}
+	p.Tag = intPtr(tag)
+	return nil
+}
+
+func (f *fakeOVS) SetPortOtherConfig(_ context.Context, name string, kv map[string]string) error {
+	p, ok := f.ports[name]
+	if !ok {
+		return fmt.Errorf("%w: port %s", ovsdb.ErrNotFound, name)
+	}
+	p.OtherConfig = merge(p.OtherConfig, kv)
 	return nil
 }
 

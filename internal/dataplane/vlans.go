@@ -87,21 +87,38 @@ func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovs
 		if id == "" {
 			continue
 		}
-		spec := ovsdb.PortSpec{Type: p.Type, Tag: intPtr(pipeline.DeadVLAN)}
+		tag, oc := pipeline.DeadVLAN, map[string]string(nil)
 		if b, ok := bound[id]; ok && b.Name == p.Name {
 			sp := s.Ports[id]
 			if v := vlans[sp.NetworkID]; v > 0 && wantsVLAN(s, sp) {
-				spec.Tag, spec.OtherConfig = intPtr(v), netOtherConfig(s.Networks[sp.NetworkID], v)
+				tag, oc = v, netOtherConfig(s.Networks[sp.NetworkID], v)
 			}
 		}
-		if p.Tag == nil || *p.Tag != *spec.Tag {
+		if p.Tag == nil || *p.Tag != tag {
 			changed = true
 		}
-		if err := d.db.EnsurePort(ctx, d.cfg.IntegrationBridge, p.Name, spec); err != nil {
+		// Update only: the VIF's owner (Nova, the lab) may delete the port
+		// at any moment, and an upsert here would bring it back for good.
+		if err := d.retag(ctx, p.Name, tag, oc); err != nil {
 			errs = append(errs, fmt.Errorf("dataplane: tag %s: %w", p.Name, err))
 		}
 	}
 	return changed, errors.Join(errs...)
+}
+
+// retag records the network in other_config, then sets the tag, so a
+// restarted agent that sees a tag also finds its network. A port deleted
+// meanwhile is not an error.
+func (d *Dataplane) retag(ctx context.Context, name string, tag int, oc map[string]string) error {
+	if oc != nil {
+		if err := d.db.SetPortOtherConfig(ctx, name, oc); err != nil && !errors.Is(err, ovsdb.ErrNotFound) {
+			return err
+		}
+	}
+	if err := d.db.SetPortTag(ctx, name, tag); err != nil && !errors.Is(err, ovsdb.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 func netOtherConfig(n hoststate.Network, vlan int) map[string]string {
