@@ -17,7 +17,8 @@ import (
 
 // serverFlags are `vland server`'s flags, in ML2's vocabulary.
 type serverFlags struct {
-	listen, dataDir, etcdEndpoints, clientURL, peerURL string
+	listen, dataDir, clientURL, peerURL                string
+	etcdEndpoints                                      []string
 	auth, authConfig                                   string
 	tenantTypes, vniRanges, tunnelIDRanges, geneveVNIs string
 	vlanRanges, flatNetworks                           string
@@ -44,7 +45,7 @@ func init() {
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", server.DefaultListen, "API listen address")
 	fl.StringVar(&f.dataDir, "data-dir", "/var/lib/vland", "embedded etcd data directory")
-	fl.StringVar(&f.etcdEndpoints, "etcd-endpoints", "", "external etcd cluster (a,b,c) instead of the embedded node")
+	fl.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", nil, "external etcd cluster (a,b,c) instead of the embedded node")
 	fl.StringVar(&f.clientURL, "etcd-client-url", "http://127.0.0.1:2379", "embedded etcd client URL (agents connect to it)")
 	fl.StringVar(&f.peerURL, "etcd-peer-url", "", "embedded etcd peer URL (default: a free 127.0.0.1 port)")
 	fl.StringVar(&f.auth, "auth", string(keystone.ModeKeystone), "authentication: keystone or noauth")
@@ -67,7 +68,7 @@ func (f *serverFlags) config() (server.Config, error) {
 		return server.Config{}, err
 	}
 	cfg := server.Config{
-		Listen: f.listen, DataDir: f.dataDir, EtcdEndpoints: segment.ParseList(f.etcdEndpoints),
+		Listen: f.listen, DataDir: f.dataDir, EtcdEndpoints: f.etcdEndpoints,
 		EtcdClientURL: f.clientURL, EtcdPeerURL: f.peerURL, Auth: mode,
 	}
 	if f.debug {

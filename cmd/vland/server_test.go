@@ -10,7 +10,7 @@ import (
 func TestServerFlagsToConfig(t *testing.T) {
 	f := serverFlags{listen: "127.0.0.1:0", dataDir: "/tmp/x", auth: "noauth", tenantTypes: "vxlan,gre",
 		vniRanges: "1000:2000", tunnelIDRanges: "1:10", geneveVNIs: "", vlanRanges: "physnet1:100:200,physnet2",
-		flatNetworks: "*", physnetMTU: 9000, etcdEndpoints: "http://a:2379,http://b:2379"}
+		flatNetworks: "*", physnetMTU: 9000, etcdEndpoints: []string{"http://a:2379", "http://b:2379"}}
 	cfg, err := f.config()
 	if err != nil {
 		t.Fatal(err)
