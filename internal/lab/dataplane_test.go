@@ -10,6 +10,7 @@ import (
 
 	"github.com/vland/vland/internal/client"
 	"github.com/vland/vland/internal/lab"
+	"github.com/vland/vland/internal/lab/labtest"
 )
 
 // TestVMPingAcrossHosts is the data-plane check: two VMs of one VXLAN
@@ -17,7 +18,7 @@ import (
 // userspace VXLAN tunnel over the underlay; a VM of another project's
 // network with the same addresses is not reached.
 func TestVMPingAcrossHosts(t *testing.T) {
-	l, _, _ := newLab(t, 2)
+	l := labtest.Up(t, lab.Config{Hosts: 2})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := l.Client()
@@ -49,7 +50,7 @@ func TestVMPingAcrossHosts(t *testing.T) {
 // start its agent, restart it, restart its ovs-vswitchd; the data path comes
 // back each time.
 func TestHostControls(t *testing.T) {
-	l, _, _ := newLab(t, 2)
+	l := labtest.Up(t, lab.Config{Hosts: 2})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	net, _ := makeNetwork(t, ctx, l.Client(), "net1", "10.2.0.0/24")
@@ -88,7 +89,7 @@ func TestHostControls(t *testing.T) {
 // its plumbing, then that a VM on the flat external network reaches the
 // gateway and the internet host through host1's br-ex.
 func TestExternalNetwork(t *testing.T) {
-	l, _, _ := newLabWith(t, lab.Config{Hosts: 2, External: true})
+	l := labtest.Up(t, lab.Config{Hosts: 2, External: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ports, err := l.HostExec(ctx, 1, "ovs-vsctl", "list-ports", "br-ex")

@@ -14,13 +14,16 @@ import (
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/client"
 	"github.com/vland/vland/internal/lab"
+	"github.com/vland/vland/internal/lab/labtest"
 )
+
+func TestMain(m *testing.M) { labtest.Main(m) }
 
 // TestUpVMDown brings a 2-host lab up, checks the underlay, agents and a
 // VM's plumbing, then takes it down and checks nothing is left.
 func TestUpVMDown(t *testing.T) {
-	before := snapshot(t)
-	l, name, dir := newLab(t, 2)
+	before := labtest.Snapshot(t)
+	l := labtest.Up(t, lab.Config{Hosts: 2})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -40,7 +43,7 @@ func TestUpVMDown(t *testing.T) {
 	require.True(t, alive["host1"] && alive["host2"], "agents: %+v", agents)
 
 	// Load from another "process" sees the same lab.
-	l2, err := lab.Load(name, dir)
+	l2, err := lab.Load(l.Name(), l.Dir())
 	require.NoError(t, err)
 	require.Equal(t, l.APIURL(), l2.APIURL())
 
@@ -71,7 +74,7 @@ func TestUpVMDown(t *testing.T) {
 	require.NotContains(t, string(ports), vm.Tap)
 
 	require.NoError(t, l.Down(ctx))
-	requireClean(t, before, name, dir)
+	labtest.RequireClean(t, before, l.Name(), l.Dir())
 }
 
 // requireVMPlumbing checks the VM namespace and the OVS port as a real VM
@@ -144,8 +147,9 @@ func makeNetwork(t *testing.T, ctx context.Context, c *client.Client, name, cidr
 // and checks Cleanup (what `vland lab down` falls back on without state)
 // still removes everything.
 func TestCrashCleanup(t *testing.T) {
-	before := snapshot(t)
-	l, name, dir := newLab(t, 1)
+	before := labtest.Snapshot(t)
+	l := labtest.Up(t, lab.Config{Hosts: 1})
+	name, dir := l.Name(), l.Dir()
 	ns, o, err := l.Host(1)
 	require.NoError(t, err)
 	require.NotEmpty(t, ns)
@@ -157,5 +161,5 @@ func TestCrashCleanup(t *testing.T) {
 	require.Error(t, err, "OVS should be dead")
 
 	require.NoError(t, lab.Cleanup(context.Background(), name, dir))
-	requireClean(t, before, name, dir)
+	labtest.RequireClean(t, before, name, dir)
 }

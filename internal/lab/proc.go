@@ -101,6 +101,11 @@ func isPathChar(c byte) bool {
 	return c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
+// Processes lists the processes whose command line mentions dir (a lab's
+// directory) or a path below it: those of the lab there, which Cleanup
+// kills. This process and its ancestors are not listed.
+func Processes(dir string) []int { return pidsMentioning(filepath.Clean(dir)) }
+
 // pidsMentioning lists the processes whose command line mentions dir,
 // except this process and its ancestors (a `vland lab down --dir DIR`).
 func pidsMentioning(dir string) []int {

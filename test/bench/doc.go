@@ -6,7 +6,7 @@
 //
 //	go test -run '^$' -bench . -benchtime 1x -timeout 30m ./test/bench
 //
-// VLAND_BENCH_BINARY=PATH runs a prebuilt vland instead of building
+// VLAND_BINARY=PATH runs a prebuilt vland instead of building
 // ./cmd/vland. VLAND_BENCH_VMS and VLAND_BENCH_CONCURRENCY change the
 // bring-up's 100 VMs, 4 at a time.
 //

@@ -1,0 +1,30 @@
+package lab
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestNames(t *testing.T) {
+	require.NoError(t, ValidName("vland"))
+	for _, bad := range []string{"", "a-b", "Lab", "1lab", "a/b", strings.Repeat("a", 17)} {
+		require.ErrorIs(t, ValidName(bad), ErrBadConfig, bad)
+	}
+	require.True(t, isLabNamespace("lab", "lab-h1"))
+	require.True(t, isLabNamespace("lab", "lab-fab"))
+	require.True(t, isLabNamespace("lab", "lab-vm-web-1"))
+	require.False(t, isLabNamespace("lab", "lab2-h1"))
+	require.False(t, isLabNamespace("lab", "lab-hx"))
+	require.True(t, isLabNamespace("lab", "lab-h2-qdhcp-1234"))
+	require.False(t, isLabNamespace("lab", "lab-h2x"))
+	require.False(t, isLabNamespace("lab", "qdhcp-lab-h1"))
+	require.Equal(t, "172.31.0.12/24", underlayIP(2).String())
+	require.Equal(t, "tap0123456789a", tapName("0123456789abcdef"))
+	require.True(t, mentions([]string{"--pidfile=/tmp/lab/h1/x.pid"}, "/tmp/lab"))
+	require.True(t, mentions([]string{"/tmp/lab"}, "/tmp/lab"))
+	require.True(t, mentions([]string{"unix:/tmp/lab:x"}, "/tmp/lab"))
+	require.False(t, mentions([]string{"--data-dir=/tmp/lab2/server"}, "/tmp/lab"))
+	require.False(t, mentions([]string{"/tmp/lab-x"}, "/tmp/lab"))
+}
