@@ -15,10 +15,12 @@ build:
 
 # Everything CI runs: dependencies, vet, every test (unit, API on real etcd,
 # real OpenStack clients, end-to-end on real OVS in namespaces) and a short
-# fuzzing run of the API's request decoding.
+# fuzzing run of the API's request decoding. Packages run one at a time (-p 1):
+# the lab tests measure lost pings, and two labs fighting over 2 cores would
+# measure the machine instead of vland.
 test: deps build
 	$(GO) vet ./...
-	VLAND_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 40m ./...
+	VLAND_BINARY=$(CURDIR)/$(BIN) $(GO) test -p 1 -count=1 -timeout 40m ./...
 	$(MAKE) fuzz FUZZTIME=15s
 
 unit:
