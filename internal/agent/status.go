@@ -85,10 +85,25 @@ func mayClaim(host string, cur api.PortStatus, snap Snapshot) bool {
 	return snap.Ports[cur.PortID].BindingHostID == host
 }
 
-// writeStatuses performs the writes, each in its own transaction. A
-// conflict means someone wrote first; the watch brings the new value and
-// the next reconcile decides again, so it is not an error.
+// writeStatuses performs the writes in one transaction, so a burst of
+// ports costs one store round trip. If a guard fails (someone wrote one of
+// the keys first), it falls back to one transaction per write, so the others
+// still land. A conflict means someone wrote first; the watch brings the new
+// value and the next reconcile decides again, so it is not an error.
 func writeStatuses(ctx context.Context, st store.Store, ws []statusWrite) error {
+	if len(ws) > 1 && len(ws) <= maxStatusBatch {
+		conds, ops := make([]store.Cond, len(ws)), make([]store.Op, len(ws))
+		for i, w := range ws {
+			conds[i], ops[i] = w.Cond, w.Op
+		}
+		_, err := st.Txn(ctx, conds, ops)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("write %d port statuses: %w", len(ws), err)
+		}
+	}
 	var errs []error
 	for _, w := range ws {
 		_, err := st.Txn(ctx, []store.Cond{w.Cond}, []store.Op{w.Op})
@@ -98,6 +113,10 @@ func writeStatuses(ctx context.Context, st store.Store, ws []statusWrite) error 
 	}
 	return errors.Join(errs...)
 }
+
+// maxStatusBatch keeps a status transaction within etcd's default limit of
+// 128 operations per transaction (conditions and writes each count).
+const maxStatusBatch = 60
 
 func sortedKeys[T any](m map[string]T) []string {
 	keys := make([]string, 0, len(m))

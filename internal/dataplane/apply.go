@@ -29,6 +29,7 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 		return nil, ErrNotStart
 	}
 	s = d.withDefaults(s)
+	ph := newPhases()
 	var errs []error
 	if err := d.ensureBridges(ctx, s.BridgeMappings); err != nil {
 		errs = append(errs, err)
@@ -37,27 +38,36 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	if err != nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("dataplane: list %s: %w", d.cfg.IntegrationBridge, err))...)
 	}
+	ph.mark("read")
 	bound := boundIfaces(s, ports)
 	vlans, err := localVLANs(s, bound, ports)
 	errs = append(errs, err)
-	tagsChanged, err := d.syncTags(ctx, s, ports, bound, vlans)
+	// A port forwards only once ovs-vswitchd has applied its tag: wait for
+	// that last, so that it reconfigures while the flows go in.
+	applied, err := d.syncTags(ctx, s, ports, bound, vlans)
 	errs = append(errs, err)
+	ph.mark("tags")
 	errs = append(errs, d.syncTunnels(ctx, s))
+	ph.mark("tunnels")
 	pm, err := d.portMap(ctx, s, bound, vlans)
 	errs = append(errs, err)
+	ph.mark("ofports")
 	flows := pipeline.Build(s, pm)
-	if d.dbChanged.Swap(false) {
-		d.checkLost(ctx)
+	if d.resync.Swap(false) && len(d.synced) > 0 {
+		d.log.Warn("OpenFlow connection to the switch broke (ovs-vswitchd restarted?): reinstalling flows")
+		d.synced = map[string]bool{}
 	}
 	intErr := d.install(ctx, d.cfg.IntegrationBridge, flows.Int)
 	errs = append(errs, intErr, d.install(ctx, d.cfg.TunnelBridge, flows.Tun))
 	for br, fs := range flows.Provider {
 		errs = append(errs, d.install(ctx, br, fs))
 	}
-	if tagsChanged {
-		// A port forwards only once ovs-vswitchd has applied its tag.
-		errs = append(errs, d.db.WaitApplied(ctx, applyWait))
+	ph.mark("flows")
+	if applied > 0 {
+		errs = append(errs, d.db.WaitCfg(ctx, applied, applyWait))
+		ph.mark("vswitchd")
 	}
+	d.log.Debug("apply phases", ph.attrs()...)
 	wired := pipeline.BoundPorts(s, pm)
 	return results(s, vlans, wired, intErr == nil), errors.Join(errs...)
 }

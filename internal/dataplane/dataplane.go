@@ -46,8 +46,9 @@ type Config struct {
 	TunnelTypes    []string
 	BridgeMappings map[string]string
 	Log            *slog.Logger
-	// CanaryInterval is how often br-int's flows are checked to detect an
-	// ovs-vswitchd restart. Default 1s.
+	// CanaryInterval is how often br-int's flows are counted, a backstop:
+	// an ovs-vswitchd restart is seen at once through a held OpenFlow
+	// connection, the canary also catches flows deleted by hand. Default 5s.
 	CanaryInterval time.Duration
 }
 
@@ -57,19 +58,23 @@ type Dataplane struct {
 	cfg Config
 	log *slog.Logger
 
-	mu     sync.Mutex // serializes Start/Apply/Close
-	db     switchDB
-	flows  flowWriter
-	round  uint16
-	synced map[string]bool // bridges whose flows were Synced this round
-	cancel context.CancelFunc
-	done   chan struct{}
+	mu         sync.Mutex // serializes Start/Apply/Close
+	db         switchDB
+	flows      flowWriter
+	round      uint16
+	synced     map[string]bool // bridges whose flows were Synced this round
+	cancel     context.CancelFunc
+	done       chan struct{} // closed when watch returns
+	switchDone chan struct{} // closed when watchSwitch returns
 
 	changes chan struct{}
-	// dbChanged is set when OVSDB changed since the last flow check: an
-	// ovs-vswitchd restart always rewrites Interface rows, so Apply only
-	// pays for a flow dump when something happened.
-	dbChanged atomic.Bool
+	// resync is set when the OpenFlow connection to br-int broke
+	// (ovs-vswitchd restarted): the next Apply re-Syncs every bridge.
+	resync atomic.Bool
+	// inputs is the last seen digest of what Apply reads from OVSDB (see
+	// applyInputs); only a change of it asks for an Apply, so our own tag
+	// writes, next_cfg bumps and interface statistics do not.
+	inputs string
 }
 
 // New returns an unstarted Dataplane.
@@ -81,7 +86,7 @@ func New(cfg Config) *Dataplane {
 		cfg.TunnelBridge = "br-tun"
 	}
 	if cfg.CanaryInterval <= 0 {
-		cfg.CanaryInterval = time.Second
+		cfg.CanaryInterval = 5 * time.Second
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -131,8 +136,9 @@ func (d *Dataplane) start(ctx context.Context, db switchDB, fw flowWriter) error
 	}
 	d.round = round
 	wctx, cancel := context.WithCancel(context.Background())
-	d.cancel, d.done = cancel, make(chan struct{})
-	go d.watch(wctx, db.Changes())
+	d.cancel, d.done, d.switchDone = cancel, make(chan struct{}), make(chan struct{})
+	go d.watch(wctx, db)
+	go d.watchSwitch(wctx)
 	d.log.Info("dataplane started", "round", round)
 	return nil
 }
@@ -145,6 +151,7 @@ func (d *Dataplane) Close() {
 	if d.cancel != nil {
 		d.cancel()
 		<-d.done
+		<-d.switchDone
 		d.cancel = nil
 	}
 	if d.db != nil {

@@ -16,11 +16,10 @@ type switchDB interface {
 	SetBridgeExternalIDs(ctx context.Context, name string, ids map[string]string) error
 	EnsurePort(ctx context.Context, bridge, name string, spec ovsdb.PortSpec) error
 	DeletePort(ctx context.Context, bridge, name string) error
-	SetPortTag(ctx context.Context, name string, tag int) error
-	SetPortOtherConfig(ctx context.Context, name string, kv map[string]string) error
+	UpdatePorts(ctx context.Context, ups []ovsdb.PortUpdate) (int, error)
 	ListPorts(ctx context.Context, bridge string) ([]ovsdb.PortInfo, error)
 	WaitOFPort(ctx context.Context, name string) (int, error)
-	WaitApplied(ctx context.Context, timeout time.Duration) error
+	WaitCfg(ctx context.Context, target int, timeout time.Duration) error
 	Changes() <-chan struct{}
 	Close()
 }
@@ -37,4 +36,7 @@ type flowWriter interface {
 	// port re-created under another number is not blackholed until their
 	// hard timeout.
 	ForgetPort(ctx context.Context, bridge string, ofport int) error
+	// Watch holds an OpenFlow connection to bridge and returns when it
+	// ends (ovs-vswitchd exited or restarted) or ctx ends.
+	Watch(ctx context.Context, bridge string) error
 }

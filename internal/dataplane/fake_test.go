@@ -82,22 +82,21 @@ func (f *fakeOVS) DeletePort(_ context.Context, _, name string) error {
 	return nil
 }
 
-func (f *fakeOVS) SetPortTag(_ context.Context, name string, tag int) error {
-	p, ok := f.ports[name]
-	if !ok {
-		return fmt.Errorf("%w: port %s", ovsdb.ErrNotFound, name)
+func (f *fakeOVS) UpdatePorts(_ context.Context, ups []ovsdb.PortUpdate) (int, error) {
+	changed := 0
+	for _, u := range ups {
+		p, ok := f.ports[u.Name]
+		if !ok {
+			continue
+		}
+		if p.Tag == nil || *p.Tag != u.Tag {
+			p.Tag, changed = intPtr(u.Tag), 1
+		}
+		if u.OtherConfig != nil {
+			p.OtherConfig, changed = merge(p.OtherConfig, u.OtherConfig), 1
+		}
 	}
-	p.Tag = intPtr(tag)
-	return nil
-}
-
-func (f *fakeOVS) SetPortOtherConfig(_ context.Context, name string, kv map[string]string) error {
-	p, ok := f.ports[name]
-	if !ok {
-		return fmt.Errorf("%w: port %s", ovsdb.ErrNotFound, name)
-	}
-	p.OtherConfig = merge(p.OtherConfig, kv)
-	return nil
+	return changed, nil
 }
 
 func (f *fakeOVS) ListPorts(_ context.Context, bridge string) ([]ovsdb.PortInfo, error) {
@@ -110,7 +109,7 @@ func (f *fakeOVS) ListPorts(_ context.Context, bridge string) ([]ovsdb.PortInfo,
 	return out, nil
 }
 
-func (f *fakeOVS) WaitApplied(context.Context, time.Duration) error { return nil }
+func (f *fakeOVS) WaitCfg(context.Context, int, time.Duration) error { return nil }
 
 func (f *fakeOVS) WaitOFPort(_ context.Context, name string) (int, error) {
 	if p, ok := f.ports[name]; ok {
@@ -135,6 +134,11 @@ func (f *fakeOVS) Apply(_ context.Context, br string, fs []pipeline.Flow) error 
 func (f *fakeOVS) Lost(context.Context, string) (bool, error) { return false, nil }
 
 func (f *fakeOVS) ForgetPort(context.Context, string, int) error { return nil }
+
+func (f *fakeOVS) Watch(ctx context.Context, _ string) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
 
 // plug adds a VM interface to br-int, as Nova would.
 func (f *fakeOVS) plug(name, ifaceID string) {

@@ -64,3 +64,7 @@ func (o *ofBridges) ForgetPort(ctx context.Context, bridge string, ofport int) e
 	line := fmt.Sprintf("delete table=%d,out_port=%d", pipeline.TunUcast.ID, ofport)
 	return o.of.Bundle(ctx, bridge, []string{line})
 }
+
+func (o *ofBridges) Watch(ctx context.Context, bridge string) error {
+	return o.of.Monitor(ctx, bridge)
+}

@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -76,12 +75,15 @@ func localVLANs(s hoststate.State, bound map[string]ovsdb.PortInfo, ports []ovsd
 
 // syncTags gives every br-int port with an iface-id its network's tag and
 // other_config, or the dead VLAN if the port is unknown, admin down or its
-// network has no tag. Tag and other_config change in one transaction.
-// It reports whether any tag changed, so Apply can wait for ovs-vswitchd to
-// put the change into effect before reporting ports bound.
-func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovsdb.PortInfo, bound map[string]ovsdb.PortInfo, vlans map[string]int) (bool, error) {
-	var errs []error
-	changed := false
+// network has no tag. Every change goes in one transaction (tag and
+// other_config of a port together, so a restarted agent that sees a tag
+// also finds its network) that also asks ovs-vswitchd to report when it
+// applied it: ovs-vswitchd reconfigures once per batch. It returns the
+// next_cfg to wait for before reporting ports bound, 0 if nothing changed.
+// Ports are only updated, never created: the VIF's owner (Nova, the lab)
+// may delete a port at any moment, and an upsert would bring it back.
+func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovsdb.PortInfo, bound map[string]ovsdb.PortInfo, vlans map[string]int) (int, error) {
+	var ups []ovsdb.PortUpdate
 	for _, p := range ports {
 		id := p.IfaceExternalIDs[extIfaceID]
 		if id == "" {
@@ -94,31 +96,28 @@ func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovs
 				tag, oc = v, netOtherConfig(s.Networks[sp.NetworkID], v)
 			}
 		}
-		if p.Tag == nil || *p.Tag != tag {
-			changed = true
+		if p.Tag != nil && *p.Tag == tag && containsAll(p.OtherConfig, oc) {
+			continue
 		}
-		// Update only: the VIF's owner (Nova, the lab) may delete the port
-		// at any moment, and an upsert here would bring it back for good.
-		if err := d.retag(ctx, p.Name, tag, oc); err != nil {
-			errs = append(errs, fmt.Errorf("dataplane: tag %s: %w", p.Name, err))
-		}
+		ups = append(ups, ovsdb.PortUpdate{Name: p.Name, Tag: tag, OtherConfig: oc})
 	}
-	return changed, errors.Join(errs...)
+	if len(ups) == 0 {
+		return 0, nil
+	}
+	target, err := d.db.UpdatePorts(ctx, ups)
+	if err != nil {
+		return target, fmt.Errorf("dataplane: tag %d ports: %w", len(ups), err)
+	}
+	return target, nil
 }
 
-// retag records the network in other_config, then sets the tag, so a
-// restarted agent that sees a tag also finds its network. A port deleted
-// meanwhile is not an error.
-func (d *Dataplane) retag(ctx context.Context, name string, tag int, oc map[string]string) error {
-	if oc != nil {
-		if err := d.db.SetPortOtherConfig(ctx, name, oc); err != nil && !errors.Is(err, ovsdb.ErrNotFound) {
-			return err
+func containsAll(m, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := m[k]; !ok || got != v {
+			return false
 		}
 	}
-	if err := d.db.SetPortTag(ctx, name, tag); err != nil && !errors.Is(err, ovsdb.ErrNotFound) {
-		return err
-	}
-	return nil
+	return true
 }
 
 func netOtherConfig(n hoststate.Network, vlan int) map[string]string {
