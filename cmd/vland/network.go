@@ -62,11 +62,7 @@ func newNetworkCreateCmd(cc *clientCmd) *cobra.Command {
 			if req.ProjectID, err = c.ProjectID(ctx, project); err != nil {
 				return err
 			}
-			n, err := c.CreateNetwork(ctx, req)
-			if err != nil {
-				return err
-			}
-			return cc.out.printOne(w, n)
+			return cc.out.printResult(w)(c.CreateNetwork(ctx, req))
 		})
 	}
 	return cmd
@@ -91,15 +87,8 @@ func newNetworkListCmd(cc *clientCmd) *cobra.Command {
 			if err := setProjectFilter(ctx, c, q, project); err != nil {
 				return err
 			}
-			nets, err := c.ListNetworks(ctx, q)
-			if err != nil {
-				return err
-			}
-			cols := networkColumns
-			if long {
-				cols = networkLongColumns
-			}
-			return printObjects(w, cc.out, nets, cols)
+			items, err := c.ListNetworks(ctx, q)
+			return printList(w, cc.out, items, err, pick(long, networkLongColumns, networkColumns))
 		})
 	}
 	return cmd

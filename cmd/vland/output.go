@@ -227,3 +227,30 @@ func renderASCIITable(w io.Writer, header []string, rows [][]string) error {
 	}
 	return t.Render()
 }
+
+// printResult prints what a create or update returned, or passes its error
+// on: cc.out.printResult(w)(c.CreateNetwork(ctx, req)).
+func (o *outputFlags) printResult(w io.Writer) func(any, error) error {
+	return func(v any, err error) error {
+		if err != nil {
+			return err
+		}
+		return o.printOne(w, v)
+	}
+}
+
+// printList prints what a list returned, or passes its error on.
+func printList[T any](w io.Writer, o *outputFlags, items []T, err error, cols []listColumn) error {
+	if err != nil {
+		return err
+	}
+	return printObjects(w, o, items, cols)
+}
+
+// pick returns a if cond, else b.
+func pick[T any](cond bool, a, b T) T {
+	if cond {
+		return a
+	}
+	return b
+}

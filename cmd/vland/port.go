@@ -110,11 +110,7 @@ func newPortCreateCmd(cc *clientCmd) *cobra.Command {
 			if req.ProjectID, err = c.ProjectID(ctx, project); err != nil {
 				return err
 			}
-			p, err := c.CreatePort(ctx, req)
-			if err != nil {
-				return err
-			}
-			return cc.out.printOne(w, p)
+			return cc.out.printResult(w)(c.CreatePort(ctx, req))
 		})
 	}
 	return cmd
@@ -147,15 +143,8 @@ func newPortListCmd(cc *clientCmd) *cobra.Command {
 			if err := setProjectFilter(ctx, c, q, project); err != nil {
 				return err
 			}
-			ps, err := c.ListPorts(ctx, q)
-			if err != nil {
-				return err
-			}
-			cols := portColumns
-			if long {
-				cols = portLongColumns
-			}
-			return printObjects(w, cc.out, ps, cols)
+			items, err := c.ListPorts(ctx, q)
+			return printList(w, cc.out, items, err, pick(long, portLongColumns, portColumns))
 		})
 	}
 	return cmd

@@ -76,11 +76,7 @@ func newSubnetCreateCmd(cc *clientCmd) *cobra.Command {
 			if req.ProjectID, err = c.ProjectID(ctx, project); err != nil {
 				return err
 			}
-			s, err := c.CreateSubnet(ctx, req)
-			if err != nil {
-				return err
-			}
-			return cc.out.printOne(w, s)
+			return cc.out.printResult(w)(c.CreateSubnet(ctx, req))
 		})
 	}
 	return cmd
@@ -125,15 +121,8 @@ func newSubnetListCmd(cc *clientCmd) *cobra.Command {
 			if err := setProjectFilter(ctx, c, q, project); err != nil {
 				return err
 			}
-			subs, err := c.ListSubnets(ctx, q)
-			if err != nil {
-				return err
-			}
-			cols := subnetColumns
-			if long {
-				cols = subnetLongColumns
-			}
-			return printObjects(w, cc.out, subs, cols)
+			items, err := c.ListSubnets(ctx, q)
+			return printList(w, cc.out, items, err, pick(long, subnetLongColumns, subnetColumns))
 		})
 	}
 	return cmd
