@@ -17,9 +17,25 @@ type Identity struct {
 	Roles       []string
 }
 
+// The default roles of Keystone and Neutron. Each implies the ones below
+// it (Keystone's implied roles): admin > member > reader. Any other role
+// grants nothing.
+const (
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+	RoleReader = "reader"
+)
+
 // IsAdmin reports whether the caller has the admin role (Neutron's
-// "context_is_admin").
-func (i Identity) IsAdmin() bool { return slices.Contains(i.Roles, "admin") }
+// "context_is_admin"): it may do everything, in every project.
+func (i Identity) IsAdmin() bool { return slices.Contains(i.Roles, RoleAdmin) }
+
+// IsMember reports whether the caller may create, change and delete its
+// project's resources.
+func (i Identity) IsMember() bool { return i.IsAdmin() || slices.Contains(i.Roles, RoleMember) }
+
+// IsReader reports whether the caller may read its project's resources.
+func (i Identity) IsReader() bool { return i.IsMember() || slices.Contains(i.Roles, RoleReader) }
 
 type ctxKey struct{}
 

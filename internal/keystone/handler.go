@@ -20,6 +20,7 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v3/projects", s.listProjects)
 	mux.HandleFunc("GET /v3/projects/{id}", s.getProject)
 	mux.HandleFunc("POST /v3/projects", s.createProject)
+	mux.HandleFunc("DELETE /v3/projects/{id}", s.deleteProject)
 	mux.HandleFunc("GET /v3/domains", s.listDomains)
 	mux.HandleFunc("GET /v3/domains/{id}", s.getDomain)
 	mux.HandleFunc("/v3/", func(w http.ResponseWriter, r *http.Request) {

@@ -108,6 +108,26 @@ func (p projects) byName(ctx context.Context, name string) (Project, error) {
 	return pr, err
 }
 
+// delete removes the project with id; ErrProjectNotFound if there is none.
+func (p projects) delete(ctx context.Context, id string) error {
+	key := store.ProjectKey(id)
+	kv, err := p.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %s", ErrProjectNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("keystone: get project: %w", err)
+	}
+	_, err = p.st.Txn(ctx, []store.Cond{{Key: key, ModRevision: kv.ModRevision}}, []store.Op{{Key: key, Delete: true}})
+	if errors.Is(err, store.ErrConflict) { // deleted (or re-created) meanwhile
+		return fmt.Errorf("%w: %s", ErrProjectNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("keystone: delete project %s: %w", id, err)
+	}
+	return nil
+}
+
 // list returns every project, sorted by name.
 func (p projects) list(ctx context.Context) ([]Project, error) {
 	kvs, _, err := p.st.List(ctx, store.ProjectsPrefix)

@@ -3,6 +3,7 @@ package keystone
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 )
@@ -65,15 +66,18 @@ func (s *Service) writeProjects(w http.ResponseWriter, r *http.Request, c Claims
 }
 
 // getProject is GET /v3/projects/{id}. Clients try a name here first and
-// fall back to listing with ?name= on 404.
+// fall back to listing with ?name= on 404. A project the caller may not
+// see is not found, as a missing one: project ids derive from names, so
+// a different answer would tell which names exist.
 func (s *Service) getProject(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.caller(w, r)
 	if !ok {
 		return
 	}
-	p, err := s.projects.get(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	p, err := s.projects.get(r.Context(), id)
 	if err == nil && !c.visible(p) {
-		err = ErrForbidden
+		err = fmt.Errorf("%w: %s", ErrProjectNotFound, id)
 	}
 	if err != nil {
 		writeErr(w, r, s, err)
@@ -114,6 +118,32 @@ func (s *Service) createProject(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("project created", "id", p.ID, "name", p.Name, "by", c.UserName)
 	writeJSON(w, http.StatusCreated, map[string]any{"project": projectDoc(p, s.rootURL(r))})
+}
+
+// deleteProject is DELETE /v3/projects/{id} (admin only) -> 204. Like
+// Keystone it does not cascade: the project's networks, subnets and ports
+// stay (admins still see and can delete them). The bootstrap admin project
+// cannot be deleted: the admin user and noauth requests act in it.
+func (s *Service) deleteProject(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.caller(w, r)
+	if !ok {
+		return
+	}
+	if !c.isAdmin() {
+		writeErr(w, r, s, ErrForbidden)
+		return
+	}
+	id := r.PathValue("id")
+	if id == s.admin.ID {
+		writeError(w, http.StatusForbidden, "The bootstrap admin project cannot be deleted.")
+		return
+	}
+	if err := s.projects.delete(r.Context(), id); err != nil {
+		writeErr(w, r, s, err)
+		return
+	}
+	s.log.Info("project deleted", "id", id, "by", c.UserName)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // listDomains and getDomain show the one default domain, for clients that

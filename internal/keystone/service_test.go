@@ -19,6 +19,7 @@ func testConfig() Config {
 		Projects:      []string{"demo"},
 		Users: []User{
 			{Name: "alice", Password: "alicepw", Project: "projectA"},
+			{Name: "rita", Password: "ritapw", Project: "projectA", Roles: []string{"reader"}},
 			{Name: "root2", Password: "rootpw", Project: "demo", Roles: []string{"admin"}},
 		},
 	}

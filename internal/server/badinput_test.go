@@ -89,7 +89,7 @@ func TestBadInput(t *testing.T) {
 		{"bad bool filter", "GET", "/v2.0/networks?shared=perhaps", ``, 400, "HTTPBadRequest"},
 		{"unknown collection", "GET", "/v2.0/routerz", ``, 404, "HTTPNotFound"},
 		{"method not routed", "PATCH", "/v2.0/networks/" + netID, ``, 404, "HTTPNotFound"},
-		{"agents by member", "GET", "/v2.0/agents", ``, 403, "PolicyNotAuthorized"},
+		{"agent by member", "GET", "/v2.0/agents/any", ``, 404, "AgentNotFound"},
 	}
 	before := snapshot(t)
 	for _, c := range cases {

@@ -95,6 +95,7 @@ type caller struct {
 	project string
 	admin   bool
 	url     string // another server's URL; "" is srv
+	roles   string // X-Roles; "" is member
 }
 
 var admin = caller{admin: true}
@@ -137,8 +138,12 @@ func call(t testing.TB, who caller, method, path string, body any, hdr ...string
 	}
 	req.Header.Set("X-Auth-Token", "notused")
 	if !who.admin {
+		roles := who.roles
+		if roles == "" {
+			roles = "member"
+		}
 		req.Header.Set("X-Project-Id", who.project)
-		req.Header.Set("X-Roles", "member")
+		req.Header.Set("X-Roles", roles)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])

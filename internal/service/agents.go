@@ -8,15 +8,16 @@ import (
 	"github.com/vland/vland/internal/fault"
 )
 
-// ListAgents returns the host agents (admin only, as in Neutron). An
-// agent is alive while its leased heartbeat key exists.
+// ListAgents returns the host agents. Only admins see them (get_agent);
+// as Neutron filters a list by policy, others get an empty list, not a
+// 403. An agent is alive while its leased heartbeat key exists.
 func (s *Service) ListAgents(ctx context.Context) ([]api.Agent, error) {
 	who, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if !who.IsAdmin() {
-		return nil, forbidden("get_agent")
+		return nil, nil
 	}
 	if err := s.cache.sync(ctx); err != nil {
 		return nil, err
@@ -26,7 +27,8 @@ func (s *Service) ListAgents(ctx context.Context) ([]api.Agent, error) {
 	return out, nil
 }
 
-// GetAgent returns one agent by id.
+// GetAgent returns one agent by id (not found for non-admins, who see
+// none).
 func (s *Service) GetAgent(ctx context.Context, id string) (api.Agent, error) {
 	all, err := s.ListAgents(ctx)
 	if err != nil {

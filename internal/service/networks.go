@@ -38,6 +38,9 @@ func (s *Service) CreateNetworks(ctx context.Context, reqs []NetworkRequest) ([]
 // newNetwork checks policy and attributes and builds the network without
 // its segment.
 func (s *Service) newNetwork(who identity.Identity, r *NetworkRequest) (storedNetwork, error) {
+	if err := canCreate(who, "create_network"); err != nil {
+		return storedNetwork{}, err
+	}
 	provider := r.isProvider()
 	switch {
 	case provider && !who.IsAdmin():

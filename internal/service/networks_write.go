@@ -47,7 +47,7 @@ func (s *Service) writableNetwork(who identity.Identity, id, action string) (ver
 	if !ok || !canSeeNetwork(who, &v.obj.Network) {
 		return v, networkNotFound(id)
 	}
-	if !ownsNetwork(who, &v.obj.Network) {
+	if !writesNetwork(who, &v.obj.Network) {
 		return v, forbidden(action)
 	}
 	return v, nil

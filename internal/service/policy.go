@@ -8,31 +8,78 @@ import (
 	"github.com/vland/vland/internal/identity"
 )
 
-// Neutron's default policy, reduced to what vland serves: admins see and do
-// everything; others see their own project's resources, shared and
-// external networks and those networks' subnets, and every subnet and port
-// on networks they own.
+// Neutron's default policy (the 2023+ "secure RBAC" defaults), reduced to
+// what vland serves. Roles imply each other: admin > member > reader
+// (identity.Identity). Admins see and do everything. In its own project a
+// reader reads and a member also creates, changes and deletes. Beyond its
+// project a caller sees shared and external networks; the subnets of
+// shared networks (not of networks that are only external); and, reading
+// in the network owner's project, every subnet and port on the owner's
+// networks. A member of the network owner's project manages the network's
+// subnets and may delete, but not change, other projects' ports on it.
+//
+// A refused action on something the caller may see answers 403; on
+// something it may not see, 404 exactly as if it did not exist, so no
+// answer tells another project's resources exist.
 
+// readsProject: Neutron's ADMIN_OR_PROJECT_READER for a resource of project.
+func readsProject(who identity.Identity, project string) bool {
+	return who.IsAdmin() || (who.IsReader() && who.ProjectID == project)
+}
+
+// writesProject: Neutron's ADMIN_OR_PROJECT_MEMBER for a resource of project.
+func writesProject(who identity.Identity, project string) bool {
+	return who.IsAdmin() || (who.IsMember() && who.ProjectID == project)
+}
+
+// canCreate is create_* for the caller's own project (admins may name
+// another one, see projectFor): a reader, or a role Neutron does not know,
+// creates nothing.
+func canCreate(who identity.Identity, action string) error {
+	if !who.IsMember() {
+		return forbidden(action)
+	}
+	return nil
+}
+
+// canSeeNetwork is get_network: admin, project reader, shared or external.
 func canSeeNetwork(who identity.Identity, n *api.Network) bool {
-	return who.IsAdmin() || n.ProjectID == who.ProjectID || n.Shared || n.External
+	return readsProject(who, n.ProjectID) || n.Shared || n.External
 }
 
-func ownsNetwork(who identity.Identity, n *api.Network) bool {
-	return who.IsAdmin() || n.ProjectID == who.ProjectID
+// writesNetwork is update_network and delete_network, and also the
+// network owner's rights on the network's subnets and ports
+// (ADMIN_OR_NET_OWNER_MEMBER).
+func writesNetwork(who identity.Identity, n *api.Network) bool {
+	return writesProject(who, n.ProjectID)
 }
 
+// canSeeSubnet is get_subnet: admin, the subnet's project reader, the
+// network owner's reader, or a shared network. An external network alone
+// does not show its subnets.
 func canSeeSubnet(who identity.Identity, s *api.Subnet, n *api.Network) bool {
-	if who.IsAdmin() || s.ProjectID == who.ProjectID {
+	if readsProject(who, s.ProjectID) {
 		return true
 	}
-	return n != nil && (n.Shared || n.External || n.ProjectID == who.ProjectID)
+	return n != nil && (n.Shared || readsProject(who, n.ProjectID))
 }
 
+// canSeePort is get_port: admin, the port's project reader or the network
+// owner's reader.
 func canSeePort(who identity.Identity, p *api.Port, n *api.Network) bool {
-	if who.IsAdmin() || p.ProjectID == who.ProjectID {
-		return true
-	}
-	return n != nil && n.ProjectID == who.ProjectID
+	return readsProject(who, p.ProjectID) || (n != nil && readsProject(who, n.ProjectID))
+}
+
+// canUpdatePort is update_port: admin or the port's project member, not
+// the network owner.
+func canUpdatePort(who identity.Identity, p *api.Port) bool {
+	return writesProject(who, p.ProjectID)
+}
+
+// canDeletePort is delete_port: admin, the port's project member or the
+// network owner's member.
+func canDeletePort(who identity.Identity, p *api.Port, n *api.Network) bool {
+	return writesProject(who, p.ProjectID) || (n != nil && writesNetwork(who, n))
 }
 
 // isNetworkDevice is Neutron's "network:" device owner (DHCP, router

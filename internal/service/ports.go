@@ -35,7 +35,7 @@ func (s *Service) CreatePorts(ctx context.Context, reqs []PortRequest) ([]api.Po
 			}
 		}()
 		for i := range reqs {
-			a := &alloc{s: s, owner: reqs[i].DeviceOwner.or("")}
+			a := &alloc{s: s, who: who, owner: reqs[i].DeviceOwner.or("")}
 			allocs = append(allocs, a)
 			p, c, err := s.buildPort(ctx, who, &reqs[i], a)
 			if err != nil {
@@ -69,6 +69,9 @@ func (s *Service) CreatePorts(ctx context.Context, reqs []PortRequest) ([]api.Po
 // subnets, allocates its MAC and addresses into a, and returns the port
 // with the revision conditions its write needs.
 func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortRequest, a *alloc) (api.Port, []store.Cond, error) {
+	if err := canCreate(who, "create_port"); err != nil {
+		return api.Port{}, nil, err
+	}
 	if !r.NetworkID.has() {
 		return api.Port{}, nil, fault.New(fault.ErrBadRequest, "Failed to parse request. Required attribute 'network_id' not specified")
 	}
@@ -113,7 +116,8 @@ func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortR
 }
 
 // portNetwork returns the network a port goes on: the caller must own it
-// or it must be shared (else it is not found, as Neutron hides it).
+// or it must be shared. A network the caller cannot see is not found; one
+// it sees but may not use (external, not shared) is forbidden.
 func (s *Service) portNetwork(ctx context.Context, who identity.Identity, id string) (versioned[storedNetwork], error) {
 	v, ok := s.cache.network(id)
 	if !ok {
@@ -122,8 +126,11 @@ func (s *Service) portNetwork(ctx context.Context, who identity.Identity, id str
 		}
 		v, ok = s.cache.network(id)
 	}
-	if !ok || v.obj.Deleting || !(ownsNetwork(who, &v.obj.Network) || v.obj.Shared) {
+	if !ok || v.obj.Deleting || !canSeeNetwork(who, &v.obj.Network) {
 		return v, networkNotFound(id)
+	}
+	if !writesNetwork(who, &v.obj.Network) && !v.obj.Shared {
+		return v, forbidden("create_port:network_id")
 	}
 	return v, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/fault"
+	"github.com/vland/vland/internal/identity"
 	"github.com/vland/vland/internal/ipam"
 	"github.com/vland/vland/internal/store"
 )
@@ -17,6 +18,9 @@ type alloc struct {
 	owner    string   // the port's device_owner
 	keys     []string // allocation keys to create (cond: absent)
 	reserved []string // reservation keys held
+
+	// who is the caller: errors must not reveal what it cannot see.
+	who identity.Identity
 }
 
 func (a *alloc) release() { a.s.res.release(a.reserved...) }
@@ -169,7 +173,10 @@ func (a *alloc) subnetFor(id string, ip netip.Addr, n *api.Network, subs subnetS
 	if id != "" {
 		v, ok := subs.byID[id]
 		if !ok {
-			if _, exists := a.s.cache.subnet(id); !exists {
+			// Another network's subnet is "invalid" only if the caller
+			// may see it; else it is missing, as one that does not exist.
+			other, exists := a.s.cache.subnet(id)
+			if !exists || !a.s.subnetVisible(a.who, &other.obj.Subnet) {
 				return v, subnetNotFound(id)
 			}
 			return v, fault.InvalidInput("Failed to create port on network %s, because fixed_ips included invalid subnet %s", n.ID, id)

@@ -65,11 +65,17 @@ func (s *Service) GetPort(ctx context.Context, id string) (api.Port, error) {
 }
 
 func (s *Service) portVisible(who identity.Identity, p *api.Port) bool {
-	n, ok := s.cache.network(p.NetworkID)
+	return canSeePort(who, p, s.networkOf(p.NetworkID))
+}
+
+// networkOf is the cached network with id, nil if there is none (the
+// policy of a subnet or port depends on its network's owner).
+func (s *Service) networkOf(id string) *api.Network {
+	n, ok := s.cache.network(id)
 	if !ok {
-		return canSeePort(who, p, nil)
+		return nil
 	}
-	return canSeePort(who, p, &n.obj.Network)
+	return &n.obj.Network
 }
 
 // ListPorts returns every port the caller may see, by id.

@@ -26,7 +26,7 @@ func (s *Service) UpdatePort(ctx context.Context, id string, r PortRequest, ifMa
 	}
 	var out api.Port
 	err = s.retry(ctx, func() error {
-		a := &alloc{s: s}
+		a := &alloc{s: s, who: who}
 		defer a.release()
 		p, conds, ops, err := s.updatedPort(who, id, &r, a, ifMatch)
 		if err != nil {
@@ -50,6 +50,9 @@ func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, 
 	v, ok := s.cache.port(id)
 	if !ok || !s.portVisible(who, &v.obj) {
 		return api.Port{}, nil, nil, portNotFound(id)
+	}
+	if !canUpdatePort(who, &v.obj) {
+		return api.Port{}, nil, nil, forbidden("update_port")
 	}
 	if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
 		return api.Port{}, nil, nil, err
@@ -200,6 +203,9 @@ func (s *Service) DeletePort(ctx context.Context, id string, ifMatch int64) erro
 		v, ok := s.cache.port(id)
 		if !ok || !s.portVisible(who, &v.obj) {
 			return portNotFound(id)
+		}
+		if !canDeletePort(who, &v.obj, s.networkOf(v.obj.NetworkID)) {
+			return forbidden("delete_port")
 		}
 		if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
 			return err

@@ -35,6 +35,9 @@ func (s *Service) CreateSubnets(ctx context.Context, reqs []SubnetRequest) ([]ap
 // newSubnet validates a create request into a subnet (network checks
 // happen in commitSubnets, against the current network).
 func (s *Service) newSubnet(who identity.Identity, r *SubnetRequest) (api.Subnet, error) {
+	if err := canCreate(who, "create_subnet"); err != nil {
+		return api.Subnet{}, err
+	}
 	if !r.NetworkID.has() {
 		return api.Subnet{}, fault.New(fault.ErrBadRequest, "Failed to parse request. Required attribute 'network_id' not specified")
 	}
@@ -146,7 +149,7 @@ func (s *Service) commitSubnets(ctx context.Context, who identity.Identity, subs
 }
 
 // subnetNetwork returns the network a new subnet goes on, enforcing
-// create_subnet's admin_or_network_owner.
+// create_subnet's ADMIN_OR_NET_OWNER_MEMBER.
 func (s *Service) subnetNetwork(ctx context.Context, who identity.Identity, id string) (versioned[storedNetwork], error) {
 	v, ok := s.cache.network(id)
 	if !ok {
@@ -159,7 +162,7 @@ func (s *Service) subnetNetwork(ctx context.Context, who identity.Identity, id s
 	if !ok || v.obj.Deleting || !canSeeNetwork(who, &v.obj.Network) {
 		return v, networkNotFound(id)
 	}
-	if !ownsNetwork(who, &v.obj.Network) {
+	if !writesNetwork(who, &v.obj.Network) {
 		return v, forbidden("create_subnet")
 	}
 	return v, nil
@@ -195,11 +198,7 @@ func (s *Service) GetSubnet(ctx context.Context, id string) (api.Subnet, error) 
 }
 
 func (s *Service) subnetVisible(who identity.Identity, sub *api.Subnet) bool {
-	n, ok := s.cache.network(sub.NetworkID)
-	if !ok {
-		return canSeeSubnet(who, sub, nil)
-	}
-	return canSeeSubnet(who, sub, &n.obj.Network)
+	return canSeeSubnet(who, sub, s.networkOf(sub.NetworkID))
 }
 
 // ListSubnets returns every subnet the caller may see, by id.

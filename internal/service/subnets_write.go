@@ -58,14 +58,13 @@ func (s *Service) UpdateSubnet(ctx context.Context, id string, r SubnetRequest, 
 }
 
 // writableSubnet returns a subnet the caller may change (Neutron:
-// admin_or_network_owner).
+// ADMIN_OR_NET_OWNER_MEMBER).
 func (s *Service) writableSubnet(who identity.Identity, id, action string) (versioned[storedSubnet], error) {
 	v, ok := s.cache.subnet(id)
 	if !ok || !s.subnetVisible(who, &v.obj.Subnet) {
 		return v, subnetNotFound(id)
 	}
-	n, ok := s.cache.network(v.obj.NetworkID)
-	if !who.IsAdmin() && (!ok || n.obj.ProjectID != who.ProjectID) {
+	if n := s.networkOf(v.obj.NetworkID); !who.IsAdmin() && (n == nil || !writesNetwork(who, n)) {
 		return v, forbidden(action)
 	}
 	return v, nil
