@@ -2,7 +2,9 @@ package keystone
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -158,7 +160,7 @@ func TestProjectsPolicyMatrix(t *testing.T) {
 		resp, _ = a.do("DELETE", "/v3/projects/"+ProjectID("admin"), hdr, "")
 		check("delete the admin project", true, resp.StatusCode, 403)
 	}
-	for actor := range actors {
+	for _, actor := range slices.Sorted(maps.Keys(actors)) {
 		t.Logf("projects: %-14s cross-project requests tried %d, leaked %d", actor, tried[actor], leaked[actor])
 		if leaked[actor] != 0 {
 			t.Errorf("%s: %d cross-project requests leaked", actor, leaked[actor])

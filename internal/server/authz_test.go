@@ -421,3 +421,39 @@ func revision(t *testing.T, coll, id string) int64 {
 	o := call(t, admin, "GET", "/v2.0/"+coll+"/"+id, nil).want(t, 200).obj(t, coll[:len(coll)-1])
 	return int64(o["revision_number"].(float64))
 }
+
+// TestUnknownRoleGrantsNothing: only admin, member and reader mean
+// anything; a caller with another role reads and writes nothing of its
+// project (it still sees shared networks, as anyone does).
+func TestUnknownRoleGrantsNothing(t *testing.T) {
+	member, odd := caller{project: "authz-odd"}, caller{project: "authz-odd", roles: "observer"}
+	t.Cleanup(func() { azCleanup(t, "authz-odd") })
+	net := mkNetwork(t, member, map[string]any{"name": "odd"})["id"].(string)
+	call(t, odd, "GET", "/v2.0/networks/"+net, nil).wantError(t, 404, "NetworkNotFound")
+	call(t, odd, "PUT", "/v2.0/networks/"+net, map[string]any{"network": map[string]any{"name": "x"}}).wantError(t, 404, "NetworkNotFound")
+	call(t, odd, "POST", "/v2.0/networks", map[string]any{"network": map[string]any{"name": "y"}}).wantError(t, 403, "PolicyNotAuthorized")
+	for _, n := range call(t, odd, "GET", "/v2.0/networks", nil).want(t, 200).list(t, "networks") {
+		if n["shared"] != true && n["router:external"] != true {
+			t.Fatalf("a caller without a known role lists %v", n)
+		}
+	}
+}
+
+// TestPortUpdateNamingForeignSubnet: moving one's own port onto another
+// project's subnet answers as a missing subnet, as on create.
+func TestPortUpdateNamingForeignSubnet(t *testing.T) {
+	a, b := caller{project: "authz-fa"}, caller{project: "authz-fb"}
+	t.Cleanup(func() { azCleanup(t, "authz-fa", "authz-fb") })
+	hidden := mkSubnet(t, a, mkNetwork(t, a, map[string]any{})["id"].(string), "10.74.0.0/24", nil)["id"].(string)
+	shared := mkNetwork(t, admin, map[string]any{"shared": true, "project_id": "authz-fa"})["id"].(string)
+	mkSubnet(t, a, shared, "10.75.0.0/24", nil)
+	port := mkPort(t, b, shared, nil)["id"].(string)
+	for _, subnet := range []string{hidden, uuid.NewString()} {
+		r := call(t, b, "PUT", "/v2.0/ports/"+port, map[string]any{"port": map[string]any{"fixed_ips": []map[string]any{{"subnet_id": subnet}}}})
+		r.wantError(t, 404, "SubnetNotFound")
+	}
+	// The owner of both sees the subnet: for it, it is on the wrong network.
+	mine := mkPort(t, a, shared, nil)["id"].(string)
+	call(t, a, "PUT", "/v2.0/ports/"+mine, map[string]any{"port": map[string]any{"fixed_ips": []map[string]any{{"subnet_id": hidden}}}}).
+		wantError(t, 400, "InvalidInput")
+}
