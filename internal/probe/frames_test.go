@@ -78,3 +78,31 @@ func TestBuildFrames(t *testing.T) {
 		t.Error("another run's marker matched")
 	}
 }
+
+// A target's echo reply carries the request's marker back: it counts as
+// the target's own traffic, never as a frame of the source.
+func TestTallyEchoReply(t *testing.T) {
+	eps := seed000()[:2]
+	nodes := []node{}
+	for _, e := range eps {
+		n, err := parseNode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, n)
+	}
+	id := newRunID()
+	req := buildFrames(id, nodes, 0, 1)[0] // icmp-echo from a1 to a2
+	m, _ := id.find(req)
+	if m.Kind != KindEcho {
+		t.Fatalf("first frame is %s", m.Kind)
+	}
+	reply := ether(nodes[0].mac, nodes[1].mac, etherTypeIPv4, ipv4ICMP(nodes[1].ip, nodes[0].ip, 0, m.Seq, id.stamp(m)))
+	tl := tallyFrames(id, eps, [][][]byte{{reply}, {req}})
+	if got := tl.seen[[2]int{0, 1}]; got == nil || got[KindEcho] != 1 {
+		t.Errorf("request not counted for a1 -> a2: %v", got)
+	}
+	if tl.seen[[2]int{1, 0}] != nil || tl.stray[[2]int{1, 0}] != 1 || tl.stray[[2]int{0, 0}] != 0 {
+		t.Errorf("reply miscounted: seen %v stray %v", tl.seen, tl.stray)
+	}
+}

