@@ -457,6 +457,7 @@ func (t Totals) Summary() string {
 	for k := range NumKinds {
 		fmt.Fprintf(&b, "%-18s  %-16s  %d/%d\n", k, fmt.Sprintf("%d/%d", t.Same[k].Seen, t.Same[k].Sent), t.Cross[k].Seen, t.Cross[k].Sent)
 	}
+	fmt.Fprintf(&b, "(forged MACs and ARP are dropped at the sender's own port, within a project too)\n")
 	fmt.Fprintf(&b, "cross-project frames: tried %d, delivered %d\n", t.CrossTried(), t.CrossDelivered())
 	return b.String()
 }
