@@ -22,7 +22,8 @@ func newLabPingMatrixCmd() *cobra.Command {
 every other VM raw frames (ICMP echo, ARP who-has, unicast to the target's MAC,
 L2 broadcast, and a flood with forged source IPs and MACs) while capturing at
 every VM's NIC. A VM of another network must capture nothing from the source;
-within a network the same kinds of frames must arrive, proving the captures work.`,
+within a network the same kinds of frames must arrive, proving the captures work
+(so give at least two VMs of each network when naming VMs).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, _ := cmd.Flags().GetString("name")
 			dir, _ := cmd.Flags().GetString("dir")

@@ -309,7 +309,7 @@ func (t tally) judge(eps []Endpoint, src int, r Result) Result {
 	}
 	if !t.proven(eps, at) {
 		r.Verdict = Unproven
-		r.Detail = fmt.Sprintf("the capture at %s saw no frame of some kind from its own network, so seeing nothing from %s proves nothing", r.To, r.From)
+		r.Detail = fmt.Sprintf("the capture at %s is unproven (no VM of its own network in the matrix, or not every kind of frame arrived from them), so seeing nothing from %s proves nothing", r.To, r.From)
 	}
 	return r
 }
