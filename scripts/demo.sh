@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo: a 2-host lab running seed 000. Two projects each get a network on
 # the same 10.1.0.0/24 and four VMs with the same addresses (10.1.0.11-14),
-# two per host; then every VM pings every other VM and the matrix shows that
+# two per host; then every VM pings the VMs of its project and sends raw
+# frames (ICMP, ARP, unicast, broadcast, forged floods) to every other VM
+# while each VM captures what arrives, and the matrix shows that
 # each project reaches all of its own VMs and none of the other's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +37,7 @@ done
 step "ports (status ACTIVE once the host agent has wired them)"
 $V port list
 
-step "ping matrix: same project must answer (by the right MAC), the other project must not"
+step "isolation matrix: same project must answer (by the right MAC); the other project must capture nothing"
 $V lab ping-matrix --name "$NAME"
 
 step "host1's br-tun: tunnel id -> local VLAN (tables 3/4), learned MACs (table 20), flooding (table 22)"

@@ -142,7 +142,7 @@ func waitActive(t *testing.T, ctx context.Context, portID string) api.Port {
 func endpoints(vms []*lab.VM) []probe.Endpoint {
 	var eps []probe.Endpoint
 	for _, vm := range vms {
-		eps = append(eps, probe.Endpoint{Name: vm.Name, Project: vm.NetworkID, IP: vm.IP.Addr().String(), MAC: vm.MAC})
+		eps = append(eps, probe.Endpoint{Name: vm.Name, Project: vm.NetworkID, IP: vm.IP.Addr().String(), MAC: vm.MAC, NetNS: vm.NetNS})
 	}
 	return eps
 }

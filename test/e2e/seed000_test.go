@@ -16,8 +16,11 @@ import (
 
 // TestSeed000 is seed 000: two tenants with the same subnet 10.1.0.0/24 and
 // the same four addresses, two VMs each on two hosts. Every VM reaches every
-// VM of its tenant and nothing of the other, even when frames are addressed
-// straight to the other tenant's MAC. Run over GRE and over VXLAN.
+// VM of its tenant and nothing of the other: a capture at every VM's NIC
+// sees no frame at all from the other tenant's VMs, though each sends it
+// ICMP echo, ARP who-has, unicast to its MAC, L2 broadcast and a flood with
+// forged sources (thousands of frames), while the same kinds of frames do
+// arrive within a tenant. Run over GRE and over VXLAN.
 func TestSeed000(t *testing.T) {
 	for _, tt := range []string{api.NetworkTypeGRE, api.NetworkTypeVXLAN} {
 		t.Run(tt, func(t *testing.T) { testSeed000(t, tt) })
@@ -48,16 +51,55 @@ func testSeed000(t *testing.T, tunType string) {
 	waitPing(t, ctx, vms[4].Name, "10.1.0.13", 15*time.Second)
 
 	eps := endpoints(vms)
-	results := probe.Matrix(ctx, l.Exec, eps)
-	t.Logf("ping matrix over %s:\n%s", tunType, probe.Table(eps, results))
+	start := time.Now()
+	results, err := probe.Matrix(ctx, l.Exec, probe.AFPacket{}, eps)
+	require.NoError(t, err)
+	tot := probe.Sum(results)
+	t.Logf("matrix over %s in %v:\n%s\n%s", tunType, time.Since(start).Round(time.Millisecond), probe.Table(eps, results), tot.Summary())
 	counts := map[probe.Verdict]int{}
 	for _, r := range results {
 		counts[r.Verdict]++
-		require.True(t, r.OK(), "%s -> %s: %s (answered by %s)", r.From, r.To, r.Verdict, r.SeenMAC)
+		require.True(t, r.OK(), "%s -> %s: %s (answered by %s) %s", r.From, r.To, r.Verdict, r.SeenMAC, r.Detail)
 	}
 	require.Equal(t, map[probe.Verdict]int{probe.Reached: 24, probe.Blocked: 24, probe.SameIP: 8}, counts)
+	// Every cross-tenant pair, same-ip ones included, got the full set of frames.
+	require.Equal(t, 32*probe.FramesPerPair(), tot.CrossTried())
+	require.GreaterOrEqual(t, tot.CrossTried(), 2000, "thousands of frames across tenants")
+	require.Zero(t, tot.CrossDelivered())
+	t.Logf("FIGURE: seed 000 over %s, capture-based: cross-project frames tried %d, delivered %d", tunType, tot.CrossTried(), tot.CrossDelivered())
 
 	requireSeed000Bridges(t, ctx, tunType, vms, nets)
+	if tunType == api.NetworkTypeVXLAN {
+		testProbeCatchesLeak(t, ctx, vms)
+	}
+}
+
+// testProbeCatchesLeak breaks isolation on purpose, with a flow on host1
+// that hands everything a1 sends straight to b2's port, and checks that
+// the capture-based probe reports it: the same probe that found nothing
+// above would have found a leak.
+func testProbeCatchesLeak(t *testing.T, ctx context.Context, vms []*lab.VM) {
+	a1, a2, b1, b2 := vms[0], vms[1], vms[4], vms[5]
+	require.Equal(t, "host1", a1.Host)
+	require.Equal(t, "host1", b2.Host)
+	const cookie = "0xbad0"
+	hostExec(t, ctx, 1, "ovs-ofctl", "add-flow", "br-int",
+		fmt.Sprintf("cookie=%s,table=0,priority=65535,in_port=%s,actions=output:%s", cookie, a1.Tap, b2.Tap))
+	t.Cleanup(func() {
+		_, _ = sharedLab(t).HostExec(context.Background(), 1, "ovs-ofctl", "del-flows", "br-int", "cookie="+cookie+"/-1")
+	})
+	eps := endpoints([]*lab.VM{a1, a2, b1, b2})
+	results, err := probe.Matrix(ctx, sharedLab(t).Exec, probe.AFPacket{}, eps)
+	require.NoError(t, err)
+	tot := probe.Sum(results)
+	t.Logf("matrix with a1 -> b2 leaking:\n%s\n%s", probe.Table(eps, results), tot.Summary())
+	for _, r := range results {
+		if r.From == a1.Name && r.To == b2.Name {
+			require.Equal(t, probe.Leaked, r.Verdict)
+			require.Equal(t, probe.FramesPerPair(), r.Seen(), "every frame of the pair, forged ones included, reached b2")
+		}
+	}
+	require.Greater(t, tot.CrossDelivered(), 0)
 }
 
 // requireSeed000Bridges checks on host1 what `ovs-vsctl show` shows in the
