@@ -48,7 +48,9 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	applied, err := d.syncTags(ctx, s, ports, bound, vlans)
 	errs = append(errs, err)
 	// Wire only ports whose tag reads back: an untagged port is a trunk,
-	// whose VM could send into any local VLAN.
+	// whose VM could send into any local VLAN. (ovs-vswitchd may apply the
+	// tag a moment after the flows go in; table 0's drop of tagged frames
+	// covers that window.)
 	if ports, err = d.db.ListPorts(ctx, d.cfg.IntegrationBridge); err != nil {
 		return nil, errors.Join(append(errs, fmt.Errorf("dataplane: list %s: %w", d.cfg.IntegrationBridge, err))...)
 	}
