@@ -344,3 +344,28 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		require.True(t, errors.Is(err, ErrConfig), "%+v: %v", cfg, err)
 	}
 }
+
+// A plugged VIF whose port is bound to another host is not wired nor
+// reported ACTIVE here; bound back to this host, it is.
+func TestPortBoundElsewhere(t *testing.T) {
+	st := memstore.New()
+	t.Cleanup(func() { st.Close() })
+	put(t, st, store.NetworkKey("n1"), vxlanNet("n1", 111))
+	put(t, st, store.AgentKey("hostB"), ovsAgent("hostB", "192.168.50.2"))
+	put(t, st, store.PortKey("p1"), vmPort("p1", "n1", "fa:16:3e:00:00:01", "10.1.0.5", "hostB"))
+	dp := newFakeDP("p1")
+	runAgent(t, st, dp)
+	waitApplied(t, dp, "", time.Second)
+	time.Sleep(50 * time.Millisecond)
+	require.Equal(t, "", dp.dump(), "bound elsewhere: not wired here")
+	require.Equal(t, "none", statusOf(st, "p1"), "bound elsewhere: no status from this host")
+
+	put(t, st, store.PortKey("p1"), vmPort("p1", "n1", "fa:16:3e:00:00:01", "10.1.0.5", "hostA"))
+	waitApplied(t, dp, "net n1 vxlan 111\nport p1 net=n1 up=true\n", time.Second)
+	waitStatus(t, st, "p1", "hostA/ACTIVE")
+
+	// Rebound to hostB while its VIF is still here: unwired, DOWN.
+	put(t, st, store.PortKey("p1"), vmPort("p1", "n1", "fa:16:3e:00:00:01", "10.1.0.5", "hostB"))
+	waitApplied(t, dp, "", time.Second)
+	waitStatus(t, st, "p1", "hostA/DOWN")
+}

@@ -25,10 +25,12 @@ type HostConfig struct {
 // agent restart or resync a no-op for traffic.
 //
 // Following Neutron's model, a port belongs to this host when an interface
-// on br-int carries its id in external_ids:iface-id (Nova plugs the VIF
-// before or without setting binding:host_id). Interfaces with ids unknown
-// to the store, and ports whose network is not (yet) in the store, are
-// left out.
+// on br-int carries its id in external_ids:iface-id and the port is bound
+// here: its binding:host_id names this host, or is empty (the agent then
+// binds it here by reporting it). Neutron refuses to wire a VIF whose port
+// is bound to another host, and so does vland: such an interface, one with
+// an id unknown to the store, or a port whose network is not (yet) in the
+// store is left out, so the data plane gives it the dead VLAN and no flows.
 func Compute(h HostConfig, ifaces []hoststate.Interface, snap Snapshot) hoststate.State {
 	st := hoststate.State{
 		Host:           h.Host,
@@ -40,7 +42,7 @@ func Compute(h HostConfig, ifaces []hoststate.Interface, snap Snapshot) hoststat
 	}
 	for _, ifc := range ifaces {
 		p, ok := snap.Ports[ifc.IfaceID]
-		if !ok {
+		if !ok || !boundHere(h.Host, p) {
 			continue
 		}
 		n, ok := snap.Networks[p.NetworkID]
@@ -52,6 +54,12 @@ func Compute(h HostConfig, ifaces []hoststate.Interface, snap Snapshot) hoststat
 	}
 	st.Peers = peers(h.Host, st, snap)
 	return st
+}
+
+// boundHere reports whether a port may be wired on host: bound to it, or
+// not bound yet.
+func boundHere(host string, p api.Port) bool {
+	return p.BindingHostID == "" || p.BindingHostID == host
 }
 
 // peers lists the other hosts with ports on this host's tunnel networks,

@@ -100,11 +100,11 @@ func TestComputePeers(t *testing.T) {
 		},
 		{
 			name: "moved port: status from old host is superseded",
-			ports: []api.Port{vmPort("a1", "n1", "m", "", ""), vmPort("m1", "n1", "m", "", "hostB"),
+			ports: []api.Port{vmPort("a1", "n1", "m", "", ""), vmPort("m1", "n1", "m", "", "hostA"),
 				vmPort("m2", "n1", "m", "", "hostB")},
-			// m1 moved here (its VIF is here) while hostB's old record
-			// still says ACTIVE; m2 moved from hostB to hostC, which
-			// reported it last.
+			// m1 moved here (bound and plugged here) while hostB's old
+			// record still says ACTIVE; m2 moved from hostB to hostC,
+			// which reported it last.
 			statuses: []api.PortStatus{active("m1", "hostB"), active("m2", "hostC")},
 			ifaces:   []string{"a1", "m1"},
 			want:     []hoststate.Peer{{Host: "hostC", IP: netip.MustParseAddr("192.168.50.3"), Networks: []string{"n1"}}},
@@ -158,4 +158,27 @@ func TestComputeDeterministic(t *testing.T) {
 	first.TunnelTypes[0] = "gre"
 	require.Equal(t, map[string]string{"physnet1": "br-ex"}, hostA.BridgeMappings)
 	require.Equal(t, []string{"vxlan"}, hostA.TunnelTypes)
+}
+
+// A VIF is wired only for a port bound to this host or not bound yet: an
+// interface here whose port is bound to another host is left out (dead
+// VLAN, no flows, no status), as Neutron refuses to wire it.
+func TestComputeBindingHost(t *testing.T) {
+	snap := snapOf([]api.Network{vxlanNet("n1", 111)},
+		[]api.Port{vmPort("mine", "n1", "fa:16:3e:00:00:01", "10.1.0.5", "hostA"),
+			vmPort("unbound", "n1", "fa:16:3e:00:00:02", "10.1.0.6", ""),
+			vmPort("elsewhere", "n1", "fa:16:3e:00:00:03", "10.1.0.7", "hostB")},
+		nil, []api.Agent{ovsAgent("hostB", "192.168.50.2")})
+	got := Compute(hostA, []hoststate.Interface{iface("mine"), iface("unbound"), iface("elsewhere")}, snap)
+	require.ElementsMatch(t, []string{"mine", "unbound"}, sortedKeys(got.Ports))
+	// Its binding still places it on hostB, which becomes a tunnel peer.
+	require.Equal(t, []hoststate.Peer{{Host: "hostB", IP: netip.MustParseAddr("192.168.50.2"), Networks: []string{"n1"}}}, got.Peers)
+
+	// Once the port is bound here, it is wired here.
+	p := snap.Ports["elsewhere"]
+	p.BindingHostID = "hostA"
+	snap.Ports["elsewhere"] = p
+	got = Compute(hostA, []hoststate.Interface{iface("mine"), iface("unbound"), iface("elsewhere")}, snap)
+	require.ElementsMatch(t, []string{"mine", "unbound", "elsewhere"}, sortedKeys(got.Ports))
+	require.Empty(t, got.Peers)
 }

@@ -20,8 +20,9 @@ const applyWait = 5 * time.Second
 // Apply makes OVS match s: tags and other_config of br-int ports, tunnel
 // ports, provider patches, then every flow, one atomic bundle per bridge.
 // It is idempotent and converges from any starting point; on partial
-// failure it does all it can and returns the errors joined. A port is
-// reported Bound only if its flows were installed.
+// failure it does all it can and returns the errors joined. A port gets
+// flows only once OVSDB reads back its network's tag, and is reported
+// Bound only if its flows were installed.
 func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.PortResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -46,10 +47,19 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	// that last, so that it reconfigures while the flows go in.
 	applied, err := d.syncTags(ctx, s, ports, bound, vlans)
 	errs = append(errs, err)
+	// Wire only ports whose tag reads back: an untagged port is a trunk,
+	// whose VM could send into any local VLAN. (ovs-vswitchd may apply the
+	// tag a moment after the flows go in; table 0's drop of tagged frames
+	// covers that window.)
+	if ports, err = d.db.ListPorts(ctx, d.cfg.IntegrationBridge); err != nil {
+		return nil, errors.Join(append(errs, fmt.Errorf("dataplane: list %s: %w", d.cfg.IntegrationBridge, err))...)
+	}
+	tagged, err := taggedIfaces(s, bound, vlans, ports)
+	errs = append(errs, err)
 	ph.mark("tags")
 	errs = append(errs, d.syncTunnels(ctx, s))
 	ph.mark("tunnels")
-	pm, err := d.portMap(ctx, s, bound, vlans)
+	pm, err := d.portMap(ctx, s, tagged, vlans)
 	errs = append(errs, err)
 	ph.mark("ofports")
 	flows := pipeline.Build(s, pm)

@@ -26,6 +26,7 @@ var (
 	ErrConfig   = errors.New("dataplane: bad config")
 	ErrNotStart = errors.New("dataplane: not started")
 	ErrFlows    = errors.New("dataplane: flow install failed")
+	ErrTag      = errors.New("dataplane: port tag not applied")
 )
 
 // Config describes one host's data plane. Zero values take the defaults

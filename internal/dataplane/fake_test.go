@@ -24,6 +24,10 @@ type fakeOVS struct {
 	flows   map[string][]pipeline.Flow
 	nextOF  int
 	changes chan struct{}
+	// refuseTag fails a whole UpdatePorts that touches one of these ports,
+	// as OVSDB fails a transaction; ignoreTag accepts it but leaves the
+	// port's tag as it was (another writer, a lost update).
+	refuseTag, ignoreTag map[string]bool
 }
 
 func newFakeOVS() *fakeOVS {
@@ -83,10 +87,18 @@ func (f *fakeOVS) DeletePort(_ context.Context, _, name string) error {
 }
 
 func (f *fakeOVS) UpdatePorts(_ context.Context, ups []ovsdb.PortUpdate) (int, error) {
+	for _, u := range ups {
+		if f.refuseTag[u.Name] {
+			return 0, fmt.Errorf("fake ovsdb: transaction refused: port %s", u.Name)
+		}
+	}
 	changed := 0
 	for _, u := range ups {
 		p, ok := f.ports[u.Name]
 		if !ok {
+			continue
+		}
+		if f.ignoreTag[u.Name] {
 			continue
 		}
 		if p.Tag == nil || *p.Tag != u.Tag {

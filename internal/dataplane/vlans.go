@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -109,6 +110,42 @@ func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovs
 		return target, fmt.Errorf("dataplane: tag %d ports: %w", len(ups), err)
 	}
 	return target, nil
+}
+
+// taggedIfaces returns the bound interfaces whose port, as OVSDB now reads,
+// carries its network's local VLAN; it reports those that do not. Only
+// these may be wired.
+func taggedIfaces(s hoststate.State, bound map[string]ovsdb.PortInfo, vlans map[string]int, ports []ovsdb.PortInfo) (map[string]ovsdb.PortInfo, error) {
+	byName := make(map[string]ovsdb.PortInfo, len(ports))
+	for _, p := range ports {
+		byName[p.Name] = p
+	}
+	out := map[string]ovsdb.PortInfo{}
+	var errs []error
+	for _, id := range sortedKeys(bound) {
+		sp := s.Ports[id]
+		v := vlans[sp.NetworkID]
+		if v <= 0 || !wantsVLAN(s, sp) {
+			continue // not wired anyway
+		}
+		p, ok := byName[bound[id].Name]
+		if !ok {
+			continue // unplugged meanwhile
+		}
+		if p.Tag == nil || *p.Tag != v {
+			errs = append(errs, fmt.Errorf("%w: port %s (%s): tag %s, want %d", ErrTag, p.Name, id, tagString(p.Tag), v))
+			continue
+		}
+		out[id] = p
+	}
+	return out, errors.Join(errs...)
+}
+
+func tagString(t *int) string {
+	if t == nil {
+		return "none"
+	}
+	return strconv.Itoa(*t)
 }
 
 func containsAll(m, want map[string]string) bool {

@@ -15,8 +15,9 @@ type State struct {
 	BridgeMappings map[string]string
 	// Networks that have at least one port bound on this host, by id.
 	Networks map[string]Network
-	// Ports whose OVS interface (external_ids:iface-id) is on this host and
-	// that exist in the store, by port id.
+	// Ports whose OVS interface (external_ids:iface-id) is on this host,
+	// that exist in the store and are bound here (binding:host_id this host
+	// or empty), by port id.
 	Ports map[string]Port
 	// Peers are the other hosts with ports on this host's tunnel networks.
 	Peers []Peer

@@ -34,7 +34,7 @@ func Trusted(p hoststate.Port) bool {
 }
 
 // portFlows are br-int's per-port flows: table 0 classification and the
-// ARP (24) and MAC (25) anti-spoofing tables.
+// ARP (24) and MAC/IP source (25) anti-spoofing tables.
 func portFlows(s hoststate.State, pm PortMap) []Flow {
 	ids := make([]string, 0, len(s.Ports))
 	for id := range s.Ports {
@@ -48,6 +48,11 @@ func portFlows(s hoststate.State, pm PortMap) []Flow {
 		if !ok {
 			continue
 		}
+		// A port is an access port: a frame it sends with an 802.1Q header
+		// could carry another network's local VLAN, should OVS ever treat
+		// the port as a trunk (its tag missing). Drop it first, whatever
+		// the port's security.
+		out = append(out, on(IntClassifier, OwnerPort).prio(11).match(inPort(of), vlanTagged).do(actDrop))
 		if Trusted(p) {
 			out = append(out, on(IntClassifier, OwnerPort).prio(9).match(inPort(of)).do(resubmit(IntTransient)))
 			continue
@@ -57,9 +62,18 @@ func portFlows(s hoststate.State, pm PortMap) []Flow {
 	return out
 }
 
+// vlanTagged matches frames that carry an 802.1Q header (the CFI/present
+// bit of the TCI), as Neutron's drop of tagged frames from access ports.
+const vlanTagged = "vlan_tci=0x1000/0x1000"
+
 // antiSpoofFlows: ARP must carry one of the port's IPs (fixed or allowed
-// pair) as sender; IPv6 neighbour advertisements one as target; every frame
-// must carry the port MAC or an allowed-pair MAC.
+// pair) as sender and IPv6 neighbour advertisements one as target (24);
+// then (25) every frame must come from the port MAC or an allowed-pair
+// MAC, IPv4 and IPv6 from an address that goes with that MAC, as Neutron's
+// firewall base egress table does. Allowed without an address: DHCP
+// discover/request from 0.0.0.0, IPv6 link-local sources and DAD/MLD from
+// the unspecified address. Other ethertypes drop, as in Neutron with no
+// permitted_ethertypes.
 func antiSpoofFlows(p hoststate.Port, of int) []Flow {
 	in := inPort(of)
 	out := []Flow{
@@ -76,9 +90,68 @@ func antiSpoofFlows(p hoststate.Port, of int) []Flow {
 	for _, pfx := range v6 {
 		out = append(out, on(IntARPSpoof, OwnerPort).prio(2).match("icmp6", in, "icmp_type=136", "nd_target="+prefixText(pfx)).do(resubmit(IntMACSpoof)))
 	}
-	for _, mac := range portMACs(p) {
-		out = append(out, on(IntMACSpoof, OwnerPort).prio(2).match(in, "dl_src="+mac).do(resubmit(IntTransient)))
+	src := func(proto string, match ...string) {
+		out = append(out, on(IntMACSpoof, OwnerPort).prio(2).match(append([]string{proto, in}, match...)...).do(resubmit(IntTransient)))
 	}
+	for _, mac := range portMACs(p) {
+		dl := "dl_src=" + mac
+		src("arp", dl) // its sender address was checked in 24
+		src("udp", dl, "nw_src=0.0.0.0", "tp_src=68", "tp_dst=67")
+		src("ipv6", dl, "ipv6_src=fe80::/64")
+		for _, typ := range dadICMPv6Types {
+			src("icmp6", dl, "ipv6_src=::", sprintf("icmp_type=%d", typ))
+		}
+	}
+	for _, a := range portSources(p) {
+		if a.prefix.Addr().Is4() {
+			src("ip", "dl_src="+a.mac, "nw_src="+prefixText(a.prefix))
+		} else {
+			src("ipv6", "dl_src="+a.mac, "ipv6_src="+prefixText(a.prefix))
+		}
+	}
+	return out
+}
+
+// dadICMPv6Types are what an IPv6 host sends from the unspecified address
+// before it owns one: neighbour solicitations of duplicate address
+// detection and the MLDv2 reports that join their multicast group.
+var dadICMPv6Types = []int{135, 143}
+
+// source is a (MAC, IP prefix) a port may send IP from.
+type source struct {
+	mac    string
+	prefix netip.Prefix
+}
+
+// portSources pairs the port MAC with its fixed IPs and each allowed pair's
+// MAC with its prefix, deduplicated and sorted.
+func portSources(p hoststate.Port) []source {
+	var out []source
+	add := func(mac string, pfx netip.Prefix) {
+		if !pfx.IsValid() {
+			return
+		}
+		a := pfx.Addr().Unmap()
+		s := source{mac: strings.ToLower(mac), prefix: netip.PrefixFrom(a, min(pfx.Bits(), a.BitLen())).Masked()}
+		if s.mac != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, ip := range p.IPs {
+		add(p.MAC, netip.PrefixFrom(ip, ip.BitLen()))
+	}
+	for _, ap := range p.AllowedAddressPairs {
+		add(ap.MAC, ap.Prefix)
+	}
+	slices.SortFunc(out, func(a, b source) int {
+		if c := strings.Compare(a.mac, b.mac); c != 0 {
+			return c
+		}
+		if c := a.prefix.Addr().Compare(b.prefix.Addr()); c != 0 {
+			return c
+		}
+		return a.prefix.Bits() - b.prefix.Bits()
+	})
 	return out
 }
 

@@ -39,13 +39,13 @@ type Table struct {
 // br-int tables.
 var (
 	IntClassifier = Table{ID: 0, Name: "LocalSwitching", Role: RoleInt, Miss: MissDrop,
-		Doc: "classify by in_port: bound ports to anti-spoofing or switching, patch ports to switching; unknown and dead ports drop"}
+		Doc: "classify by in_port: tagged frames from ports drop; bound ports to anti-spoofing or switching, patch ports to switching; unknown and dead ports drop"}
 	IntCanary = Table{ID: 23, Name: "Canary", Role: RoleInt, Miss: MissDrop,
 		Doc: "one flow whose absence tells the agent ovs-vswitchd restarted and lost its flows"}
 	IntARPSpoof = Table{ID: 24, Name: "ARPSpoof", Role: RoleInt, Miss: MissDrop,
 		Doc: "ARP (and IPv6 NA) from a port must carry one of its own IPs"}
 	IntMACSpoof = Table{ID: 25, Name: "MACSpoof", Role: RoleInt, Miss: MissDrop,
-		Doc: "frames from a port must carry its MAC or an allowed-address-pair MAC"}
+		Doc: "frames from a port must carry its MAC or an allowed-address-pair MAC and, for IPv4/IPv6, a source address of that MAC; other ethertypes drop"}
 	IntTransient = Table{ID: 60, Name: "Transient", Role: RoleInt, Miss: MissNone,
 		Doc: "normal L2 switching within the local VLAN"}
 )
