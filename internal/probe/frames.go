@@ -15,10 +15,10 @@ type Kind uint8
 const (
 	KindEcho      Kind = iota // ICMP echo request to the target's IP and MAC
 	KindARP                   // broadcast ARP who-has the target's IP
-	KindUnicast               // Ethertype 0x88b5 frame to the target's MAC: unknown unicast on another network
-	KindBroadcast             // Ethertype 0x88b5 frame to ff:ff:ff:ff:ff:ff
+	KindUnicast               // UDP to the target's IP and MAC: unknown unicast on another network
+	KindBroadcast             // UDP to 255.255.255.255 and ff:ff:ff:ff:ff:ff
 	KindSpoofIP               // ICMP echo reply to the target from a forged source IP (the source's own MAC)
-	KindSpoofMAC              // 0x88b5 frame from a forged source MAC (random, or the target's own)
+	KindSpoofMAC              // UDP from a forged source MAC (random, or the target's own)
 	KindSpoofARP              // broadcast ARP whose sender IP is forged (random, or the target's own)
 	NumKinds
 )
@@ -36,8 +36,8 @@ var kindInfo = [NumKinds]struct {
 }{
 	KindEcho:      {"icmp-echo", 4, true},
 	KindARP:       {"arp-who-has", 4, true},
-	KindUnicast:   {"unicast-0x88b5", 16, true},
-	KindBroadcast: {"broadcast-0x88b5", 8, true},
+	KindUnicast:   {"unicast-udp", 16, true},
+	KindBroadcast: {"broadcast-udp", 8, true},
 	KindSpoofIP:   {"spoofed-ip", 32, false},
 	KindSpoofMAC:  {"spoofed-mac", 32, false},
 	KindSpoofARP:  {"spoofed-arp", 16, false},
@@ -60,13 +60,13 @@ func FramesPerPair() int {
 }
 
 const (
+	// Only IPv4 and ARP: port security drops every other Ethertype at the
+	// sender's port, so frames of other types would prove nothing.
 	etherTypeIPv4 = 0x0800
 	etherTypeARP  = 0x0806
-	// etherTypeExp is IEEE 802's "local experimental" Ethertype 1: nothing
-	// on the path interprets it, so it travels as a plain L2 payload.
-	etherTypeExp = 0x88b5
-	minFrame     = 60 // Ethernet minimum without FCS; short frames are padded
-	markerLen    = 16
+	minFrame      = 60 // Ethernet minimum without FCS; short frames are padded
+	markerLen     = 16
+	probePort     = 9 // discard: nothing in a VM answers it
 )
 
 // marker is stamped into every frame the probe sends (in the payload, or in
@@ -128,7 +128,10 @@ func parseNode(e Endpoint) (node, error) {
 	return node{mac: mac, ip: ip.As4()}, nil
 }
 
-var broadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+var (
+	broadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	broadcastIP  = [4]byte{255, 255, 255, 255}
+)
 
 // buildFrames returns every frame endpoint si sends towards endpoint di:
 // FramesPerPair of them, each carrying a marker.
@@ -145,9 +148,9 @@ func buildFrames(run runID, nodes []node, si, di int) [][]byte {
 			case KindARP:
 				f = ether(broadcastMAC, src.mac, etherTypeARP, arpRequest(src.mac, src.ip, dst.ip, m))
 			case KindUnicast:
-				f = ether(dst.mac, src.mac, etherTypeExp, m)
+				f = ether(dst.mac, src.mac, etherTypeIPv4, ipv4UDP(src.ip, dst.ip, m))
 			case KindBroadcast:
-				f = ether(broadcastMAC, src.mac, etherTypeExp, m)
+				f = ether(broadcastMAC, src.mac, etherTypeIPv4, ipv4UDP(src.ip, broadcastIP, m))
 			case KindSpoofIP:
 				f = ether(dst.mac, src.mac, etherTypeIPv4, ipv4ICMP(forgedIP(src, dst), dst.ip, 0, uint16(seq), m))
 			case KindSpoofMAC:
@@ -159,7 +162,7 @@ func buildFrames(run runID, nodes []node, si, di int) [][]byte {
 				if seq%2 == 1 {
 					to = broadcastMAC
 				}
-				f = ether(to, from, etherTypeExp, m)
+				f = ether(to, from, etherTypeIPv4, ipv4UDP(src.ip, dst.ip, m))
 			case KindSpoofARP:
 				spa := forgedIP(src, dst)
 				if seq%4 == 0 && dst.ip != src.ip {
@@ -225,12 +228,28 @@ func ipv4ICMP(src, dst [4]byte, typ uint8, seq uint16, m []byte) []byte {
 	icmp = binary.BigEndian.AppendUint16(icmp, seq)
 	icmp = append(icmp, m...)
 	binary.BigEndian.PutUint16(icmp[2:], checksum(icmp))
-	ip := []byte{0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 1, 0, 0}
-	binary.BigEndian.PutUint16(ip[2:], uint16(20+len(icmp)))
+	return ipv4Header(src, dst, 1, icmp)
+}
+
+// ipv4UDP is an IPv4 packet carrying a UDP datagram to the discard port
+// whose payload is the marker (UDP checksum 0: none, as IPv4 allows).
+func ipv4UDP(src, dst [4]byte, m []byte) []byte {
+	udp := binary.BigEndian.AppendUint16(nil, probePort)
+	udp = binary.BigEndian.AppendUint16(udp, probePort)
+	udp = binary.BigEndian.AppendUint16(udp, uint16(8+len(m)))
+	udp = append(udp, 0, 0)
+	udp = append(udp, m...)
+	return ipv4Header(src, dst, 17, udp)
+}
+
+// ipv4Header prefixes payload with an IPv4 header for protocol proto.
+func ipv4Header(src, dst [4]byte, proto uint8, payload []byte) []byte {
+	ip := []byte{0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, proto, 0, 0}
+	binary.BigEndian.PutUint16(ip[2:], uint16(20+len(payload)))
 	ip = append(ip, src[:]...)
 	ip = append(ip, dst[:]...)
 	binary.BigEndian.PutUint16(ip[10:], checksum(ip))
-	return append(ip, icmp...)
+	return append(ip, payload...)
 }
 
 // checksum is the Internet checksum (RFC 1071).

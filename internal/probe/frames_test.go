@@ -58,8 +58,13 @@ func TestBuildFrames(t *testing.T) {
 				t.Errorf("frame %d (%s): sender IP %v", i, m.Kind, net.IP(spa))
 			}
 		case KindUnicast, KindBroadcast, KindSpoofMAC:
-			if eth != etherTypeExp {
-				t.Errorf("frame %d (%s): Ethertype %#x", i, m.Kind, eth)
+			ip := f[14:34]
+			wantDst := dst.ip
+			if m.Kind == KindBroadcast {
+				wantDst = broadcastIP
+			}
+			if eth != etherTypeIPv4 || checksum(ip) != 0 || ip[9] != 17 || !bytes.Equal(ip[12:16], src.ip[:]) || !bytes.Equal(ip[16:20], wantDst[:]) {
+				t.Errorf("frame %d (%s): bad IPv4/UDP header % x", i, m.Kind, ip)
 			}
 			if bytes.Equal(from, src.mac) != (m.Kind != KindSpoofMAC) {
 				t.Errorf("frame %d (%s): source MAC %v", i, m.Kind, from)
