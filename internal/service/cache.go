@@ -34,11 +34,14 @@ type cache struct {
 	revCh    chan struct{} // closed (and replaced) whenever rev advances
 	networks map[string]versioned[storedNetwork]
 	subnets  map[string]versioned[storedSubnet]
-	ports    map[string]versioned[api.Port]
+	ports    map[string]versioned[storedPort]
 	netPorts map[string]map[string]struct{} // network id -> port ids
 	ips      map[string]*ipam.Used          // subnet id -> allocated ips
-	macs     map[string]struct{}
-	segments map[string]struct{} // segment allocation keys
+	macs     map[string]struct{}            // <network id>/<mac>
+	segments map[string]struct{}            // segment allocation keys
+	slots    map[string]struct{}            // quota slot keys
+	quotas   map[string]versioned[api.Quota]
+	bulks    map[string]struct{} // bulk creates in progress
 	status   map[string]api.PortStatus
 	agents   map[string]api.Agent
 	alive    map[string]struct{}
@@ -53,11 +56,14 @@ func newCache(st store.Store, log *slog.Logger) *cache {
 func (c *cache) reset() {
 	c.networks = map[string]versioned[storedNetwork]{}
 	c.subnets = map[string]versioned[storedSubnet]{}
-	c.ports = map[string]versioned[api.Port]{}
+	c.ports = map[string]versioned[storedPort]{}
 	c.netPorts = map[string]map[string]struct{}{}
 	c.ips = map[string]*ipam.Used{}
 	c.macs = map[string]struct{}{}
 	c.segments = map[string]struct{}{}
+	c.slots = map[string]struct{}{}
+	c.quotas = map[string]versioned[api.Quota]{}
+	c.bulks = map[string]struct{}{}
 	c.status = map[string]api.PortStatus{}
 	c.agents = map[string]api.Agent{}
 	c.alive = map[string]struct{}{}
@@ -216,6 +222,17 @@ func (c *cache) apply(ev store.Event) {
 		setMember(c.macs, strings.TrimPrefix(key, store.MACsPrefix), put)
 	case strings.HasPrefix(key, store.SegmentsPrefix):
 		setMember(c.segments, key, put)
+	case strings.HasPrefix(key, store.QuotaSlotsPrefix):
+		setMember(c.slots, key, put)
+	case strings.HasPrefix(key, store.BulksPrefix):
+		setMember(c.bulks, strings.TrimPrefix(key, store.BulksPrefix), put)
+	case strings.HasPrefix(key, store.QuotasPrefix):
+		id := strings.TrimPrefix(key, store.QuotasPrefix)
+		delete(c.quotas, id)
+		var q api.Quota
+		if put && decode(ev.KV.Value, &q, c.log, key) {
+			c.quotas[id] = versioned[api.Quota]{q, ev.KV.ModRevision}
+		}
 	case strings.HasPrefix(key, store.PortStatusPrefix):
 		c.applyStatus(strings.TrimPrefix(key, store.PortStatusPrefix), put, ev.KV)
 	case strings.HasPrefix(key, store.AgentsPrefix):
@@ -235,11 +252,11 @@ func (c *cache) applyPort(id string, put bool, kv store.KV) {
 		delete(c.netPorts[old.obj.NetworkID], id)
 		delete(c.ports, id)
 	}
-	var p api.Port
+	var p storedPort
 	if !put || !decode(kv.Value, &p, c.log, kv.Key) {
 		return
 	}
-	c.ports[id] = versioned[api.Port]{p, kv.ModRevision}
+	c.ports[id] = versioned[storedPort]{p, kv.ModRevision}
 	setKey(c.netPorts, p.NetworkID, id, true)
 }
 

@@ -2,8 +2,10 @@ package service
 
 import (
 	"net/netip"
+	"strings"
 
 	"github.com/vland/vland/internal/ipam"
+	"github.com/vland/vland/internal/store"
 )
 
 // The cache's allocated addresses, one ipam.Used per subnet: the input of
@@ -38,6 +40,22 @@ func (c *cache) applyIP(subnetID, ip string, put bool) {
 func (c *cache) resetHint(subnetID string) {
 	if set := c.ips[subnetID]; set != nil {
 		set.ResetHint()
+	}
+}
+
+// releaseIPs lowers the scan hints below IP reservation keys given up
+// without a commit (other keys are ignored).
+func (c *cache) releaseIPs(keys []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range keys {
+		rest, ok := strings.CutPrefix(k, store.IPsPrefix)
+		subnet, ip, _ := strings.Cut(rest, "/")
+		if a, err := netip.ParseAddr(ip); ok && err == nil {
+			if set := c.ips[subnet]; set != nil {
+				set.Release(a)
+			}
+		}
 	}
 }
 
