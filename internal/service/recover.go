@@ -62,7 +62,7 @@ func (s *Service) recoverBulks(ctx context.Context) {
 		_ = json.Unmarshal(kv.Value, &deadline)
 		bulk := strings.TrimPrefix(kv.Key, store.BulksPrefix)
 		if wait := deadline.Sub(s.cfg.Now()); wait > 0 {
-			time.AfterFunc(wait+time.Second, func() { s.abortBulk(bulk, kv.ModRevision) })
+			s.timers = append(s.timers, time.AfterFunc(wait+time.Second, func() { s.abortBulk(bulk, kv.ModRevision) }))
 			continue
 		}
 		s.abortBulk(bulk, kv.ModRevision)

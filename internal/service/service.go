@@ -98,6 +98,7 @@ type Service struct {
 	lastRev atomic.Int64
 	stop    context.CancelFunc
 	done    chan struct{}
+	timers  []*time.Timer // bulk rollbacks scheduled by start-up recovery
 }
 
 // New loads the store into the cache and starts following it. Close stops
@@ -126,6 +127,9 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
 
 // Close stops following the store.
 func (s *Service) Close() {
+	for _, t := range s.timers {
+		t.Stop()
+	}
 	s.stop()
 	<-s.done
 }
