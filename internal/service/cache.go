@@ -39,7 +39,8 @@ type cache struct {
 	ips      map[string]*ipam.Used          // subnet id -> allocated ips
 	macs     map[string]struct{}            // <network id>/<mac>
 	segments map[string]struct{}            // segment allocation keys
-	slots    map[string]struct{}            // quota slot keys
+	slots    map[string]*slotSet            // <project>/<resource> -> slots in use
+	counts   map[string]int                 // <project>/<resource> -> resources
 	quotas   map[string]versioned[api.Quota]
 	bulks    map[string]struct{} // bulk creates in progress
 	status   map[string]api.PortStatus
@@ -61,7 +62,8 @@ func (c *cache) reset() {
 	c.ips = map[string]*ipam.Used{}
 	c.macs = map[string]struct{}{}
 	c.segments = map[string]struct{}{}
-	c.slots = map[string]struct{}{}
+	c.slots = map[string]*slotSet{}
+	c.counts = map[string]int{}
 	c.quotas = map[string]versioned[api.Quota]{}
 	c.bulks = map[string]struct{}{}
 	c.status = map[string]api.PortStatus{}
@@ -200,18 +202,26 @@ func (c *cache) apply(ev store.Event) {
 	switch {
 	case strings.HasPrefix(key, store.NetworksPrefix):
 		id := strings.TrimPrefix(key, store.NetworksPrefix)
-		delete(c.networks, id)
+		if old, ok := c.networks[id]; ok {
+			c.count(old.obj.ProjectID, quotaNetwork, -1)
+			delete(c.networks, id)
+		}
 		var n storedNetwork
 		if put && decode(ev.KV.Value, &n, c.log, key) {
 			c.networks[id] = versioned[storedNetwork]{n, ev.KV.ModRevision}
+			c.count(n.ProjectID, quotaNetwork, 1)
 		}
 	case strings.HasPrefix(key, store.SubnetsPrefix):
 		id := strings.TrimPrefix(key, store.SubnetsPrefix)
-		delete(c.subnets, id)
+		if old, ok := c.subnets[id]; ok {
+			c.count(old.obj.ProjectID, quotaSubnet, -1)
+			delete(c.subnets, id)
+		}
 		c.resetHint(id)
 		var s storedSubnet
 		if put && decode(ev.KV.Value, &s, c.log, key) {
 			c.subnets[id] = versioned[storedSubnet]{s, ev.KV.ModRevision}
+			c.count(s.ProjectID, quotaSubnet, 1)
 		}
 	case strings.HasPrefix(key, store.PortsPrefix):
 		c.applyPort(strings.TrimPrefix(key, store.PortsPrefix), put, ev.KV)
@@ -223,7 +233,7 @@ func (c *cache) apply(ev store.Event) {
 	case strings.HasPrefix(key, store.SegmentsPrefix):
 		setMember(c.segments, key, put)
 	case strings.HasPrefix(key, store.QuotaSlotsPrefix):
-		setMember(c.slots, key, put)
+		c.applySlot(key, put)
 	case strings.HasPrefix(key, store.BulksPrefix):
 		setMember(c.bulks, strings.TrimPrefix(key, store.BulksPrefix), put)
 	case strings.HasPrefix(key, store.QuotasPrefix):
@@ -251,12 +261,14 @@ func (c *cache) applyPort(id string, put bool, kv store.KV) {
 	if old, ok := c.ports[id]; ok {
 		delete(c.netPorts[old.obj.NetworkID], id)
 		delete(c.ports, id)
+		c.count(old.obj.ProjectID, quotaPort, -1)
 	}
 	var p storedPort
 	if !put || !decode(kv.Value, &p, c.log, kv.Key) {
 		return
 	}
 	c.ports[id] = versioned[storedPort]{p, kv.ModRevision}
+	c.count(p.ProjectID, quotaPort, 1)
 	setKey(c.netPorts, p.NetworkID, id, true)
 }
 

@@ -43,12 +43,16 @@ func (c *cache) resetHint(subnetID string) {
 	}
 }
 
-// releaseIPs lowers the scan hints below IP reservation keys given up
-// without a commit (other keys are ignored).
-func (c *cache) releaseIPs(keys []string) {
+// release lowers the scan hints below address and quota slot
+// reservations given up without a commit (other keys are ignored).
+func (c *cache) release(keys []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, k := range keys {
+		if strings.HasPrefix(k, store.QuotaSlotsPrefix) {
+			c.releaseSlot(k)
+			continue
+		}
 		rest, ok := strings.CutPrefix(k, store.IPsPrefix)
 		subnet, ip, _ := strings.Cut(rest, "/")
 		if a, err := netip.ParseAddr(ip); ok && err == nil {

@@ -113,13 +113,6 @@ func (c *cache) hasMAC(netID, mac string) bool {
 	return ok
 }
 
-func (c *cache) hasSlot(key string) bool {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	_, ok := c.slots[key]
-	return ok
-}
-
 func (c *cache) quota(project string) (versioned[api.Quota], bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -135,29 +128,6 @@ func (c *cache) allQuotas() map[string]api.Quota {
 		out[id] = v.obj
 	}
 	return out
-}
-
-// usage counts a project's networks, subnets and ports (pending ones of a
-// bulk create included: they hold their quota slots).
-func (c *cache) usage(project string) (networks, subnets, ports int) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for _, v := range c.networks {
-		if v.obj.ProjectID == project {
-			networks++
-		}
-	}
-	for _, v := range c.subnets {
-		if v.obj.ProjectID == project {
-			subnets++
-		}
-	}
-	for _, v := range c.ports {
-		if v.obj.ProjectID == project {
-			ports++
-		}
-	}
-	return networks, subnets, ports
 }
 
 func (c *cache) portStatus(id string) (api.PortStatus, bool) {

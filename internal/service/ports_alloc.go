@@ -25,7 +25,7 @@ type alloc struct {
 func (a *alloc) release() {
 	a.s.res.release(a.reserved...)
 	if !a.committed {
-		a.s.cache.releaseIPs(a.reserved)
+		a.s.cache.release(a.reserved)
 	}
 }
 

@@ -89,14 +89,14 @@ func (g *quotaGuard) slot(a *alloc, project, resource string) (string, error) {
 			return "", overQuota(resource)
 		}
 	}
-	for n := 0; limit < 0 || n < limit; n++ {
-		k := store.QuotaSlotKey(project, resource, n)
-		if a.reserve(k, g.s.cache.hasSlot(k)) {
-			g.added[project+"/"+resource]++
-			return k, nil
-		}
+	n, ok := g.s.cache.freeSlot(project, resource, limit, func(n int) bool {
+		return a.reserve(store.QuotaSlotKey(project, resource, n), false)
+	})
+	if !ok {
+		return "", overQuota(resource)
 	}
-	return "", overQuota(resource)
+	g.added[project+"/"+resource]++
+	return store.QuotaSlotKey(project, resource, n), nil
 }
 
 // condList returns the quota record conditions.
