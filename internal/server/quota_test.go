@@ -44,10 +44,16 @@ func TestQuotaAPI(t *testing.T) {
 		t.Fatalf("project missing from the quota list: %v", listed)
 	}
 	call(t, p, "GET", "/v2.0/quotas", nil).wantError(t, 403, "PolicyNotAuthorized")
-	// Ports: 3 allowed, the 4th is over quota.
+	// Ports: 3 allowed, the 4th is over quota; a delete frees a place.
+	var first string
 	for range 3 {
-		mkPort(t, p, netID, nil)
+		first = mkPort(t, p, netID, nil)["id"].(string)
 	}
+	call(t, p, "POST", "/v2.0/ports", map[string]any{"port": map[string]any{"network_id": netID}}).wantError(t, 409, "OverQuota")
+	call(t, p, "POST", "/v2.0/ports", map[string]any{"ports": []map[string]any{{"network_id": netID}, {"network_id": netID}}}).
+		wantError(t, 409, "OverQuota")
+	call(t, p, "DELETE", "/v2.0/ports/"+first, nil).want(t, 204)
+	mkPort(t, p, netID, nil)
 	call(t, p, "POST", "/v2.0/ports", map[string]any{"port": map[string]any{"network_id": netID}}).wantError(t, 409, "OverQuota")
 	call(t, admin, "DELETE", path, nil).want(t, 204)
 	if q := call(t, p, "GET", path, nil).want(t, 200).obj(t, "quota"); q["port"] != -1.0 {
