@@ -112,7 +112,7 @@ func (s *Service) migrateKeys(ctx context.Context) error {
 			groups = append(groups, group{ops: []store.Op{{Key: k, Delete: true}}})
 		}
 	}
-	for _, v := range s.cache.bulkPorts("") {
+	for _, v := range s.cache.bulkPorts("") { // every port outside a bulk
 		p := &v.obj.Port
 		if k := store.NetworkPortKey(p.NetworkID, p.ID); !have[k] {
 			groups = append(groups, group{conds: []store.Cond{{Key: store.PortKey(p.ID), ModRevision: v.rev}},
