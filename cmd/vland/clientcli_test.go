@@ -45,7 +45,7 @@ func (c cli) run(args ...string) (stdout, stderr string, err error) {
 	root := &cobra.Command{Use: "vland", SilenceUsage: true, SilenceErrors: true}
 	agent := &cobra.Command{Use: "agent"}
 	agent.AddCommand(newAgentListCmd())
-	root.AddCommand(newNetworkCmd(), newSubnetCmd(), newPortCmd(), agent)
+	root.AddCommand(newNetworkCmd(), newSubnetCmd(), newPortCmd(), newQuotaCmd(), agent)
 	var out, errb bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errb)
@@ -124,6 +124,22 @@ func TestCLIProjectWithoutKeystone(t *testing.T) {
 	c.json(&list, "network", "list", "--project", "tenantA")
 	require.Len(t, list, 1)
 	assert.Equal(t, n["id"], list[0]["id"])
+}
+
+func TestCLIQuota(t *testing.T) {
+	c := cli{t: t, url: startAPI(t)}
+	out := c.ok("quota", "set", "--networks", "1", "--ports", "-1", "tenantQ")
+	assert.Regexp(t, `(?m)^\| network\s+\| 1\s+\|$`, out)
+	var q map[string]any
+	c.json(&q, "quota", "show", "tenantQ")
+	assert.Equal(t, map[string]any{"network": 1.0, "subnet": 100.0, "port": -1.0}, q)
+	c.ok("network", "create", "q1", "--project", "tenantQ")
+	_, _, err := c.run("network", "create", "q2", "--project", "tenantQ")
+	assert.ErrorContains(t, err, "Quota exceeded for resources: ['network']")
+	usage := c.ok("quota", "show", "--usage", "tenantQ")
+	assert.Regexp(t, `(?m)^\| networks\s+\| 1\s+\| 0\s+\| 1\s+\|$`, usage)
+	_, _, err = c.run("quota", "set", "tenantQ")
+	assert.ErrorContains(t, err, "nothing to set")
 }
 
 func TestCLIAgentList(t *testing.T) {

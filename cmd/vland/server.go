@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/keystone"
 	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/server"
@@ -23,6 +24,8 @@ type serverFlags struct {
 	tenantTypes, vniRanges, tunnelIDRanges, geneveVNIs string
 	vlanRanges, flatNetworks                           string
 	physnetMTU                                         int
+	maxFixedIPs, maxTxnOps                             int
+	quota                                              api.Quota
 	debug                                              bool
 }
 
@@ -57,6 +60,11 @@ func init() {
 	fl.StringVar(&f.vlanRanges, "network-vlan-ranges", "", "VLAN physnets and ranges (physnet1:100:200,physnet2)")
 	fl.StringVar(&f.flatNetworks, "flat-networks", "", "physnets allowed for flat networks (* for any)")
 	fl.IntVar(&f.physnetMTU, "global-physnet-mtu", 1500, "underlay MTU")
+	fl.IntVar(&f.maxFixedIPs, "max-fixed-ips-per-port", 100, "most fixed IPs one port may have")
+	fl.IntVar(&f.maxTxnOps, "etcd-max-txn-ops", 1024, "the etcd's --max-txn-ops (the embedded node's is 1024; etcd's default is 128)")
+	fl.IntVar(&f.quota.Network, "quota-network", 100, "default networks per project (-1: unlimited)")
+	fl.IntVar(&f.quota.Subnet, "quota-subnet", 100, "default subnets per project (-1: unlimited)")
+	fl.IntVar(&f.quota.Port, "quota-port", 500, "default ports per project (-1: unlimited)")
 	fl.BoolVar(&f.debug, "debug", false, "log every API request")
 	rootCmd.AddCommand(cmd)
 }
@@ -70,6 +78,7 @@ func (f *serverFlags) config() (server.Config, error) {
 	cfg := server.Config{
 		Listen: f.listen, DataDir: f.dataDir, EtcdEndpoints: f.etcdEndpoints,
 		EtcdClientURL: f.clientURL, EtcdPeerURL: f.peerURL, Auth: mode,
+		MaxFixedIPsPerPort: f.maxFixedIPs, MaxTxnOps: f.maxTxnOps, DefaultQuota: f.quota,
 	}
 	if f.debug {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

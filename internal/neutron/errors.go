@@ -53,6 +53,7 @@ var errorTable = []struct {
 	{service.ErrRevisionMismatch, wireError{http.StatusPreconditionFailed, "RevisionNumberConstraintFailed"}},
 	{service.ErrSharedInUse, wireError{http.StatusConflict, "InvalidSharedSetting"}},
 	{service.ErrGatewayInUse, wireError{http.StatusConflict, "GatewayIpInUse"}},
+	{service.ErrOverQuota, wireError{http.StatusConflict, "OverQuota"}},
 	{service.ErrBusy, wireError{http.StatusServiceUnavailable, "ServiceUnavailable"}},
 	{errNotFound, wireError{http.StatusNotFound, "HTTPNotFound"}},
 	{errTooLarge, wireError{http.StatusRequestEntityTooLarge, "HTTPRequestEntityTooLarge"}},

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/keystone"
 	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/server"
@@ -36,7 +37,7 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	srv, err = server.New(context.Background(), server.Config{
 		Listen: "127.0.0.1:0", DataDir: dir, Auth: keystone.ModeNoAuth, Segments: segments(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DefaultQuota: unlimited, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start server:", err)
@@ -62,7 +63,7 @@ func onSecond(t testing.TB, who caller) caller {
 	secondOnce.Do(func() {
 		second, secondErr = server.New(context.Background(), server.Config{
 			Listen: "127.0.0.1:0", EtcdEndpoints: srv.EtcdEndpoints(), Auth: keystone.ModeNoAuth,
-			Segments: segments(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Segments: segments(), DefaultQuota: unlimited, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		})
 		if secondErr == nil {
 			second.Start()
@@ -80,6 +81,10 @@ func closeSecond() {
 		_ = second.Close()
 	}
 }
+
+// unlimited is the test servers' default quota: tests create many
+// resources in few projects; quota tests set their projects' limits.
+var unlimited = api.Quota{Network: -1, Subnet: -1, Port: -1}
 
 // segments is the type-driver configuration of the test servers.
 func segments() segment.Config {

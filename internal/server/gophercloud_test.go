@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
@@ -62,5 +63,26 @@ func TestGophercloud(t *testing.T) {
 	var unexpected gophercloud.ErrUnexpectedResponseCode
 	if !errors.As(err, &unexpected) || unexpected.Actual != http.StatusNotFound {
 		t.Fatalf("get after delete: %v", err)
+	}
+}
+
+// TestGophercloudQuotas: gophercloud's networking quotas (get, details,
+// update) against the quotas extension.
+func TestGophercloudQuotas(t *testing.T) {
+	ctx := context.Background()
+	base := srv.URL()
+	c := &gophercloud.ServiceClient{ProviderClient: &gophercloud.ProviderClient{TokenID: "t", HTTPClient: http.Client{}},
+		Endpoint: base + "/", ResourceBase: base + "/v2.0/"}
+	four := 4
+	q, err := quotas.Update(ctx, c, "proj-gc-quota", quotas.UpdateOpts{Network: &four}).Extract()
+	if err != nil || q.Network != 4 || q.Port != -1 {
+		t.Fatalf("update: %+v %v", q, err)
+	}
+	if q, err = quotas.Get(ctx, c, "proj-gc-quota").Extract(); err != nil || q.Network != 4 {
+		t.Fatalf("get: %+v %v", q, err)
+	}
+	d, err := quotas.GetDetail(ctx, c, "proj-gc-quota").Extract()
+	if err != nil || d.Network.Limit != 4 || d.Network.Used != 0 {
+		t.Fatalf("details: %+v %v", d, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/keystone"
 	"github.com/vland/vland/internal/neutron"
 	"github.com/vland/vland/internal/segment"
@@ -51,6 +52,14 @@ type Config struct {
 	// Segments is the ML2 type driver configuration; the zero value means
 	// segment.DefaultConfig().
 	Segments segment.Config
+	// MaxFixedIPsPerPort bounds fixed_ips per port (0: 100).
+	MaxFixedIPsPerPort int
+	// MaxTxnOps is the etcd's --max-txn-ops (0: 1,024, the embedded
+	// node's); big bulk creates and deletes split to fit it.
+	MaxTxnOps int
+	// DefaultQuota is the quota of projects without their own (zero value:
+	// Neutron's 100 networks, 100 subnets, 500 ports; -1 is unlimited).
+	DefaultQuota api.Quota
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -129,7 +138,8 @@ func (s *Server) openStore() error {
 // buildHandler wires service, identity and the middleware chain.
 func (s *Server) buildHandler(ctx context.Context) (http.Handler, error) {
 	var err error
-	if s.svc, err = service.New(ctx, s.st, service.Config{Segments: s.cfg.Segments, Logger: s.log}); err != nil {
+	if s.svc, err = service.New(ctx, s.st, service.Config{Segments: s.cfg.Segments, Logger: s.log,
+		MaxFixedIPsPerPort: s.cfg.MaxFixedIPsPerPort, MaxTxnOps: s.cfg.MaxTxnOps, DefaultQuota: s.cfg.DefaultQuota}); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	kcfg := keystone.DefaultConfig()

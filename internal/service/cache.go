@@ -34,11 +34,15 @@ type cache struct {
 	revCh    chan struct{} // closed (and replaced) whenever rev advances
 	networks map[string]versioned[storedNetwork]
 	subnets  map[string]versioned[storedSubnet]
-	ports    map[string]versioned[api.Port]
+	ports    map[string]versioned[storedPort]
 	netPorts map[string]map[string]struct{} // network id -> port ids
 	ips      map[string]*ipam.Used          // subnet id -> allocated ips
-	macs     map[string]struct{}
-	segments map[string]struct{} // segment allocation keys
+	macs     map[string]struct{}            // <network id>/<mac>
+	segments map[string]struct{}            // segment allocation keys
+	slots    map[string]*slotSet            // <project>/<resource> -> slots in use
+	counts   map[string]int                 // <project>/<resource> -> resources
+	quotas   map[string]versioned[api.Quota]
+	bulks    map[string]struct{} // bulk creates in progress
 	status   map[string]api.PortStatus
 	agents   map[string]api.Agent
 	alive    map[string]struct{}
@@ -53,11 +57,15 @@ func newCache(st store.Store, log *slog.Logger) *cache {
 func (c *cache) reset() {
 	c.networks = map[string]versioned[storedNetwork]{}
 	c.subnets = map[string]versioned[storedSubnet]{}
-	c.ports = map[string]versioned[api.Port]{}
+	c.ports = map[string]versioned[storedPort]{}
 	c.netPorts = map[string]map[string]struct{}{}
 	c.ips = map[string]*ipam.Used{}
 	c.macs = map[string]struct{}{}
 	c.segments = map[string]struct{}{}
+	c.slots = map[string]*slotSet{}
+	c.counts = map[string]int{}
+	c.quotas = map[string]versioned[api.Quota]{}
+	c.bulks = map[string]struct{}{}
 	c.status = map[string]api.PortStatus{}
 	c.agents = map[string]api.Agent{}
 	c.alive = map[string]struct{}{}
@@ -194,18 +202,26 @@ func (c *cache) apply(ev store.Event) {
 	switch {
 	case strings.HasPrefix(key, store.NetworksPrefix):
 		id := strings.TrimPrefix(key, store.NetworksPrefix)
-		delete(c.networks, id)
+		if old, ok := c.networks[id]; ok {
+			c.count(old.obj.ProjectID, quotaNetwork, -1)
+			delete(c.networks, id)
+		}
 		var n storedNetwork
 		if put && decode(ev.KV.Value, &n, c.log, key) {
 			c.networks[id] = versioned[storedNetwork]{n, ev.KV.ModRevision}
+			c.count(n.ProjectID, quotaNetwork, 1)
 		}
 	case strings.HasPrefix(key, store.SubnetsPrefix):
 		id := strings.TrimPrefix(key, store.SubnetsPrefix)
-		delete(c.subnets, id)
+		if old, ok := c.subnets[id]; ok {
+			c.count(old.obj.ProjectID, quotaSubnet, -1)
+			delete(c.subnets, id)
+		}
 		c.resetHint(id)
 		var s storedSubnet
 		if put && decode(ev.KV.Value, &s, c.log, key) {
 			c.subnets[id] = versioned[storedSubnet]{s, ev.KV.ModRevision}
+			c.count(s.ProjectID, quotaSubnet, 1)
 		}
 	case strings.HasPrefix(key, store.PortsPrefix):
 		c.applyPort(strings.TrimPrefix(key, store.PortsPrefix), put, ev.KV)
@@ -216,6 +232,17 @@ func (c *cache) apply(ev store.Event) {
 		setMember(c.macs, strings.TrimPrefix(key, store.MACsPrefix), put)
 	case strings.HasPrefix(key, store.SegmentsPrefix):
 		setMember(c.segments, key, put)
+	case strings.HasPrefix(key, store.QuotaSlotsPrefix):
+		c.applySlot(key, put)
+	case strings.HasPrefix(key, store.BulksPrefix):
+		setMember(c.bulks, strings.TrimPrefix(key, store.BulksPrefix), put)
+	case strings.HasPrefix(key, store.QuotasPrefix):
+		id := strings.TrimPrefix(key, store.QuotasPrefix)
+		delete(c.quotas, id)
+		var q api.Quota
+		if put && decode(ev.KV.Value, &q, c.log, key) {
+			c.quotas[id] = versioned[api.Quota]{q, ev.KV.ModRevision}
+		}
 	case strings.HasPrefix(key, store.PortStatusPrefix):
 		c.applyStatus(strings.TrimPrefix(key, store.PortStatusPrefix), put, ev.KV)
 	case strings.HasPrefix(key, store.AgentsPrefix):
@@ -234,12 +261,14 @@ func (c *cache) applyPort(id string, put bool, kv store.KV) {
 	if old, ok := c.ports[id]; ok {
 		delete(c.netPorts[old.obj.NetworkID], id)
 		delete(c.ports, id)
+		c.count(old.obj.ProjectID, quotaPort, -1)
 	}
-	var p api.Port
+	var p storedPort
 	if !put || !decode(kv.Value, &p, c.log, kv.Key) {
 		return
 	}
-	c.ports[id] = versioned[api.Port]{p, kv.ModRevision}
+	c.ports[id] = versioned[storedPort]{p, kv.ModRevision}
+	c.count(p.ProjectID, quotaPort, 1)
 	setKey(c.netPorts, p.NetworkID, id, true)
 }
 

@@ -2,8 +2,10 @@ package service
 
 import (
 	"net/netip"
+	"strings"
 
 	"github.com/vland/vland/internal/ipam"
+	"github.com/vland/vland/internal/store"
 )
 
 // The cache's allocated addresses, one ipam.Used per subnet: the input of
@@ -38,6 +40,26 @@ func (c *cache) applyIP(subnetID, ip string, put bool) {
 func (c *cache) resetHint(subnetID string) {
 	if set := c.ips[subnetID]; set != nil {
 		set.ResetHint()
+	}
+}
+
+// release lowers the scan hints below address and quota slot
+// reservations given up without a commit (other keys are ignored).
+func (c *cache) release(keys []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range keys {
+		if strings.HasPrefix(k, store.QuotaSlotsPrefix) {
+			c.releaseSlot(k)
+			continue
+		}
+		rest, ok := strings.CutPrefix(k, store.IPsPrefix)
+		subnet, ip, _ := strings.Cut(rest, "/")
+		if a, err := netip.ParseAddr(ip); ok && err == nil {
+			if set := c.ips[subnet]; set != nil {
+				set.Release(a)
+			}
+		}
 	}
 }
 

@@ -39,28 +39,60 @@ func (c *cache) allSubnets() []versioned[storedSubnet] {
 	return out
 }
 
-func (c *cache) port(id string) (versioned[api.Port], bool) {
+// port returns a visible port: one of a bulk create still in progress is
+// not (yet) there.
+func (c *cache) port(id string) (versioned[storedPort], bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.ports[id]
+	return v, ok && !c.pending(&v.obj)
+}
+
+// anyPort returns a port, also one of a bulk create in progress.
+func (c *cache) anyPort(id string) (versioned[storedPort], bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	v, ok := c.ports[id]
 	return v, ok
 }
 
-func (c *cache) allPorts() []versioned[api.Port] {
+// pending reports whether p belongs to a bulk create in progress. Caller
+// holds mu.
+func (c *cache) pending(p *storedPort) bool {
+	_, ok := c.bulks[p.Bulk]
+	return p.Bulk != "" && ok
+}
+
+func (c *cache) allPorts() []versioned[storedPort] {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := make([]versioned[api.Port], 0, len(c.ports))
+	out := make([]versioned[storedPort], 0, len(c.ports))
 	for _, v := range c.ports {
-		out = append(out, v)
+		if !c.pending(&v.obj) {
+			out = append(out, v)
+		}
 	}
 	return out
 }
 
-// networkPorts returns the ports on a network.
-func (c *cache) networkPorts(netID string) []versioned[api.Port] {
+// bulkPorts returns the ports of a bulk create (visible or not).
+func (c *cache) bulkPorts(bulk string) []versioned[storedPort] {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := make([]versioned[api.Port], 0, len(c.netPorts[netID]))
+	var out []versioned[storedPort]
+	for _, v := range c.ports {
+		if v.obj.Bulk == bulk {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// networkPorts returns the ports on a network, pending ones included.
+func (c *cache) networkPorts(netID string) []versioned[storedPort] {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]versioned[storedPort], 0, len(c.netPorts[netID]))
 	for id := range c.netPorts[netID] {
 		out = append(out, c.ports[id])
 	}
@@ -74,11 +106,28 @@ func (c *cache) hasSegment(key string) bool {
 	return ok
 }
 
-func (c *cache) hasMAC(mac string) bool {
+func (c *cache) hasMAC(netID, mac string) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	_, ok := c.macs[mac]
+	_, ok := c.macs[netID+"/"+mac]
 	return ok
+}
+
+func (c *cache) quota(project string) (versioned[api.Quota], bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.quotas[project]
+	return v, ok
+}
+
+func (c *cache) allQuotas() map[string]api.Quota {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make(map[string]api.Quota, len(c.quotas))
+	for id, v := range c.quotas {
+		out[id] = v.obj
+	}
+	return out
 }
 
 func (c *cache) portStatus(id string) (api.PortStatus, bool) {

@@ -73,34 +73,45 @@ func (s *Service) newNetwork(who identity.Identity, r *NetworkRequest) (storedNe
 	return storedNetwork{Network: n}, nil
 }
 
-// commitNetworks allocates segments and writes every network in one txn.
+// commitNetworks allocates segments and quota slots and writes every
+// network in one txn.
 func (s *Service) commitNetworks(ctx context.Context, reqs []NetworkRequest, nets []storedNetwork) error {
 	var conds []store.Cond
 	var ops []store.Op
-	var claimed []string
-	defer func() { s.res.release(claimed...) }()
+	a := &alloc{s: s}
+	defer a.release()
+	quota := newQuotaGuard(s)
+	written := 0 // a.keys already in ops
 	for i := range nets {
 		seg, err := s.chooseSegment(&reqs[i])
 		if err != nil {
 			return err
 		}
-		n := &nets[i].Network
+		n := &nets[i]
 		if k := seg.Key(); k != "" {
-			claimed = append(claimed, k)
-			conds = append(conds, store.Cond{Key: k})
-			ops = append(ops, store.Op{Key: k, Value: []byte(n.ID)})
+			// chooseSegment reserved it.
+			a.reserved = append(a.reserved, k)
+			a.keys = append(a.keys, k)
 		}
-		applySegment(n, seg)
+		applySegment(&n.Network, seg)
 		if n.MTU, err = s.networkMTU(seg.NetworkType, reqs[i].MTU); err != nil {
 			return err
 		}
+		if n.QuotaSlot, err = quota.slot(a, n.ProjectID, quotaNetwork); err != nil {
+			return err
+		}
+		for _, k := range a.keys[written:] {
+			conds = append(conds, store.Cond{Key: k})
+			ops = append(ops, store.Op{Key: k, Value: []byte(n.ID)})
+		}
+		written = len(a.keys)
 		conds = append(conds, store.Cond{Key: store.NetworkKey(n.ID)})
 		ops = append(ops, store.Op{Key: store.NetworkKey(n.ID), Value: mustJSON(nets[i])})
 	}
-	if _, err := s.txn(ctx, conds, ops); err != nil {
+	if _, err := s.txn(ctx, append(conds, quota.condList()...), ops); err != nil {
 		return err
 	}
-	s.cache.claim(claimed...)
+	a.commit()
 	return nil
 }
 

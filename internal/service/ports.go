@@ -16,24 +16,29 @@ import (
 const vnicNormal = "normal"
 
 // CreatePorts creates ports atomically (bulk create). Each port's
-// addresses and MAC are compare-and-create keys in the same transaction as
-// the port, so concurrent creates (on any server) never share them.
+// addresses, MAC and quota slot are compare-and-create keys in the same
+// transaction as the port, so concurrent creates (on any server) never
+// share them. A bulk too big for one transaction is written in several,
+// invisible until the last one (see commitPorts).
 func (s *Service) CreatePorts(ctx context.Context, reqs []PortRequest) ([]api.Port, error) {
 	who, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	s.catchUp(ctx)
-	ports := make([]api.Port, len(reqs))
+	ctx, cancel := detach(ctx)
+	defer cancel()
+	ports := make([]storedPort, len(reqs))
 	err = s.retry(ctx, func() error {
-		var conds []store.Cond
-		var ops []store.Op
 		var allocs []*alloc
 		defer func() {
 			for _, a := range allocs {
 				a.release()
 			}
 		}()
+		quota := newQuotaGuard(s)
+		conds := make([][]store.Cond, len(reqs))
+		keys := make([][]string, len(reqs))
 		for i := range reqs {
 			a := &alloc{s: s, who: who, owner: reqs[i].DeviceOwner.or("")}
 			allocs = append(allocs, a)
@@ -41,28 +46,112 @@ func (s *Service) CreatePorts(ctx context.Context, reqs []PortRequest) ([]api.Po
 			if err != nil {
 				return err
 			}
-			ports[i] = p
-			conds = append(conds, c...)
-			ops = append(ops, portOps(&p, a.keys)...)
-			for _, k := range a.keys {
-				conds = append(conds, store.Cond{Key: k})
+			ports[i] = storedPort{Port: p}
+			if ports[i].QuotaSlot, err = quota.slot(a, p.ProjectID, quotaPort); err != nil {
+				return err
 			}
+			conds[i], keys[i] = c, a.keys
 		}
-		if _, err := s.txn(ctx, conds, ops); err != nil {
+		if err := s.commitPorts(ctx, quota.condList(), ports, conds, keys); err != nil {
 			return err
 		}
 		for _, a := range allocs {
-			s.cache.claim(a.keys...)
+			a.commit()
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	out := make([]api.Port, len(ports))
 	for i := range ports {
-		ports[i] = s.portView(ports[i])
+		out[i] = s.portView(ports[i].Port)
 	}
-	return ports, nil
+	return out, nil
+}
+
+// portGroups is the write of each new port: the port, its allocation keys
+// (which must not exist) and its network index key.
+func portGroups(ports []storedPort, conds [][]store.Cond, keys [][]string) []group {
+	groups := make([]group, len(ports))
+	for i := range ports {
+		g := group{conds: slices.Clone(conds[i])}
+		for _, k := range keys[i] {
+			g.conds = append(g.conds, store.Cond{Key: k})
+		}
+		g.ops = append(portOps(&ports[i], keys[i]), portIndexOp(&ports[i].Port))
+		groups[i] = g
+	}
+	return groups
+}
+
+// commitPorts writes new ports: in one transaction if they fit, else as a
+// bulk: a bulk key plus the ports naming it (invisible to every reader
+// while the key exists), in as many transactions as needed, then the
+// key's delete makes them all visible at once. A failure rolls back what
+// was written; a crash leaves the bulk key, and start-up recovery rolls
+// the bulk back after its deadline.
+func (s *Service) commitPorts(ctx context.Context, shared []store.Cond, ports []storedPort, conds [][]store.Cond, keys [][]string) error {
+	groups := portGroups(ports, conds, keys)
+	if s.fits(append(groups, group{conds: shared})) {
+		_, err := s.txnGroups(ctx, shared, groups)
+		return err
+	}
+	bulk := newID()
+	for i := range ports {
+		ports[i].Bulk = bulk
+	}
+	groups = portGroups(ports, conds, keys)
+	bulkKey := store.BulkKey(bulk)
+	deadline := s.cfg.Now().Add(writeTimeout)
+	var bulkRev int64 // 0 in the first transaction: the key must not exist
+	written := 0
+	for _, chunk := range s.pack(groups, len(shared)+2) {
+		extra := append(slices.Clone(shared), store.Cond{Key: bulkKey, ModRevision: bulkRev})
+		n := len(chunk)
+		if bulkRev == 0 {
+			chunk = append(chunk, group{ops: []store.Op{{Key: bulkKey, Value: mustJSON(deadline)}}})
+		}
+		rev, err := s.txnGroups(ctx, extra, chunk)
+		if err != nil {
+			s.rollbackBulk(bulk, ports[:written])
+			return err
+		}
+		if bulkRev == 0 {
+			bulkRev = rev
+		}
+		written += n
+		if err := s.fault("bulk-chunk-written"); err != nil {
+			return err
+		}
+	}
+	if _, err := s.txn(ctx, []store.Cond{{Key: bulkKey, ModRevision: bulkRev}}, []store.Op{{Key: bulkKey, Delete: true}}); err != nil {
+		s.rollbackBulk(bulk, ports)
+		return err
+	}
+	for i := range ports {
+		ports[i].Bulk = ""
+	}
+	return nil
+}
+
+// rollbackBulk deletes a bulk's ports and then its key. The ports were
+// never visible, so they are deleted without conditions.
+func (s *Service) rollbackBulk(bulk string, ports []storedPort) {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	groups := make([]group, len(ports))
+	for i := range ports {
+		groups[i] = group{ops: portDeleteOps(&ports[i])}
+	}
+	groups = append(groups, group{ops: []store.Op{{Key: store.BulkKey(bulk), Delete: true}}})
+	for _, chunk := range s.pack(groups, 0) {
+		if _, err := s.txnGroups(ctx, nil, chunk); err != nil {
+			// Start-up recovery finishes it (the bulk key is still there).
+			s.log.Error("service: bulk create rollback failed", "bulk", bulk, "err", err)
+			return
+		}
+	}
 }
 
 // buildPort validates one create request against the current network and
@@ -208,8 +297,8 @@ func portConds(nv versioned[storedNetwork], subs subnetSet, ips []api.FixedIP) [
 }
 
 // portOps writes a port and creates its allocation keys.
-func portOps(p *api.Port, keys []string) []store.Op {
-	fillBinding(p, "", "")
+func portOps(p *storedPort, keys []string) []store.Op {
+	fillBinding(&p.Port, "", "")
 	ops := []store.Op{{Key: store.PortKey(p.ID), Value: mustJSON(p)}}
 	for _, k := range keys {
 		ops = append(ops, store.Op{Key: k, Value: []byte(p.ID)})
@@ -217,12 +306,23 @@ func portOps(p *api.Port, keys []string) []store.Op {
 	return ops
 }
 
-// portDeleteOps deletes a port with its addresses, MAC and status.
-func portDeleteOps(p *api.Port) []store.Op {
+// portIndexOp writes the port's key in its network's index; the value is
+// its device_owner (network-owned ports do not keep a network in use).
+func portIndexOp(p *api.Port) store.Op {
+	return store.Op{Key: store.NetworkPortKey(p.NetworkID, p.ID), Value: []byte(p.DeviceOwner)}
+}
+
+// portDeleteOps deletes a port with its addresses, MAC, status, index key
+// and quota slot.
+func portDeleteOps(p *storedPort) []store.Op {
 	ops := []store.Op{
 		{Key: store.PortKey(p.ID), Delete: true},
-		{Key: store.MACKey(p.MACAddress), Delete: true},
+		{Key: store.MACKey(p.NetworkID, p.MACAddress), Delete: true},
 		{Key: store.PortStatusKey(p.ID), Delete: true},
+		{Key: store.NetworkPortKey(p.NetworkID, p.ID), Delete: true},
+	}
+	if p.QuotaSlot != "" {
+		ops = append(ops, store.Op{Key: p.QuotaSlot, Delete: true})
 	}
 	for _, f := range p.FixedIPs {
 		ops = append(ops, store.Op{Key: store.IPKey(f.SubnetID, f.IPAddress), Delete: true})

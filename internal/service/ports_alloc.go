@@ -14,16 +14,30 @@ import (
 // alloc collects what one write allocates: the keys to compare-and-create
 // and the in-process reservations to release when the attempt ends.
 type alloc struct {
-	s        *Service
-	owner    string   // the port's device_owner
-	keys     []string // allocation keys to create (cond: absent)
-	reserved []string // reservation keys held
+	s         *Service
+	owner     string   // the port's device_owner
+	keys      []string // allocation keys to create (cond: absent)
+	reserved  []string // reservation keys held
+	committed bool     // keys are in the store (and claimed in the cache)
 
 	// who is the caller: errors must not reveal what it cannot see.
 	who identity.Identity
 }
 
-func (a *alloc) release() { a.s.res.release(a.reserved...) }
+// release gives up the attempt's reservations; addresses it held but did
+// not commit are free again for the cache's lowest-free scan.
+func (a *alloc) release() {
+	a.s.res.release(a.reserved...)
+	if !a.committed {
+		a.s.cache.release(a.reserved)
+	}
+}
+
+// commit records that the attempt's keys are stored.
+func (a *alloc) commit() {
+	a.s.cache.claim(a.keys...)
+	a.committed = true
+}
 
 // reserve takes key for this attempt; false if another in-flight request
 // of this server holds it or the cache knows it is allocated.
@@ -43,14 +57,14 @@ func (a *alloc) chooseMAC(want Opt[string], netID string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if !a.reserve(store.MACKey(mac), a.s.cache.hasMAC(mac)) {
+		if !a.reserve(store.MACKey(netID, mac), a.s.cache.hasMAC(netID, mac)) {
 			return "", ipam.MACInUse(netID, mac)
 		}
 		return mac, nil
 	}
 	for range 64 {
 		mac := ipam.RandomMAC()
-		if a.reserve(store.MACKey(mac), a.s.cache.hasMAC(mac)) {
+		if a.reserve(store.MACKey(netID, mac), a.s.cache.hasMAC(netID, mac)) {
 			return mac, nil
 		}
 	}
@@ -80,6 +94,9 @@ func (s *Service) networkSubnets(n *api.Network) subnetSet {
 func (a *alloc) fixedIPs(req Opt[[]api.FixedIP], n *api.Network, subs subnetSet, keep map[api.FixedIP]bool) ([]api.FixedIP, error) {
 	if !req.Set {
 		return a.automatic(n, subs)
+	}
+	if max := a.s.cfg.MaxFixedIPsPerPort; len(req.V) > max {
+		return nil, fault.InvalidInput("Exceeded maximum amount of fixed ips per port: %d given, at most %d.", len(req.V), max)
 	}
 	out := make([]api.FixedIP, 0, len(req.V))
 	seen := map[api.FixedIP]bool{}

@@ -58,10 +58,10 @@ func (s *Service) GetPort(ctx context.Context, id string) (api.Port, error) {
 		return api.Port{}, err
 	}
 	v, ok := s.cache.port(id)
-	if !ok || !s.portVisible(who, &v.obj) {
+	if !ok || !s.portVisible(who, &v.obj.Port) {
 		return api.Port{}, portNotFound(id)
 	}
-	return s.portView(v.obj), nil
+	return s.portView(v.obj.Port), nil
 }
 
 func (s *Service) portVisible(who identity.Identity, p *api.Port) bool {
@@ -86,8 +86,8 @@ func (s *Service) ListPorts(ctx context.Context) ([]api.Port, error) {
 	}
 	var out []api.Port
 	for _, v := range s.cache.allPorts() {
-		if s.portVisible(who, &v.obj) {
-			out = append(out, s.portView(v.obj))
+		if s.portVisible(who, &v.obj.Port) {
+			out = append(out, s.portView(v.obj.Port))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

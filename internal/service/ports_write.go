@@ -35,7 +35,7 @@ func (s *Service) UpdatePort(ctx context.Context, id string, r PortRequest, ifMa
 		if _, err := s.txn(ctx, conds, ops); err != nil {
 			return err
 		}
-		s.cache.claim(a.keys...)
+		a.commit()
 		out = p
 		return nil
 	})
@@ -48,10 +48,10 @@ func (s *Service) UpdatePort(ctx context.Context, id string, r PortRequest, ifMa
 // updatedPort computes the updated port and the transaction that writes it.
 func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, a *alloc, ifMatch int64) (api.Port, []store.Cond, []store.Op, error) {
 	v, ok := s.cache.port(id)
-	if !ok || !s.portVisible(who, &v.obj) {
+	if !ok || !s.portVisible(who, &v.obj.Port) {
 		return api.Port{}, nil, nil, portNotFound(id)
 	}
-	if !canUpdatePort(who, &v.obj) {
+	if !canUpdatePort(who, &v.obj.Port) {
 		return api.Port{}, nil, nil, forbidden("update_port")
 	}
 	if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
@@ -68,32 +68,36 @@ func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, 
 	if err := checkPortPolicy(who, &nv.obj.Network, r, "update_port"); err != nil {
 		return api.Port{}, nil, nil, err
 	}
-	p := applyPortUpdate(old, r)
+	p := old
+	p.Port = applyPortUpdate(old.Port, r)
 	a.owner = p.DeviceOwner
-	ops, err := a.updateMAC(who, &p, r.MACAddress)
+	ops, err := a.updateMAC(who, &p.Port, r.MACAddress)
 	if err != nil {
-		return p, nil, nil, err
+		return p.Port, nil, nil, err
 	}
 	conds := []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}
 	if r.FixedIPs.Set {
-		c, o, err := a.updateFixedIPs(&p, r.FixedIPs.V, nv)
+		c, o, err := a.updateFixedIPs(&p.Port, r.FixedIPs.V, nv)
 		if err != nil {
-			return p, nil, nil, err
+			return p.Port, nil, nil, err
 		}
 		conds, ops = append(conds, c...), append(ops, o...)
 	}
-	if err := setPairs(&p, r.AllowedAddressPairs); err != nil {
-		return p, nil, nil, err
+	if err := setPairs(&p.Port, r.AllowedAddressPairs); err != nil {
+		return p.Port, nil, nil, err
 	}
 	if p.BindingVNICType != vnicNormal {
-		return p, nil, nil, fault.BadAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
+		return p.Port, nil, nil, fault.BadAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
 	}
 	p.RevisionNumber++
 	p.UpdatedAt = s.timestamp()
 	for _, k := range a.keys {
 		conds = append(conds, store.Cond{Key: k})
 	}
-	return p, conds, append(portOps(&p, a.keys), ops...), nil
+	if p.DeviceOwner != old.DeviceOwner {
+		ops = append(ops, portIndexOp(&p.Port))
+	}
+	return p.Port, conds, append(portOps(&p, a.keys), ops...), nil
 }
 
 // updateMAC applies a requested MAC change (admins only; repeating the
@@ -114,7 +118,7 @@ func (a *alloc) updateMAC(who identity.Identity, p *api.Port, want Opt[string]) 
 	}
 	old := p.MACAddress
 	p.MACAddress = mac
-	return []store.Op{{Key: store.MACKey(old), Delete: true}}, nil
+	return []store.Op{{Key: store.MACKey(p.NetworkID, old), Delete: true}}, nil
 }
 
 // updateFixedIPs replaces p's addresses with the requested ones: addresses
@@ -201,10 +205,10 @@ func (s *Service) DeletePort(ctx context.Context, id string, ifMatch int64) erro
 	}
 	return s.retry(ctx, func() error {
 		v, ok := s.cache.port(id)
-		if !ok || !s.portVisible(who, &v.obj) {
+		if !ok || !s.portVisible(who, &v.obj.Port) {
 			return portNotFound(id)
 		}
-		if !canDeletePort(who, &v.obj, s.networkOf(v.obj.NetworkID)) {
+		if !canDeletePort(who, &v.obj.Port, s.networkOf(v.obj.NetworkID)) {
 			return forbidden("delete_port")
 		}
 		if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {

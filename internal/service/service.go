@@ -26,6 +26,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/fault"
 	"github.com/vland/vland/internal/identity"
 	"github.com/vland/vland/internal/segment"
@@ -44,6 +45,44 @@ type Config struct {
 	Logger *slog.Logger
 	// Now defaults to time.Now (tests may pin it).
 	Now func() time.Time
+	// MaxFixedIPsPerPort bounds fixed_ips of one port (0: 100); more is a
+	// 400, as Neutron's max_fixed_ips_per_port.
+	MaxFixedIPsPerPort int
+	// MaxTxnOps and MaxTxnBytes are the store's transaction limits (0:
+	// 1,024 operations, the embedded etcd's setting, and 1 MiB). Big bulk
+	// creates and deletes split into transactions of this size.
+	MaxTxnOps   int
+	MaxTxnBytes int
+	// DefaultQuota is the quota of projects without their own (zero value:
+	// Neutron's defaults, 100 networks, 100 subnets, 500 ports).
+	DefaultQuota api.Quota
+	// Fault, if set, is called at named points of multi-step writes;
+	// returning an error stops the write there, as a crash would. Tests
+	// use it to check start-up recovery.
+	Fault func(point string) error
+}
+
+// withDefaults fills in the zero values.
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.MaxFixedIPsPerPort == 0 {
+		c.MaxFixedIPsPerPort = 100
+	}
+	if c.MaxTxnOps == 0 {
+		c.MaxTxnOps = defaultMaxTxnOps
+	}
+	if c.MaxTxnBytes == 0 {
+		c.MaxTxnBytes = defaultMaxTxnBytes
+	}
+	if c.DefaultQuota == (api.Quota{}) {
+		c.DefaultQuota = api.Quota{Network: 100, Subnet: 100, Port: 500}
+	}
+	return c
 }
 
 // Service implements the API. It is safe for concurrent use.
@@ -59,17 +98,13 @@ type Service struct {
 	lastRev atomic.Int64
 	stop    context.CancelFunc
 	done    chan struct{}
+	timers  []*time.Timer // bulk rollbacks scheduled by start-up recovery
 }
 
 // New loads the store into the cache and starts following it. Close stops
 // it; the store stays open (the caller owns it).
 func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg = cfg.withDefaults()
 	segs := cfg.Segments.WithDefaults()
 	if err := segs.Validate(); err != nil {
 		return nil, err
@@ -86,17 +121,24 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Service, error) {
 		defer close(s.done)
 		s.cache.run(runCtx, rev)
 	}()
+	s.recover(ctx)
 	return s, nil
 }
 
 // Close stops following the store.
 func (s *Service) Close() {
+	for _, t := range s.timers {
+		t.Stop()
+	}
 	s.stop()
 	<-s.done
 }
 
 // txn runs a store transaction and remembers its revision.
 func (s *Service) txn(ctx context.Context, conds []store.Cond, ops []store.Op) (int64, error) {
+	if err := s.checkTxnSize(conds, ops); err != nil {
+		return 0, err
+	}
 	rev, err := s.st.Txn(ctx, conds, ops)
 	if err == nil {
 		for cur := s.lastRev.Load(); rev > cur && !s.lastRev.CompareAndSwap(cur, rev); cur = s.lastRev.Load() {

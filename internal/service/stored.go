@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/store"
@@ -11,50 +12,47 @@ import (
 
 // storedNetwork is a network as it lives in the store: the api type (which
 // every reader decodes) plus server-private fields that readers ignore.
-// Deleting marks a network whose delete is in progress, so port and subnet
-// creates racing with the delete fail their revision condition and then
-// see the mark.
+// Deleting marks a network whose delete is too big for one transaction
+// and is in progress: port and subnet creates see it and answer 404, and
+// start-up recovery finishes the delete if the server died midway.
+// QuotaSlot is the quota slot key the resource holds.
 type storedNetwork struct {
 	api.Network
-	Deleting bool `json:"vland:deleting,omitempty"`
+	Deleting  bool   `json:"vland:deleting,omitempty"`
+	QuotaSlot string `json:"vland:quota_slot,omitempty"`
 }
 
-// storedSubnet: see storedNetwork.
+// storedSubnet: see storedNetwork. Subnets are deleted in one transaction
+// and never marked any more; a mark written by an older server is cleared
+// at start-up.
 type storedSubnet struct {
 	api.Subnet
-	Deleting bool `json:"vland:deleting,omitempty"`
+	Deleting  bool   `json:"vland:deleting,omitempty"`
+	QuotaSlot string `json:"vland:quota_slot,omitempty"`
 }
 
-// deleteMarked is the delete protocol of networks and subnets, whose
-// dependents' creates only compare the parent's revision: check unused,
-// write the parent with its deleting mark (bumping that revision: racing
-// creates fail and then see the mark), wait until the cache holds the
-// mark, check again (clearing the mark if something got in first), and
-// remove the marked parent conditioned on the marked revision.
-func deleteMarked[T any](ctx context.Context, s *Service, key string, v versioned[T],
-	mark func(deleting bool) T, unused func() error, remove func(context.Context, versioned[T]) error) error {
-	if err := unused(); err != nil {
-		return err
-	}
-	put := func(from int64, obj T) (versioned[T], error) {
-		rev, err := s.txn(ctx, []store.Cond{{Key: key, ModRevision: from}}, []store.Op{{Key: key, Value: mustJSON(obj)}})
-		return versioned[T]{obj, rev}, err
-	}
-	marked, err := put(v.rev, mark(true))
-	if err != nil {
-		return err
-	}
-	s.cache.waitFor(ctx, marked.rev)
-	if err := unused(); err != nil {
-		_, _ = put(marked.rev, mark(false))
-		return err
-	}
-	return remove(ctx, marked)
+// storedPort: see storedNetwork. Bulk names the bulk create the port
+// belongs to; while that bulk's key exists the port is invisible.
+type storedPort struct {
+	api.Port
+	QuotaSlot string `json:"vland:quota_slot,omitempty"`
+	Bulk      string `json:"vland:bulk,omitempty"`
 }
 
 // rootPrefix is the common prefix of every vland key (what the cache
 // watches).
 var rootPrefix = strings.TrimSuffix(store.NetworksPrefix, "networks/")
+
+// writeTimeout bounds a delete or bulk create that runs on after its
+// client went away.
+const writeTimeout = 2 * time.Minute
+
+// detach returns a context that keeps the request's values (identity) but
+// not its cancellation: a delete or bulk create, once started, runs to
+// completion or rolls back even if the client disconnects.
+func detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+}
 
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)

@@ -132,6 +132,9 @@ func (s *Service) commitSubnets(ctx context.Context, who identity.Identity, subs
 		v.obj.Subnets = append(append([]string(nil), v.obj.Subnets...), subs[i].ID)
 		nets[subs[i].NetworkID] = v
 	}
+	a := &alloc{s: s}
+	defer a.release()
+	quota := newQuotaGuard(s)
 	var conds []store.Cond
 	var ops []store.Op
 	for _, id := range order {
@@ -142,10 +145,19 @@ func (s *Service) commitSubnets(ctx context.Context, who identity.Identity, subs
 		ops = append(ops, store.Op{Key: store.NetworkKey(id), Value: mustJSON(v.obj)})
 	}
 	for i := range subs {
-		ops = append(ops, store.Op{Key: store.SubnetKey(subs[i].ID), Value: mustJSON(storedSubnet{Subnet: subs[i]})})
+		slot, err := quota.slot(a, subs[i].ProjectID, quotaSubnet)
+		if err != nil {
+			return err
+		}
+		conds = append(conds, store.Cond{Key: slot})
+		ops = append(ops, store.Op{Key: slot, Value: []byte(subs[i].ID)},
+			store.Op{Key: store.SubnetKey(subs[i].ID), Value: mustJSON(storedSubnet{Subnet: subs[i], QuotaSlot: slot})})
 	}
-	_, err := s.txn(ctx, conds, ops)
-	return err
+	if _, err := s.txn(ctx, append(conds, quota.condList()...), ops); err != nil {
+		return err
+	}
+	a.commit()
+	return nil
 }
 
 // subnetNetwork returns the network a new subnet goes on, enforcing

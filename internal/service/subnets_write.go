@@ -71,13 +71,15 @@ func (s *Service) writableSubnet(who identity.Identity, id, action string) (vers
 }
 
 // DeleteSubnet deletes a subnet that no port uses (DHCP ports excepted:
-// they lose their address on it). Like DeleteNetwork it marks the subnet
-// first so racing port creates on it fail and retry.
+// they lose their address on it). The delete runs to completion even if
+// the client goes away.
 func (s *Service) DeleteSubnet(ctx context.Context, id string, ifMatch int64) error {
 	who, err := s.syncedCaller(ctx)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := detach(ctx)
+	defer cancel()
 	return s.retry(ctx, func() error {
 		v, err := s.writableSubnet(who, id, "delete_subnet")
 		if err != nil {
@@ -86,15 +88,14 @@ func (s *Service) DeleteSubnet(ctx context.Context, id string, ifMatch int64) er
 		if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
 			return err
 		}
-		mark := func(deleting bool) storedSubnet { sub := v.obj; sub.Deleting = deleting; return sub }
-		return deleteMarked(ctx, s, store.SubnetKey(id), v, mark,
-			func() error { return s.checkSubnetUnused(&v.obj.Subnet) }, s.removeSubnet)
+		return s.removeSubnet(ctx, v)
 	})
 }
 
-// subnetPorts returns the ports with an address on the subnet.
-func (s *Service) subnetPorts(sub *api.Subnet) []versioned[api.Port] {
-	var out []versioned[api.Port]
+// subnetPorts returns the ports with an address on the subnet (from the
+// cache: for checks that the transaction does not depend on).
+func (s *Service) subnetPorts(sub *api.Subnet) []versioned[storedPort] {
+	var out []versioned[storedPort]
 	for _, p := range s.cache.networkPorts(sub.NetworkID) {
 		if slices.ContainsFunc(p.obj.FixedIPs, func(f api.FixedIP) bool { return f.SubnetID == sub.ID }) {
 			out = append(out, p)
@@ -103,21 +104,24 @@ func (s *Service) subnetPorts(sub *api.Subnet) []versioned[api.Port] {
 	return out
 }
 
-func (s *Service) checkSubnetUnused(sub *api.Subnet) error {
-	for _, p := range s.subnetPorts(sub) {
-		if p.obj.DeviceOwner != "network:dhcp" {
-			return fault.New(ErrSubnetInUse, "Unable to complete operation on subnet %s: One or more ports have an IP allocation from this subnet.", sub.ID)
-		}
-	}
-	return nil
-}
-
-// removeSubnet deletes a marked subnet, takes it off its network and off
-// the DHCP ports that still have an address on it, in one txn.
+// removeSubnet deletes a subnet, takes it off its network and off the
+// DHCP ports that still have an address on it, in one transaction. The
+// ports holding addresses come from the store's allocation keys, and the
+// transaction requires that none was created since that listing: an
+// address allocated meanwhile (through any server) fails the delete,
+// which then reports SubnetInUse.
 func (s *Service) removeSubnet(ctx context.Context, v versioned[storedSubnet]) error {
 	sub := v.obj.Subnet
-	conds := []store.Cond{{Key: store.SubnetKey(sub.ID), ModRevision: v.rev}}
+	prefix := store.IPsPrefix + sub.ID + "/"
+	allocs, listed, err := s.st.List(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	conds := []store.Cond{{Key: store.SubnetKey(sub.ID), ModRevision: v.rev}, store.NoKeysCreatedUnder(prefix, listed)}
 	ops := []store.Op{{Key: store.SubnetKey(sub.ID), Delete: true}}
+	if v.obj.QuotaSlot != "" {
+		ops = append(ops, store.Op{Key: v.obj.QuotaSlot, Delete: true})
+	}
 	if n, ok := s.cache.network(sub.NetworkID); ok {
 		nw := n.obj
 		nw.Subnets = slices.DeleteFunc(slices.Clone(nw.Subnets), func(id string) bool { return id == sub.ID })
@@ -126,7 +130,23 @@ func (s *Service) removeSubnet(ctx context.Context, v versioned[storedSubnet]) e
 		conds = append(conds, store.Cond{Key: store.NetworkKey(nw.ID), ModRevision: n.rev})
 		ops = append(ops, store.Op{Key: store.NetworkKey(nw.ID), Value: mustJSON(nw)})
 	}
-	for _, p := range s.subnetPorts(&sub) {
+	seen := map[string]bool{}
+	for _, kv := range allocs {
+		id := string(kv.Value)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		p, ok, err := s.anyPort(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.ErrConflict // deleted since the listing: read again
+		}
+		if p.obj.DeviceOwner != "network:dhcp" {
+			return fault.New(ErrSubnetInUse, "Unable to complete operation on subnet %s: One or more ports have an IP allocation from this subnet.", sub.ID)
+		}
 		port := p.obj
 		var kept []api.FixedIP
 		for _, f := range port.FixedIPs {
@@ -142,7 +162,7 @@ func (s *Service) removeSubnet(ctx context.Context, v versioned[storedSubnet]) e
 		conds = append(conds, store.Cond{Key: store.PortKey(port.ID), ModRevision: p.rev})
 		ops = append(ops, store.Op{Key: store.PortKey(port.ID), Value: mustJSON(port)})
 	}
-	_, err := s.txn(ctx, conds, ops)
+	_, err = s.txn(ctx, conds, ops)
 	return err
 }
 

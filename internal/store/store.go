@@ -34,9 +34,26 @@ type KV struct {
 
 // Cond is one precondition of a transaction: the key's ModRevision must
 // equal ModRevision. ModRevision 0 means "the key must not exist".
+//
+// With Prefix set, Key is a prefix and the condition is on the range of
+// keys under it: no key under the prefix was created after
+// NoneCreatedAfter (0: no key exists under the prefix at all). That makes
+// "the network has no ports" or "nothing was allocated on the subnet since
+// I listed it" part of a transaction (etcd compares on a key range).
 type Cond struct {
-	Key         string
-	ModRevision int64
+	Key              string
+	ModRevision      int64
+	Prefix           bool
+	NoneCreatedAfter int64
+}
+
+// NoKeysUnder is the condition "no key exists under prefix".
+func NoKeysUnder(prefix string) Cond { return Cond{Key: prefix, Prefix: true} }
+
+// NoKeysCreatedUnder is the condition "no key under prefix was created
+// after rev" (typically the revision a List of the prefix returned).
+func NoKeysCreatedUnder(prefix string, rev int64) Cond {
+	return Cond{Key: prefix, Prefix: true, NoneCreatedAfter: rev}
 }
 
 // Op is one write of a transaction: Put Value at Key (attached to Lease if

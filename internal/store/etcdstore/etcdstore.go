@@ -4,7 +4,8 @@
 //
 // Mapping of the store contract onto etcd:
 //   - Cond{ModRevision: 0} compares CreateRevision == 0 ("key must not
-//     exist"); any other value compares ModRevision.
+//     exist"); any other value compares ModRevision. A Prefix cond compares
+//     CreateRevision < NoneCreatedAfter+1 on the whole key range.
 //   - List/ListKeys are prefix ranges; etcd returns them sorted by key.
 //   - Watch uses WithRev + WithPrefix; a compacted start revision becomes
 //     one Event{Err: store.ErrCompacted} and the channel is closed.
@@ -113,6 +114,11 @@ func (s *Store) ListKeys(ctx context.Context, prefix string) ([]string, int64, e
 func (s *Store) Txn(ctx context.Context, conds []store.Cond, ops []store.Op) (int64, error) {
 	cmps := make([]clientv3.Cmp, 0, len(conds))
 	for _, c := range conds {
+		if c.Prefix {
+			// Every key in the range must hold; an empty range holds.
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(c.Key), "<", c.NoneCreatedAfter+1).WithPrefix())
+			continue
+		}
 		if c.ModRevision == 0 {
 			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(c.Key), "=", 0))
 		} else {

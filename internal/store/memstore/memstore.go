@@ -89,7 +89,7 @@ func (s *Store) Txn(_ context.Context, conds []store.Cond, ops []store.Op) (int6
 		return 0, err
 	}
 	for _, c := range conds {
-		if s.kvs[c.Key].ModRevision != c.ModRevision {
+		if !s.holds(c) {
 			return 0, store.ErrConflict
 		}
 	}
@@ -102,6 +102,19 @@ func (s *Store) Txn(_ context.Context, conds []store.Cond, ops []store.Op) (int6
 	}
 	s.commit(events)
 	return s.rev, nil
+}
+
+// holds evaluates one condition. Caller holds mu.
+func (s *Store) holds(c store.Cond) bool {
+	if !c.Prefix {
+		return s.kvs[c.Key].ModRevision == c.ModRevision
+	}
+	for k, kv := range s.kvs {
+		if strings.HasPrefix(k, c.Key) && kv.CreateRevision > c.NoneCreatedAfter {
+			return false
+		}
+	}
+	return true
 }
 
 // checkOps rejects what etcd rejects: duplicate keys and unknown leases.

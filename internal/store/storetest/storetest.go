@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Delete", testDelete},
 		{"ListSortedByPrefix", testList},
 		{"TxnAtomic", testTxnAtomic},
+		{"TxnPrefixCond", testTxnPrefixCond},
 		{"WatchFromRevision", testWatchFromRevision},
 		{"WatchFromNow", testWatchFromNow},
 		{"WatchDelete", testWatchDelete},
@@ -167,4 +168,34 @@ func testTxnAtomic(t *testing.T, st store.Store, p string) {
 		require.NoError(t, err)
 		require.Equal(t, rev, kv.ModRevision)
 	}
+}
+
+// testTxnPrefixCond checks conditions on a key range: "no key under the
+// prefix" and "no key under the prefix created after a revision".
+func testTxnPrefixCond(t *testing.T, st store.Store, p string) {
+	mark := func(k string) store.Op { return store.Op{Key: p + k, Value: []byte("x")} }
+	_, err := st.Txn(ctxT(t), []store.Cond{store.NoKeysUnder(p + "ports/")}, []store.Op{mark("done1")})
+	require.NoError(t, err, "an empty range holds")
+	create(t, st, p+"portsx", "a sibling outside the prefix")
+	_, err = st.Txn(ctxT(t), []store.Cond{store.NoKeysUnder(p + "ports/")}, []store.Op{mark("done2")})
+	require.NoError(t, err, "a key beside the prefix does not count")
+	first := create(t, st, p+"ports/a", "v")
+	_, err = st.Txn(ctxT(t), []store.Cond{store.NoKeysUnder(p + "ports/")}, []store.Op{mark("fail1")})
+	require.ErrorIs(t, err, store.ErrConflict)
+	_, err = st.Get(ctxT(t), p+"fail1")
+	require.ErrorIs(t, err, store.ErrNotFound, "a failed range cond applies nothing")
+	// Created at or before the revision: holds; updating a key keeps its
+	// create revision; a later create breaks it.
+	_, err = st.Txn(ctxT(t), []store.Cond{store.NoKeysCreatedUnder(p+"ports/", first)}, []store.Op{mark("done3")})
+	require.NoError(t, err)
+	_, err = st.Txn(ctxT(t), nil, []store.Op{{Key: p + "ports/a", Value: []byte("v2")}})
+	require.NoError(t, err)
+	_, err = st.Txn(ctxT(t), []store.Cond{store.NoKeysCreatedUnder(p+"ports/", first)}, []store.Op{mark("done4")})
+	require.NoError(t, err, "an update is not a create")
+	create(t, st, p+"ports/b", "v")
+	_, err = st.Txn(ctxT(t), []store.Cond{store.NoKeysCreatedUnder(p+"ports/", first)}, []store.Op{mark("fail2")})
+	require.ErrorIs(t, err, store.ErrConflict)
+	_, err = st.Txn(ctxT(t), []store.Cond{store.NoKeysCreatedUnder(p+"ports/", first), {Key: p + "done1"}},
+		[]store.Op{mark("fail3")})
+	require.ErrorIs(t, err, store.ErrConflict)
 }
