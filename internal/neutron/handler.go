@@ -31,6 +31,7 @@ type API interface {
 	DeletePort(ctx context.Context, id string, ifMatch int64) error
 	ListAgents(ctx context.Context) ([]api.Agent, error)
 	GetAgent(ctx context.Context, id string) (api.Agent, error)
+	tagAPI
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -60,6 +61,7 @@ func Register(mux *http.ServeMux, svc API) {
 	subnets.register(mux)
 	ports.register(mux)
 	agents.register(mux)
+	registerTags(mux, svc, "networks", "subnets", "ports")
 	mux.HandleFunc("GET /{$}", handleVersions)
 	mux.HandleFunc("GET /v2.0", handleV2)
 	mux.HandleFunc("GET /v2.0/{$}", handleV2)
