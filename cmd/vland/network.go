@@ -22,14 +22,14 @@ var networkLongColumns = append(append([]listColumn{}, networkColumns...),
 	listColumn{title: "State", key: "admin_state_up", format: cellState}, listColumn{title: "Shared", key: "shared"},
 	listColumn{title: "External", key: "router:external"}, listColumn{title: "MTU", key: "mtu"},
 	listColumn{title: "Network Type", key: "provider:network_type"},
-	listColumn{title: "Segmentation ID", key: "provider:segmentation_id"})
+	listColumn{title: "Segmentation ID", key: "provider:segmentation_id"}, listColumn{title: "Tags", key: "tags"})
 
 // newNetworkCmd builds `vland network ...`, mirroring `openstack network`.
 func newNetworkCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "network", Short: "Manage networks"}
 	cc := newClientCmd(cmd, true)
 	cmd.AddCommand(newNetworkCreateCmd(cc), newNetworkListCmd(cc), newShowCmd(cc, networkResource),
-		newNetworkSetCmd(cc), newDeleteCmd(cc, networkResource))
+		newNetworkSetCmd(cc), newUnsetCmd(cc, networkResource, "networks"), newDeleteCmd(cc, networkResource))
 	return cmd
 }
 
@@ -45,6 +45,7 @@ func newNetworkCreateCmd(cc *clientCmd) *cobra.Command {
 	fs.IntVar(&mtu, "mtu", 0, "MTU")
 	fs.StringVar(&req.Description, "description", "", "description")
 	fs.StringVar(&project, "project", "", "owning project, name or ID (admin only; created on first use)")
+	tf := addTagFlags(cmd, "network")
 	addSwitchPair(cmd, "share", "no-share", "shared with all projects", "not shared (default)")
 	addSwitchPair(cmd, "external", "internal", "an external network (router gateways, floating IPs)", "an internal network (default)")
 	addSwitchPair(cmd, "enable-port-security", "disable-port-security", "port security on (default)", "port security off")
@@ -58,6 +59,7 @@ func newNetworkCreateCmd(cc *clientCmd) *cobra.Command {
 			req.AdminStateUp = triState(cmd, "enable", "disable")
 			req.MTU = changedInt(cmd, "mtu", mtu)
 			req.SegmentationID = changedInt(cmd, "provider-segment", segment)
+			req.Tags = tf.tags
 			var err error
 			if req.ProjectID, err = c.ProjectID(ctx, project); err != nil {
 				return err
@@ -76,6 +78,7 @@ func newNetworkListCmd(cc *clientCmd) *cobra.Command {
 	fs.BoolVar(&long, "long", false, "show more columns")
 	fs.StringVar(&name, "name", "", "only networks with this name")
 	fs.StringVar(&project, "project", "", "only networks of this project (name or ID)")
+	tq := addTagFilters(cmd, "networks")
 	addSwitchPair(cmd, "share", "no-share", "only shared networks", "only unshared networks")
 	addSwitchPair(cmd, "external", "internal", "only external networks", "only internal networks")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -84,6 +87,7 @@ func newNetworkListCmd(cc *clientCmd) *cobra.Command {
 			setFilter(q, "name", name)
 			setBoolFilter(q, "shared", triState(cmd, "share", "no-share"))
 			setBoolFilter(q, "router:external", triState(cmd, "external", "internal"))
+			tq.set(q)
 			if err := setProjectFilter(ctx, c, q, project); err != nil {
 				return err
 			}
@@ -102,6 +106,7 @@ func newNetworkSetCmd(cc *clientCmd) *cobra.Command {
 	fs.StringVar(&name, "name", "", "new name")
 	fs.StringVar(&desc, "description", "", "new description")
 	fs.IntVar(&mtu, "mtu", 0, "new MTU")
+	tf := addTagFlags(cmd, "network")
 	addSwitchPair(cmd, "share", "no-share", "share with all projects", "stop sharing")
 	addSwitchPair(cmd, "external", "internal", "make external", "make internal")
 	addSwitchPair(cmd, "enable-port-security", "disable-port-security", "port security on", "port security off")
@@ -119,8 +124,12 @@ func newNetworkSetCmd(cc *clientCmd) *cobra.Command {
 				PortSecurityEnabled: triState(cmd, "enable-port-security", "disable-port-security"),
 				AdminStateUp:        triState(cmd, "enable", "disable"),
 			}
-			_, err = c.UpdateNetwork(ctx, n.ID, req)
-			return err
+			if req != (client.NetworkUpdate{}) || !tf.changed(cmd) {
+				if _, err := c.UpdateNetwork(ctx, n.ID, req); err != nil {
+					return err
+				}
+			}
+			return tf.apply(ctx, cmd, c, "networks", n.ID, n.Tags)
 		})
 	}
 	return cmd

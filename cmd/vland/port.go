@@ -22,14 +22,14 @@ var portLongColumns = append(append([]listColumn{}, portColumns...),
 	listColumn{title: "Network", key: "network_id"}, listColumn{title: "Project", key: "project_id"},
 	listColumn{title: "Device Owner", key: "device_owner"}, listColumn{title: "Device ID", key: "device_id"},
 	listColumn{title: "Host", key: "binding:host_id"}, listColumn{title: "Security Groups", key: "security_groups"},
-	listColumn{title: "Port Security", key: "port_security_enabled"})
+	listColumn{title: "Port Security", key: "port_security_enabled"}, listColumn{title: "Tags", key: "tags"})
 
 // newPortCmd builds `vland port ...`, mirroring `openstack port`.
 func newPortCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "port", Short: "Manage ports"}
 	cc := newClientCmd(cmd, true)
 	cmd.AddCommand(newPortCreateCmd(cc), newPortListCmd(cc), newShowCmd(cc, portResource),
-		newPortSetCmd(cc), newDeleteCmd(cc, portResource))
+		newPortSetCmd(cc), newUnsetCmd(cc, portResource, "ports"), newDeleteCmd(cc, portResource))
 	return cmd
 }
 
@@ -89,12 +89,13 @@ func newPortCreateCmd(cc *clientCmd) *cobra.Command {
 	fs.StringVar(&project, "project", "", "owning project, name or ID (admin only; created on first use)")
 	fs.Bool("no-security-group", false, "no security group on the port")
 	af.add(cmd)
+	tf := addTagFlags(cmd, "port")
 	addSwitchPair(cmd, "enable-port-security", "disable-port-security", "port security on (default)", "port security off")
 	addSwitchPair(cmd, "enable", "disable", "admin state up (default)", "admin state down")
 	_ = cmd.MarkFlagRequired("network")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
-			req.Name = args[0]
+			req.Name, req.Tags = args[0], tf.tags
 			req.PortSecurityEnabled = triState(cmd, "enable-port-security", "disable-port-security")
 			req.AdminStateUp = triState(cmd, "enable", "disable")
 			if cmd.Flags().Changed("no-security-group") {
@@ -129,6 +130,7 @@ func newPortListCmd(cc *clientCmd) *cobra.Command {
 	fs.StringVar(&deviceID, "device-id", "", "only ports of this device")
 	fs.StringVar(&deviceOwner, "device-owner", "", "only ports with this device owner")
 	fs.StringVar(&mac, "mac-address", "", "only the port with this MAC address")
+	tq := addTagFilters(cmd, "ports")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
 			q := url.Values{}
@@ -137,6 +139,7 @@ func newPortListCmd(cc *clientCmd) *cobra.Command {
 			setFilter(q, "device_id", deviceID)
 			setFilter(q, "device_owner", deviceOwner)
 			setFilter(q, "mac_address", mac)
+			tq.set(q)
 			if err := setNetworkFilter(ctx, c, q, network); err != nil {
 				return err
 			}

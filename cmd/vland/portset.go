@@ -28,6 +28,7 @@ func newPortSetCmd(cc *clientCmd) *cobra.Command {
 	fs.Bool("no-allowed-address", false, "clear the allowed address pairs first")
 	fs.Bool("no-security-group", false, "remove every security group")
 	af.add(cmd)
+	tf := addTagFlags(cmd, "port")
 	addSwitchPair(cmd, "enable-port-security", "disable-port-security", "port security on", "port security off")
 	addSwitchPair(cmd, "enable", "disable", "admin state up", "admin state down")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -52,8 +53,12 @@ func newPortSetCmd(cc *clientCmd) *cobra.Command {
 			if cmd.Flags().Changed("no-security-group") {
 				req.SecurityGroups = &[]string{}
 			}
-			_, err = c.UpdatePort(ctx, p.ID, req)
-			return err
+			if req != (client.PortUpdate{}) || !tf.changed(cmd) {
+				if _, err := c.UpdatePort(ctx, p.ID, req); err != nil {
+					return err
+				}
+			}
+			return tf.apply(ctx, cmd, c, "ports", p.ID, p.Tags)
 		})
 	}
 	return cmd

@@ -23,14 +23,14 @@ var subnetLongColumns = append(append([]listColumn{}, subnetColumns...),
 	listColumn{title: "Name Servers", key: "dns_nameservers"},
 	listColumn{title: "Allocation Pools", key: "allocation_pools", format: cellPools},
 	listColumn{title: "Host Routes", key: "host_routes"}, listColumn{title: "IP Version", key: "ip_version"},
-	listColumn{title: "Gateway", key: "gateway_ip"})
+	listColumn{title: "Gateway", key: "gateway_ip"}, listColumn{title: "Tags", key: "tags"})
 
 // newSubnetCmd builds `vland subnet ...`, mirroring `openstack subnet`.
 func newSubnetCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "subnet", Short: "Manage subnets"}
 	cc := newClientCmd(cmd, true)
 	cmd.AddCommand(newSubnetCreateCmd(cc), newSubnetListCmd(cc), newShowCmd(cc, subnetResource),
-		newSubnetSetCmd(cc), newDeleteCmd(cc, subnetResource))
+		newSubnetSetCmd(cc), newUnsetCmd(cc, subnetResource, "subnets"), newDeleteCmd(cc, subnetResource))
 	return cmd
 }
 
@@ -61,11 +61,12 @@ func newSubnetCreateCmd(cc *clientCmd) *cobra.Command {
 	fs.StringVar(&req.Description, "description", "", "description")
 	fs.StringVar(&project, "project", "", "owning project, name or ID (admin only; created on first use)")
 	lf.add(cmd, "auto")
+	tf := addTagFlags(cmd, "subnet")
 	_ = cmd.MarkFlagRequired("network")
 	_ = cmd.MarkFlagRequired("subnet-range")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
-			req.Name = args[0]
+			req.Name, req.Tags = args[0], tf.tags
 			if err := lf.fillCreate(cmd, &req); err != nil {
 				return err
 			}
@@ -111,10 +112,12 @@ func newSubnetListCmd(cc *clientCmd) *cobra.Command {
 	fs.StringVar(&name, "name", "", "only subnets with this name")
 	fs.StringVar(&network, "network", "", "only subnets of this network (name or ID)")
 	fs.StringVar(&project, "project", "", "only subnets of this project (name or ID)")
+	tq := addTagFilters(cmd, "subnets")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
 			q := url.Values{}
 			setFilter(q, "name", name)
+			tq.set(q)
 			if err := setNetworkFilter(ctx, c, q, network); err != nil {
 				return err
 			}

@@ -23,6 +23,7 @@ func newSubnetSetCmd(cc *clientCmd) *cobra.Command {
 	fs.Bool("no-dns-nameservers", false, "clear the DNS servers first")
 	fs.Bool("no-host-route", false, "clear the host routes first")
 	lf.add(cmd, "")
+	tf := addTagFlags(cmd, "subnet")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return cc.run(cmd, func(ctx context.Context, c *client.Client, _ io.Writer) error {
 			s, err := c.FindSubnet(ctx, args[0])
@@ -34,8 +35,12 @@ func newSubnetSetCmd(cc *clientCmd) *cobra.Command {
 			if err := lf.fillUpdate(cmd, s, &req); err != nil {
 				return err
 			}
-			_, err = c.UpdateSubnet(ctx, s.ID, req)
-			return err
+			if req != (client.SubnetUpdate{}) || !tf.changed(cmd) {
+				if _, err := c.UpdateSubnet(ctx, s.ID, req); err != nil {
+					return err
+				}
+			}
+			return tf.apply(ctx, cmd, c, "subnets", s.ID, s.Tags)
 		})
 	}
 	return cmd

@@ -13,17 +13,18 @@ var networks = resource[api.Network]{single: "network", plural: "networks",
 // NetworkCreate is the body of a network create. Nil or empty fields are
 // left out, so the server applies its defaults.
 type NetworkCreate struct {
-	Name                string `json:"name,omitempty"`
-	Description         string `json:"description,omitempty"`
-	ProjectID           string `json:"project_id,omitempty"`
-	AdminStateUp        *bool  `json:"admin_state_up,omitempty"`
-	Shared              *bool  `json:"shared,omitempty"`
-	External            *bool  `json:"router:external,omitempty"`
-	MTU                 *int   `json:"mtu,omitempty"`
-	NetworkType         string `json:"provider:network_type,omitempty"`
-	PhysicalNetwork     string `json:"provider:physical_network,omitempty"`
-	SegmentationID      *int   `json:"provider:segmentation_id,omitempty"`
-	PortSecurityEnabled *bool  `json:"port_security_enabled,omitempty"`
+	Name                string   `json:"name,omitempty"`
+	Description         string   `json:"description,omitempty"`
+	ProjectID           string   `json:"project_id,omitempty"`
+	AdminStateUp        *bool    `json:"admin_state_up,omitempty"`
+	Shared              *bool    `json:"shared,omitempty"`
+	External            *bool    `json:"router:external,omitempty"`
+	MTU                 *int     `json:"mtu,omitempty"`
+	NetworkType         string   `json:"provider:network_type,omitempty"`
+	PhysicalNetwork     string   `json:"provider:physical_network,omitempty"`
+	SegmentationID      *int     `json:"provider:segmentation_id,omitempty"`
+	PortSecurityEnabled *bool    `json:"port_security_enabled,omitempty"`
+	Tags                []string `json:"tags,omitempty"`
 }
 
 // NetworkUpdate is the body of a network update; only non-nil fields change.

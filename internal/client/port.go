@@ -35,6 +35,7 @@ type PortCreate struct {
 	PortSecurityEnabled *bool             `json:"port_security_enabled,omitempty"`
 	SecurityGroups      *[]string         `json:"security_groups,omitempty"`
 	AllowedAddressPairs []api.AddressPair `json:"allowed_address_pairs,omitempty"`
+	Tags                []string          `json:"tags,omitempty"`
 }
 
 // PortUpdate is the body of a port update; only non-nil fields change. The

@@ -27,6 +27,7 @@ type SubnetCreate struct {
 	EnableDHCP      *bool                `json:"enable_dhcp,omitempty"`
 	DNSNameservers  []string             `json:"dns_nameservers,omitempty"`
 	HostRoutes      []api.HostRoute      `json:"host_routes,omitempty"`
+	Tags            []string             `json:"tags,omitempty"`
 }
 
 // MarshalJSON writes NoGateway as "gateway_ip": null.

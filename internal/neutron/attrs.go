@@ -61,6 +61,7 @@ var networkAttrs = func() map[string]attr[netReq] {
 	}
 	projectAttrs(t, func(r *netReq) *service.Opt[string] { return &r.ProjectID })
 	commonReadOnly(t)
+	t["tags"] = postOnly(bind(strList, func(r *netReq) *service.Opt[[]string] { return &r.Tags }))
 	return t
 }()
 
@@ -84,6 +85,7 @@ var subnetAttrs = func() map[string]attr[subReq] {
 	}
 	projectAttrs(t, func(r *subReq) *service.Opt[string] { return &r.ProjectID })
 	commonReadOnly(t)
+	t["tags"] = postOnly(bind(strList, func(r *subReq) *service.Opt[[]string] { return &r.Tags }))
 	return t
 }()
 
@@ -111,5 +113,6 @@ var portAttrs = func() map[string]attr[portReq] {
 	}
 	projectAttrs(t, func(r *portReq) *service.Opt[string] { return &r.ProjectID })
 	commonReadOnly(t)
+	t["tags"] = postOnly(bind(strList, func(r *portReq) *service.Opt[[]string] { return &r.Tags }))
 	return t
 }()

@@ -48,6 +48,7 @@ var errorTable = []struct {
 	{service.ErrSubnetNotFound, wireError{http.StatusNotFound, "SubnetNotFound"}},
 	{service.ErrPortNotFound, wireError{http.StatusNotFound, "PortNotFound"}},
 	{service.ErrAgentNotFound, wireError{http.StatusNotFound, "AgentNotFound"}},
+	{service.ErrTagNotFound, wireError{http.StatusNotFound, "TagNotFound"}},
 	{service.ErrNetworkInUse, wireError{http.StatusConflict, "NetworkInUse"}},
 	{service.ErrSubnetInUse, wireError{http.StatusConflict, "SubnetInUse"}},
 	{service.ErrRevisionMismatch, wireError{http.StatusPreconditionFailed, "RevisionNumberConstraintFailed"}},

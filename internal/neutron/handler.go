@@ -32,6 +32,7 @@ type API interface {
 	ListAgents(ctx context.Context) ([]api.Agent, error)
 	GetAgent(ctx context.Context, id string) (api.Agent, error)
 	QuotaAPI
+	tagAPI
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -62,6 +63,7 @@ func Register(mux *http.ServeMux, svc API) {
 	ports.register(mux)
 	agents.register(mux)
 	registerQuotas(mux, svc)
+	registerTags(mux, svc, "networks", "subnets", "ports")
 	mux.HandleFunc("GET /{$}", handleVersions)
 	mux.HandleFunc("GET /v2.0", handleV2)
 	mux.HandleFunc("GET /v2.0/{$}", handleV2)

@@ -75,7 +75,7 @@ func parseQuery(q url.Values, known map[string]bool) (*query, error) {
 		if listParams[k] {
 			continue
 		}
-		if !known[k] {
+		if !known[k] && !(tagFilters[k] && known["tags"]) {
 			return nil, badRequest(fmt.Sprintf("[%s] is invalid attribute for filtering", k))
 		}
 		out.filters[k] = vs
@@ -125,6 +125,12 @@ func parseSort(out *query, q url.Values, known map[string]bool) error {
 // filter are ORed, filters are ANDed).
 func (q *query) match(o object) (bool, error) {
 	for k, vs := range q.filters {
+		if tagFilters[k] {
+			if !matchTags(k, o["tags"], vs) {
+				return false, nil
+			}
+			continue
+		}
 		ok, err := matchAttr(k, o[k], vs)
 		if err != nil || !ok {
 			return false, err

@@ -55,6 +55,13 @@ var extensions = func() map[string]extension {
 		{"standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes", "2016-02-10T10:00:00-00:00", nil},
 		{"standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources.", "2016-04-11T10:00:00-00:00", nil},
 		{"standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.", "2016-09-12T10:00:00-00:00", nil},
+		// Tags on networks, subnets and ports. "tag" is the old networks-only
+		// alias; "tag-ext" (subnets, ports, routers, subnetpools) waits for
+		// routers and subnet pools to be taggable.
+		{"standard-attr-tag", "Tag support for resources with standard attribute: network, subnet, port", "Enables to set tag on resources with standard attribute.", "2017-01-01T00:00:00-00:00", nil},
+		{"tag", "Tag support", "Enables to set tag on resources.", "2016-01-01T00:00:00-00:00", nil},
+		{"tag-creation", "Tag creation extension", "Allow to set tags on resource creation.", "2024-01-31T18:00:00-00:00", nil},
+		{"tag-ports-during-bulk-creation", "Tag Ports During Bulk Creation", "Allow to tag ports during bulk creation", "2019-12-29T19:00:00-00:00", nil},
 	}
 	m := map[string]extension{}
 	for _, e := range list {

@@ -57,13 +57,13 @@ func TestExtensions(t *testing.T) {
 	for _, e := range all {
 		aliases = append(aliases, e["alias"].(string))
 	}
-	for _, a := range []string{"provider", "external-net", "binding", "port-security", "pagination", "sorting", "revision-if-match"} {
+	for _, a := range []string{"provider", "external-net", "binding", "port-security", "pagination", "sorting", "revision-if-match", "standard-attr-tag", "tag-creation"} {
 		if !slices.Contains(aliases, a) {
 			t.Errorf("extension %s missing from %v", a, aliases)
 		}
 	}
 	call(t, admin, "GET", "/v2.0/extensions/provider", nil).want(t, 200).obj(t, "extension")
-	for _, absent := range []string{"router", "security-group", "tag-ports-during-bulk-creation", "dns-integration"} {
+	for _, absent := range []string{"router", "security-group", "tag-ext", "dns-integration"} {
 		call(t, admin, "GET", "/v2.0/extensions/"+absent, nil).wantError(t, 404, "")
 	}
 }

@@ -59,6 +59,10 @@ func (s *Service) newNetwork(who identity.Identity, r *NetworkRequest) (storedNe
 			return storedNetwork{}, err
 		}
 	}
+	tags, err := createTags(r.Tags)
+	if err != nil {
+		return storedNetwork{}, err
+	}
 	now := s.timestamp()
 	n := api.Network{
 		ID: newID(), Name: r.Name.or(""), Description: r.Description.or(""),
@@ -67,7 +71,7 @@ func (s *Service) newNetwork(who identity.Identity, r *NetworkRequest) (storedNe
 		Shared: r.Shared.or(false), External: r.External.or(false),
 		PortSecurityEnabled: r.PortSecurityEnabled.or(true),
 		Subnets:             []string{}, AvailabilityZoneHints: nonNil(r.AvailabilityZoneHints.or(nil)),
-		AvailabilityZones: []string{}, Tags: []string{},
+		AvailabilityZones: []string{}, Tags: tags,
 		RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	return storedNetwork{Network: n}, nil

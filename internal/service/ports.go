@@ -176,6 +176,10 @@ func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortR
 	if err != nil {
 		return api.Port{}, nil, err
 	}
+	tags, err := createTags(r.Tags)
+	if err != nil {
+		return api.Port{}, nil, err
+	}
 	now := s.timestamp()
 	p := api.Port{
 		ID: newID(), Name: r.Name.or(""), Description: r.Description.or(""),
@@ -186,7 +190,7 @@ func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortR
 		SecurityGroups:      nonNil(r.SecurityGroups.or(nil)),
 		BindingHostID:       r.BindingHostID.or(""), BindingVNICType: r.BindingVNICType.or(vnicNormal),
 		BindingProfile: r.BindingProfile.or(map[string]any{}),
-		Tags:           []string{}, RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
+		Tags:           tags, RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := setPairs(&p, r.AllowedAddressPairs); err != nil {
 		return p, nil, err

@@ -40,6 +40,7 @@ type NetworkRequest struct {
 	PhysicalNetwork       Opt[string]
 	SegmentationID        Opt[int]
 	AvailabilityZoneHints Opt[[]string]
+	Tags                  Opt[[]string] // create only
 }
 
 // SubnetRequest is the body of a subnet create or update.
@@ -58,6 +59,7 @@ type SubnetRequest struct {
 	IPv6RAMode      Opt[string]
 	IPv6AddressMode Opt[string]
 	SubnetPoolID    Opt[string]
+	Tags            Opt[[]string] // create only
 }
 
 // PortRequest is the body of a port create or update.
@@ -77,4 +79,5 @@ type PortRequest struct {
 	BindingHostID       Opt[string]
 	BindingVNICType     Opt[string]
 	BindingProfile      Opt[map[string]any]
+	Tags                Opt[[]string] // create only
 }

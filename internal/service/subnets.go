@@ -63,12 +63,16 @@ func (s *Service) newSubnet(who identity.Identity, r *SubnetRequest) (api.Subnet
 	if err != nil {
 		return api.Subnet{}, err
 	}
+	tags, err := createTags(r.Tags)
+	if err != nil {
+		return api.Subnet{}, err
+	}
 	now := s.timestamp()
 	sub := api.Subnet{
 		ID: newID(), Name: r.Name.or(""), Description: r.Description.or(""),
 		ProjectID: project, TenantID: project, NetworkID: r.NetworkID.V,
 		IPVersion: version, CIDR: prefix.String(), EnableDHCP: r.EnableDHCP.or(true),
-		Tags: []string{}, RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
+		Tags: tags, RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := setAddressing(&sub, r, true); err != nil {
 		return api.Subnet{}, err
