@@ -33,6 +33,7 @@ type API interface {
 	GetAgent(ctx context.Context, id string) (api.Agent, error)
 	QuotaAPI
 	tagAPI
+	poolAPI
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -64,6 +65,7 @@ func Register(mux *http.ServeMux, svc API) {
 	agents.register(mux)
 	registerQuotas(mux, svc)
 	registerTags(mux, svc, "networks", "subnets", "ports")
+	registerPools(mux, svc)
 	mux.HandleFunc("GET /{$}", handleVersions)
 	mux.HandleFunc("GET /v2.0", handleV2)
 	mux.HandleFunc("GET /v2.0/{$}", handleV2)

@@ -46,6 +46,7 @@ type cache struct {
 	status   map[string]api.PortStatus
 	agents   map[string]api.Agent
 	alive    map[string]struct{}
+	pl       poolCache // subnet pools and address scopes
 }
 
 func newCache(st store.Store, log *slog.Logger) *cache {
@@ -69,6 +70,7 @@ func (c *cache) reset() {
 	c.status = map[string]api.PortStatus{}
 	c.agents = map[string]api.Agent{}
 	c.alive = map[string]struct{}{}
+	c.pl = newPoolCache()
 }
 
 // load lists the whole prefix into a fresh cache and returns the revision
@@ -252,6 +254,8 @@ func (c *cache) apply(ev store.Event) {
 		if put && decode(ev.KV.Value, &a, c.log, key) {
 			c.agents[host] = a
 		}
+	case strings.HasPrefix(key, store.SubnetPoolsPrefix), strings.HasPrefix(key, store.AddressScopesPrefix):
+		c.applyPool(key, put, ev.KV)
 	case strings.HasPrefix(key, store.AgentAlivePrefix):
 		setMember(c.alive, strings.TrimPrefix(key, store.AgentAlivePrefix), put)
 	}

@@ -213,6 +213,9 @@ func (s *Service) networkDeleteGroup(v versioned[storedNetwork], noNewPorts stor
 		if sub, ok := s.cache.subnet(sid); ok && sub.obj.QuotaSlot != "" {
 			g.ops = append(g.ops, store.Op{Key: sub.obj.QuotaSlot, Delete: true})
 		}
+		if sub, ok := s.cache.subnet(sid); ok {
+			g.ops = append(g.ops, deleteOps(poolKeys(&sub.obj.Subnet))...)
+		}
 	}
 	return g
 }

@@ -59,7 +59,11 @@ type SubnetRequest struct {
 	IPv6RAMode      Opt[string]
 	IPv6AddressMode Opt[string]
 	SubnetPoolID    Opt[string]
-	Tags            Opt[[]string] // create only
+	// Prefixlen and UseDefaultSubnetPool (create only) ask for a prefix
+	// from the pool (subnet_allocation, default-subnetpools).
+	Prefixlen            Opt[int]
+	UseDefaultSubnetPool Opt[bool]
+	Tags                 Opt[[]string] // create only
 }
 
 // PortRequest is the body of a port create or update.

@@ -114,3 +114,40 @@ func PortStatusKey(portID string) string { return PortStatusPrefix + portID }
 
 // ProjectKey is the key of a project created through the identity API.
 func ProjectKey(id string) string { return ProjectsPrefix + id }
+
+// Subnet pools and address scopes. SubnetPoolsPrefix + <id> holds a pool,
+// AddressScopesPrefix + <id> a scope. A subnet allocated from a pool
+// holds PoolPrefixKey(pool, bits), bits being its prefix's leading bits
+// ('0'/'1'), so that a prefix and every prefix overlapping it are one
+// key range plus its ancestors' keys: a create conditions on both and no
+// two subnets of a pool can overlap, whichever servers create them.
+// PoolUsagePrefix + <pool>/<project>/<subnet>: the project's subnets in
+// the pool, for the per-project default_quota. DefaultPoolsPrefix + <4|6>:
+// the default pool of an IP version (value: its id).
+const (
+	SubnetPoolsPrefix   = root + "subnetpools/"
+	AddressScopesPrefix = root + "address-scopes/"
+	PoolPrefixesPrefix  = root + "subnetpool-prefixes/"
+	PoolUsagePrefix     = root + "subnetpool-usage/"
+	DefaultPoolsPrefix  = root + "subnetpool-defaults/"
+)
+
+// SubnetPoolKey is the key of a subnet pool.
+func SubnetPoolKey(id string) string { return SubnetPoolsPrefix + id }
+
+// AddressScopeKey is the key of an address scope.
+func AddressScopeKey(id string) string { return AddressScopesPrefix + id }
+
+// PoolPrefixesOf is the prefix of a pool's allocation keys.
+func PoolPrefixesOf(poolID string) string { return PoolPrefixesPrefix + poolID + "/" }
+
+// PoolPrefixKey is the allocation key of a prefix (as ipam.PrefixBits) in a pool.
+func PoolPrefixKey(poolID, bits string) string { return PoolPrefixesOf(poolID) + "p" + bits }
+
+// PoolUsageOf is the prefix of a project's subnets in a pool.
+func PoolUsageOf(poolID, projectID string) string {
+	return PoolUsagePrefix + poolID + "/" + projectID + "/"
+}
+
+// DefaultPoolKey is the key naming the default pool of an IP version.
+func DefaultPoolKey(version int) string { return DefaultPoolsPrefix + strconv.Itoa(version) }
