@@ -15,13 +15,18 @@ import (
 type resource[T any] struct {
 	single, plural string
 	name           func(T) string
+	collection     string // the URL's name of the collection if not plural ("address-scopes")
 }
 
 func (r resource[T]) path(id string) string {
-	if id == "" {
-		return "/v2.0/" + r.plural
+	base := "/v2.0/" + r.plural
+	if r.collection != "" {
+		base = "/v2.0/" + r.collection
 	}
-	return "/v2.0/" + r.plural + "/" + url.PathEscape(id)
+	if id == "" {
+		return base
+	}
+	return base + "/" + url.PathEscape(id)
 }
 
 func (r resource[T]) create(ctx context.Context, c *Client, req any) (T, error) {
