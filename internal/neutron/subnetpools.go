@@ -3,7 +3,9 @@ package neutron
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/service"
@@ -24,7 +26,7 @@ type poolAPI interface {
 	ListAddressScopes(ctx context.Context) ([]api.AddressScope, error)
 	UpdateAddressScope(ctx context.Context, id string, r service.AddressScopeRequest, ifMatch int64) (api.AddressScope, error)
 	DeleteAddressScope(ctx context.Context, id string, ifMatch int64) error
-	ListIPAvailability(ctx context.Context) ([]api.NetworkIPAvailability, error)
+	ListIPAvailability(ctx context.Context, version int) ([]api.NetworkIPAvailability, error)
 	GetIPAvailability(ctx context.Context, id string) (api.NetworkIPAvailability, error)
 }
 
@@ -93,13 +95,41 @@ func registerPools(mux *http.ServeMux, svc interface {
 	mux.HandleFunc("PUT /v2.0/address-scopes/{id}", scopes.handleUpdate)
 	mux.HandleFunc("DELETE /v2.0/address-scopes/{id}", scopes.handleDelete)
 
-	avail := &resource[api.NetworkIPAvailability, struct{}]{
-		singular: "network_ip_availability", plural: "network_ip_availabilities",
-		known: knownAttrs(api.NetworkIPAvailability{}),
-		get:   svc.GetIPAvailability, list: svc.ListIPAvailability,
+	avail := func(version int) *resource[api.NetworkIPAvailability, struct{}] {
+		return &resource[api.NetworkIPAvailability, struct{}]{
+			singular: "network_ip_availability", plural: "network_ip_availabilities",
+			known: knownAttrs(api.NetworkIPAvailability{}), get: svc.GetIPAvailability,
+			list: func(ctx context.Context) ([]api.NetworkIPAvailability, error) {
+				return svc.ListIPAvailability(ctx, version)
+			},
+		}
 	}
-	mux.HandleFunc("GET /v2.0/network-ip-availabilities", avail.handleList)
-	mux.HandleFunc("GET /v2.0/network-ip-availabilities/{id}", avail.handleGet)
+	mux.HandleFunc("GET /v2.0/network-ip-availabilities", func(w http.ResponseWriter, r *http.Request) {
+		version, err := ipVersionFilter(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		avail(version).handleList(w, r)
+	})
+	mux.HandleFunc("GET /v2.0/network-ip-availabilities/{id}", avail(0).handleGet)
+}
+
+// ipVersionFilter takes the ip_version filter of an IP availability list
+// out of the query (it filters subnets, not an attribute of the answer;
+// the openstack client always sends it).
+func ipVersionFilter(r *http.Request) (int, error) {
+	q := r.URL.Query()
+	vs, ok := q["ip_version"]
+	if !ok {
+		return 0, nil
+	}
+	if len(vs) != 1 || (vs[0] != "4" && vs[0] != "6") {
+		return 0, badRequest(fmt.Sprintf("Invalid input for ip_version. Reason: '%s' is not in [4, 6].", strings.Join(vs, ",")))
+	}
+	q.Del("ip_version")
+	r.URL.RawQuery = q.Encode()
+	return int(vs[0][0] - '0'), nil
 }
 
 // prefixOp serves add_prefixes and remove_prefixes: body and answer are

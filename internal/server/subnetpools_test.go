@@ -261,6 +261,15 @@ func TestNetworkIPAvailability(t *testing.T) {
 	if len(l) != 1 || l[0]["used_ips"] != 2.0 {
 		t.Fatalf("list %v", l)
 	}
+	// ip_version filters subnets (the openstack client always sends it).
+	if l := call(t, admin, "GET", "/v2.0/network-ip-availabilities?ip_version=4&network_id="+netID, nil).want(t, 200).list(t, "network_ip_availabilities"); len(l) != 1 {
+		t.Fatalf("ip_version=4: %v", l)
+	}
+	if l := call(t, admin, "GET", "/v2.0/network-ip-availabilities?ip_version=6&network_id="+netID, nil).want(t, 200).list(t, "network_ip_availabilities"); len(l) != 0 {
+		t.Fatalf("ip_version=6: %v", l)
+	}
+	call(t, admin, "GET", "/v2.0/network-ip-availabilities?ip_version=5", nil).wantError(t, 400, "HTTPBadRequest")
+	call(t, admin, "GET", "/v2.0/network-ip-availabilities?bogus=1", nil).wantError(t, 400, "HTTPBadRequest")
 	call(t, admin, "GET", "/v2.0/network-ip-availabilities/nope", nil).wantError(t, 404, "NetworkNotFound")
 }
 

@@ -13,7 +13,9 @@ import (
 // (total) and the addresses allocated (used), as the cache has them.
 
 // ListIPAvailability returns every network's availability, by network id.
-func (s *Service) ListIPAvailability(ctx context.Context) ([]api.NetworkIPAvailability, error) {
+// A version (4 or 6; 0: all) keeps only that version's subnets, and the
+// networks that have some, as Neutron's ip_version filter.
+func (s *Service) ListIPAvailability(ctx context.Context, version int) ([]api.NetworkIPAvailability, error) {
 	who, err := s.syncedCaller(ctx)
 	if err != nil {
 		return nil, err
@@ -24,8 +26,11 @@ func (s *Service) ListIPAvailability(ctx context.Context) ([]api.NetworkIPAvaila
 	nets := s.cache.allNetworks()
 	out := make([]api.NetworkIPAvailability, 0, len(nets))
 	for _, v := range nets {
-		if !v.obj.Deleting {
-			out = append(out, s.ipAvailability(&v.obj.Network))
+		if v.obj.Deleting {
+			continue
+		}
+		if a := s.ipAvailability(&v.obj.Network, version); version == 0 || len(a.SubnetIPAvailability) > 0 {
+			out = append(out, a)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].NetworkID < out[j].NetworkID })
@@ -45,15 +50,15 @@ func (s *Service) GetIPAvailability(ctx context.Context, id string) (api.Network
 	if !ok || v.obj.Deleting {
 		return api.NetworkIPAvailability{}, networkNotFound(id)
 	}
-	return s.ipAvailability(&v.obj.Network), nil
+	return s.ipAvailability(&v.obj.Network, 0), nil
 }
 
-func (s *Service) ipAvailability(n *api.Network) api.NetworkIPAvailability {
+func (s *Service) ipAvailability(n *api.Network, version int) api.NetworkIPAvailability {
 	out := api.NetworkIPAvailability{NetworkID: n.ID, NetworkName: n.Name, ProjectID: n.ProjectID, TenantID: n.ProjectID,
 		SubnetIPAvailability: []api.SubnetIPAvailability{}}
 	for _, id := range n.Subnets {
 		v, ok := s.cache.subnet(id)
-		if !ok {
+		if !ok || (version != 0 && v.obj.IPVersion != version) {
 			continue
 		}
 		sub := &v.obj.Subnet
