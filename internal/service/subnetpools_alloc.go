@@ -44,6 +44,9 @@ type poolHolds struct {
 	c    *cache
 	held []poolHold
 	rev  int64 // the commit's revision, 0 if it did not commit
+	// units are the quota units this attempt took so far, by
+	// "<pool>/<project>" (a bulk create's earlier subnets count).
+	units map[string]uint64
 }
 
 type poolHold struct {
@@ -97,9 +100,11 @@ func (s *Service) allocSubnet(who identity.Identity, sub *api.Subnet, r *SubnetR
 		return nil, nil, fault.New(ErrMaxPrefixAllocation, "Unable to allocate subnet with prefix length %d, maximum allowed prefix is %d.", length, pool.MaxPrefixLen)
 	}
 	var usedAt int64
+	quotaKey, units := pool.ID+"/"+sub.ProjectID, ipam.Units(pool.IPVersion, length)
 	p, err := s.cache.holdPoolPrefix(pool.ID, sub.ProjectID, func(u poolUsage) (netip.Prefix, error) {
 		usedAt = u.rev
-		if q := pool.DefaultQuota; q != nil && *q > 0 && ipam.AddSat(u.units, ipam.Units(pool.IPVersion, length)) > uint64(*q) {
+		used := ipam.AddSat(u.units, h.units[quotaKey])
+		if q := pool.DefaultQuota; q != nil && *q > 0 && ipam.AddSat(used, units) > uint64(*q) {
 			return netip.Prefix{}, fault.New(ErrPoolQuotaExceeded, "Per-tenant subnet pool prefix quota exceeded.")
 		}
 		free := prefixesOf(&pool)
@@ -122,6 +127,10 @@ func (s *Service) allocSubnet(who identity.Identity, sub *api.Subnet, r *SubnetR
 		return nil, nil, err
 	}
 	h.held = append(h.held, poolHold{pool.ID, p})
+	if h.units == nil {
+		h.units = map[string]uint64{}
+	}
+	h.units[quotaKey] = ipam.AddSat(h.units[quotaKey], units)
 	sub.CIDR, sub.IPVersion, sub.SubnetPoolID = p.String(), pool.IPVersion, &pool.ID
 	if err := setAddressing(sub, r, true); err != nil {
 		return nil, nil, err

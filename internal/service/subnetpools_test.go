@@ -41,6 +41,10 @@ func TestSubnetPoolAllocation(t *testing.T) {
 	if _, err := s.CreateSubnets(ctx, []SubnetRequest{req(26)}); !errors.Is(err, ErrPoolQuotaExceeded) {
 		t.Fatalf("over quota: %v", err)
 	}
+	// In one bulk create, the earlier subnets count too (3 × 16 > the 32 left).
+	if _, err := s.CreateSubnets(ctx, []SubnetRequest{req(28), req(28), req(28)}); !errors.Is(err, ErrPoolQuotaExceeded) {
+		t.Fatalf("bulk over quota: %v", err)
+	}
 	// A failed attempt (bad allocation pool) gives its prefix back.
 	bad := req(27)
 	bad.AllocationPools = Some([]api.AllocationPool{{Start: "192.0.2.2", End: "192.0.2.5"}})
