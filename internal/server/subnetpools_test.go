@@ -318,3 +318,9 @@ func TestConcurrentSubnetsFromPool(t *testing.T) {
 		t.Fatalf("%d subnets of the pool listed, want %d", len(listed), n)
 	}
 }
+
+func TestPoolExtensionsListed(t *testing.T) {
+	for _, a := range []string{"subnet_allocation", "default-subnetpools", "subnetpool-prefix-ops", "address-scope", "network-ip-availability"} {
+		call(t, admin, "GET", "/v2.0/extensions/"+a, nil).want(t, 200).obj(t, "extension")
+	}
+}
