@@ -324,3 +324,39 @@ func TestPoolExtensionsListed(t *testing.T) {
 		call(t, admin, "GET", "/v2.0/extensions/"+a, nil).want(t, 200).obj(t, "extension")
 	}
 }
+
+// TestConcurrentPoolQuota: 40 concurrent /28s (16 addresses each) from a
+// pool with a default_quota of 256 addresses, through two servers: exactly
+// 16 are created, the others answer 409 SubnetPoolQuotaExceeded.
+func TestConcurrentPoolQuota(t *testing.T) {
+	const n, fit = 40, 16
+	p := member("proj-pools-quota-conc")
+	by := alternate(t, p)
+	poolID := mkPool(t, admin, map[string]any{"prefixes": []string{"10.125.0.0/16"}, "default_prefixlen": 28,
+		"shared": true, "default_quota": 256})["id"].(string)
+	netIDs := make([]string, 8)
+	for i := range netIDs {
+		netIDs[i] = mkNetwork(t, p, map[string]any{})["id"].(string)
+	}
+	codes, errs := parallel(n, func(i int) (int, error) {
+		r := call(t, by(i), "POST", "/v2.0/subnets", map[string]any{"subnet": map[string]any{
+			"network_id": netIDs[i%len(netIDs)], "subnetpool_id": poolID}})
+		if r.status != 201 && !(r.status == 409 && r.neutronError(t) == "SubnetPoolQuotaExceeded") {
+			return r.status, fmt.Errorf("status %d: %s", r.status, r.raw)
+		}
+		return r.status, nil
+	})
+	created := 0
+	for i, e := range errs {
+		if e != nil {
+			t.Fatal(e)
+		}
+		if codes[i] == 201 {
+			created++
+		}
+	}
+	listed := call(t, p, "GET", "/v2.0/subnets?subnetpool_id="+poolID, nil).want(t, 200).list(t, "subnets")
+	if created != fit || len(listed) != fit {
+		t.Fatalf("%d created, %d listed; want exactly %d within the quota", created, len(listed), fit)
+	}
+}
