@@ -466,6 +466,9 @@ func (s *Service) checkRevoke(ctx context.Context, n *storedNetwork, old rbacEnt
 		}
 		return nil, fault.New(ErrRBACPolicyInUse, "RBAC policy on object %s cannot be removed because other objects depend on it.\nDetails: Unable to reconfigure sharing settings for network %s. Multiple tenants are using it.", n.ID, n.ID)
 	}
+	if err := s.fault("rbac-revoke-checked"); err != nil {
+		return nil, err
+	}
 	return []store.Cond{store.NoKeysCreatedUnder(prefix, listed)}, nil
 }
 
