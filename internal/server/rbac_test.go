@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // rbac creates an RBAC policy on a network as who and returns the reply.
@@ -275,6 +276,9 @@ func TestRBACRevokeRacesPortCreates(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// Later rounds give the revoke a head start, so both
+				// outcomes occur.
+				time.Sleep(time.Duration(round) * 150 * time.Microsecond)
 				for range 5 {
 					r := call(t, target, "POST", "/v2.0/ports", map[string]any{"port": map[string]any{"network_id": net}})
 					if r.status == 201 {
