@@ -131,8 +131,10 @@ func newRBACSetCmd(cc *clientCmd) *cobra.Command {
 // rbacResource is what show and delete need to know of RBAC policies
 // (referred to by ID only: they have no names).
 var rbacResource = resource[api.RBACPolicy]{
-	noun:   "rbac_policy",
-	find:   func(c *client.Client, ctx context.Context, id string) (api.RBACPolicy, error) { return c.GetRBACPolicy(ctx, id) },
+	noun: "rbac_policy",
+	find: func(c *client.Client, ctx context.Context, id string) (api.RBACPolicy, error) {
+		return c.GetRBACPolicy(ctx, id)
+	},
 	id:     func(v api.RBACPolicy) string { return v.ID },
 	delete: (*client.Client).DeleteRBACPolicy,
 }

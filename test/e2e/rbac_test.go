@@ -75,7 +75,9 @@ func TestRBACNetworkSharing(t *testing.T) {
 	pol, err := owner.CreateRBACPolicy(ctx, client.RBACCreate{ObjectType: "network", ObjectID: n.ID,
 		Action: api.RBACAccessShared, TargetTenant: grantedID})
 	require.NoError(t, err)
-	t.Cleanup(func() { deleteQuietly(t, "rbac policy "+pol.ID, adminClient(t).DeleteRBACPolicy(context.Background(), pol.ID)) })
+	t.Cleanup(func() {
+		deleteQuietly(t, "rbac policy "+pol.ID, adminClient(t).DeleteRBACPolicy(context.Background(), pol.ID))
+	})
 
 	// Granted: rbac-granted sees it as shared and plugs a VM in on host2,
 	// which reaches the owner's VM on host1 and back.
