@@ -168,8 +168,24 @@ func TestRBACPolicyErrors(t *testing.T) {
 	}
 	call(t, owner, "DELETE", "/v2.0/rbac-policies/no-such-policy", nil).wantError(t, 404, "RbacPolicyNotFound")
 
+	// Bulk: all or nothing.
+	bulk := func(targets ...string) reply {
+		var items []map[string]any
+		for _, tg := range targets {
+			items = append(items, map[string]any{"object_type": "network", "object_id": net, "action": "access_as_shared", "target_tenant": tg})
+		}
+		return call(t, owner, "POST", "/v2.0/rbac-policies", map[string]any{"rbac_policies": items})
+	}
+	if l := bulk("rbac-bulk-1", "rbac-bulk-2").want(t, 201).list(t, "rbac_policies"); len(l) != 2 || l[1]["target_tenant"] != "rbac-bulk-2" {
+		t.Errorf("bulk create answered %v", l)
+	}
+	bulk("rbac-bulk-3", "rbac-bulk-1").wantError(t, 409, "DuplicateRbacPolicy")
+	if ids := policyIDs(t, owner, "?target_tenant=rbac-bulk-3"); len(ids) != 0 {
+		t.Errorf("a failed bulk create left %v", ids)
+	}
+
 	// Filters, fields and the extension.
-	if ids := policyIDs(t, owner, "?object_id="+net+"&action=access_as_shared"); len(ids) != 1 || ids[0] != pid {
+	if ids := policyIDs(t, owner, "?object_id="+net+"&action=access_as_shared&target_tenant=rbac-err-new"); len(ids) != 1 || ids[0] != pid {
 		t.Errorf("filtered list %v, want [%s]", ids, pid)
 	}
 	if ids := policyIDs(t, owner, "?target_tenant=nobody"); len(ids) != 0 {
