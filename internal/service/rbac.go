@@ -234,6 +234,7 @@ func (s *Service) CreateRBACPolicies(ctx context.Context, reqs []RBACRequest) ([
 	for i := range reqs {
 		p, err := s.createRBAC(ctx, who, &reqs[i])
 		if err != nil {
+			s.catchUp(ctx) // the cache must hold what this request created
 			for _, done := range out {
 				if err := s.removeRBAC(ctx, who, done.ID); err != nil {
 					s.log.Error("service: rbac bulk create rollback failed", "policy", done.ID, "err", err)
