@@ -15,18 +15,18 @@ import (
 type resource[T any] struct {
 	single, plural string
 	name           func(T) string
-	collection     string // the URL's name of the collection if not plural ("address-scopes")
+	coll           string // the collection in URLs when it is not plural
 }
 
 func (r resource[T]) path(id string) string {
-	base := "/v2.0/" + r.plural
-	if r.collection != "" {
-		base = "/v2.0/" + r.collection
+	coll := r.plural
+	if r.coll != "" {
+		coll = r.coll
 	}
 	if id == "" {
-		return base
+		return "/v2.0/" + coll
 	}
-	return base + "/" + url.PathEscape(id)
+	return "/v2.0/" + coll + "/" + url.PathEscape(id)
 }
 
 func (r resource[T]) create(ctx context.Context, c *Client, req any) (T, error) {

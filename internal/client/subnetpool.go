@@ -12,10 +12,10 @@ var subnetPools = resource[api.SubnetPool]{single: "subnetpool", plural: "subnet
 	name: func(p api.SubnetPool) string { return p.Name }}
 
 var addressScopes = resource[api.AddressScope]{single: "address_scope", plural: "address_scopes",
-	collection: "address-scopes", name: func(s api.AddressScope) string { return s.Name }}
+	coll: "address-scopes", name: func(s api.AddressScope) string { return s.Name }}
 
 var ipAvailabilities = resource[api.NetworkIPAvailability]{single: "network_ip_availability",
-	plural: "network_ip_availabilities", collection: "network-ip-availabilities",
+	plural: "network_ip_availabilities", coll: "network-ip-availabilities",
 	name: func(a api.NetworkIPAvailability) string { return a.NetworkName }}
 
 // SubnetPoolCreate is the body of a subnet pool create; nil or empty

@@ -34,6 +34,7 @@ type API interface {
 	QuotaAPI
 	tagAPI
 	poolAPI
+	rbacAPI
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -63,6 +64,7 @@ func Register(mux *http.ServeMux, svc API) {
 	subnets.register(mux)
 	ports.register(mux)
 	agents.register(mux)
+	rbacResource(svc).register(mux)
 	registerQuotas(mux, svc)
 	registerTags(mux, svc, "networks", "subnets", "ports")
 	registerPools(mux, svc)
