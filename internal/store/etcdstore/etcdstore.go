@@ -27,7 +27,6 @@ import (
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/vland/vland/internal/store"
 )
@@ -43,19 +42,18 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // New connects to the etcd cluster at endpoints (e.g.
-// "http://127.0.0.1:2379"). The client's own logs are discarded; errors are
-// returned instead.
+// "http://127.0.0.1:2379") without credentials, which only works on a
+// cluster without auth. See Connect.
 func New(endpoints []string) (*Store, error) {
-	if len(endpoints) == 0 {
-		return nil, errors.New("etcdstore: no endpoints")
-	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   endpoints,
-		DialTimeout: dialTimeout,
-		Logger:      zap.NewNop(),
-	})
+	return Connect(ClientConfig{Endpoints: endpoints})
+}
+
+// Connect connects to the etcd cluster as cfg says (user, TLS). The
+// client's own logs are discarded; errors are returned instead.
+func Connect(cfg ClientConfig) (*Store, error) {
+	cli, err := newClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("etcdstore: connect %v: %w", endpoints, err)
+		return nil, err
 	}
 	return &Store{cli: cli}, nil
 }
