@@ -13,8 +13,8 @@ type Snapshot struct {
 	PortStatus map[string]map[string]api.PortStatus
 	Agents     map[string]api.Agent // by host
 	// Alive holds the hosts whose heartbeat key exists. It only decides
-	// whether a port's status may be taken over from another host; tunnels
-	// do not depend on it (see peers).
+	// which host's ACTIVE report wins when several hosts report a port
+	// (portHost); tunnels do not depend on it (see peers).
 	Alive map[string]bool
 }
 
