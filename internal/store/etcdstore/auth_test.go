@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
@@ -136,4 +137,31 @@ func TestEmbeddedPasswords(t *testing.T) {
 	require.NoError(t, err)
 	_, err = st.Txn(ctxT(t), nil, put("/outside"))
 	require.ErrorIs(t, err, rpctypes.ErrPermissionDenied, "the server role is limited to /vland/")
+}
+
+// Provisioning again repairs a role that drifted: an extra permission is
+// revoked, a missing one granted back.
+func TestProvisionRepairsDrift(t *testing.T) {
+	e := storetest.NewEmbedded(t)
+	cli, err := etcdstore.AdminClient(e.RootClient())
+	require.NoError(t, err)
+	defer cli.Close()
+	require.NoError(t, etcdstore.ProvisionAgent(ctxT(t), cli, "h1", "pw"))
+	role := store.AgentRole("h1")
+	_, err = cli.RoleGrantPermission(ctxT(t), role, store.TokenSecretKey, "", clientv3.PermissionType(clientv3.PermRead))
+	require.NoError(t, err)
+	_, err = cli.RoleRevokePermission(ctxT(t), role, store.AgentKey("h1"), "")
+	require.NoError(t, err)
+	require.NoError(t, etcdstore.Provision(ctxT(t), cli, e.RootClient().Password, e.ServerClient().Password))
+	got, err := cli.RoleGet(ctxT(t), role)
+	require.NoError(t, err)
+	require.Len(t, got.Perm, len(store.AgentPerms("h1")))
+	for _, p := range got.Perm {
+		require.NotEqual(t, store.TokenSecretKey, string(p.Key))
+	}
+	agent := storetest.Connect(t, etcdstore.ClientConfig{Endpoints: e.Endpoints(), Username: store.AgentUser("h1"), Password: "pw"})
+	_, err = agent.Get(ctxT(t), store.TokenSecretKey)
+	require.ErrorIs(t, err, rpctypes.ErrPermissionDenied)
+	_, err = agent.Txn(ctxT(t), nil, put(store.AgentKey("h1")))
+	require.NoError(t, err)
 }

@@ -39,6 +39,10 @@ func newClient(cfg ClientConfig) (*clientv3.Client, error) {
 	if len(cfg.Endpoints) == 0 {
 		return nil, errors.New("etcdstore: no endpoints")
 	}
+	if cfg.TLS == nil && strings.HasPrefix(cfg.Endpoints[0], "https://") {
+		// https without --etcd-cacert: verify against the system roots.
+		cfg.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   cfg.Endpoints,
 		Username:    cfg.Username,
