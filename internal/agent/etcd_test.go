@@ -60,3 +60,48 @@ func TestRegistrationEtcd(t *testing.T) {
 func TestPortLifecycleEtcd(t *testing.T) {
 	testPortLifecycle(t, etcdStore(t))
 }
+
+// The agent's etcd login outlives an etcd restart: the new node does not
+// know the old session token, and the client logs in again by itself, so
+// the agent registers again and keeps applying and reporting ports.
+func TestAgentLoginSurvivesEtcdRestart(t *testing.T) {
+	dir := t.TempDir()
+	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = e.Close() }) // the node running at the end
+	url := e.Endpoints()[0]
+	cli, err := etcdstore.AdminClient(e.RootClient())
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, etcdstore.ProvisionAgent(ctx, cli, hostA.Host, "agent-pw"))
+	cli.Close()
+	server := etcdPair{}
+	server.Store, err = etcdstore.Connect(e.ServerClient())
+	require.NoError(t, err)
+	ag, err := etcdstore.Connect(etcdstore.ClientConfig{Endpoints: []string{url}, Username: store.AgentUser(hostA.Host), Password: "agent-pw"})
+	require.NoError(t, err)
+	server.agent = ag
+	// Clients hang up before etcd stops, or it waits for them.
+	t.Cleanup(func() { ag.Close(); server.Close() })
+
+	dp := newFakeDP("p1", "p2")
+	runAgent(t, server, dp)
+	put(t, server, store.NetworkKey("n1"), vxlanNet("n1", 111))
+	put(t, server, store.PortKey("p1"), vmPort("p1", "n1", "fa:16:3e:00:00:01", "10.1.0.5", ""))
+	waitStatus(t, server, "p1", "hostA/ACTIVE")
+
+	require.NoError(t, server.Close())
+	require.NoError(t, e.Close())
+	e, err = etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir, ClientURL: url})
+	require.NoError(t, err)
+	server.Store, err = etcdstore.Connect(e.ServerClient())
+	require.NoError(t, err)
+
+	start := time.Now()
+	put(t, server, store.PortKey("p2"), vmPort("p2", "n1", "fa:16:3e:00:00:02", "10.1.0.6", ""))
+	require.Eventually(t, func() bool { return statusOf(server, "p2") == "hostA/ACTIVE" }, 20*time.Second, 20*time.Millisecond,
+		"status of p2 after the etcd restart: %s", statusOf(server, "p2"))
+	require.Eventually(t, func() bool { return exists(server, store.AgentAliveKey(hostA.Host)) }, 20*time.Second, 20*time.Millisecond)
+	t.Logf("agent back in step %.1f s after etcd restarted", time.Since(start).Seconds())
+}
