@@ -191,16 +191,6 @@ func (s *Server) EtcdClient() etcdstore.ClientConfig {
 		Password: s.cfg.EtcdPassword, TLS: s.cfg.EtcdTLS}
 }
 
-// EmbeddedRootClient is how to connect to the embedded etcd as root (to
-// provision agents, see etcdstore.ProvisionAgent); ok is false with an
-// external cluster.
-func (s *Server) EmbeddedRootClient() (cc etcdstore.ClientConfig, ok bool) {
-	if s.embedded == nil {
-		return cc, false
-	}
-	return s.embedded.RootClient(), true
-}
-
 // Store is the server's store connection (tests and tools).
 func (s *Server) Store() store.Store { return s.st }
 

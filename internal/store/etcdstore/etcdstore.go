@@ -15,7 +15,10 @@
 // StartEmbedded runs a single node inside the process: fsync on, periodic
 // auto-compaction keeping 1 h of history, a 2 GiB quota, up to 1024 ops per
 // transaction, logs discarded, free 127.0.0.1 ports picked (and retried)
-// when no URL is given. Tests get one with storetest.NewEtcd(t).
+// when no URL is given, and etcd auth always on with vland's roles
+// (store/grants.go, applied by Provision and ProvisionAgent). Connect logs in
+// with a ClientConfig (user, password, TLS). Tests get a node with
+// storetest.NewEtcd(t).
 package etcdstore
 
 import (

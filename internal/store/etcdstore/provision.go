@@ -107,36 +107,49 @@ func ensureUser(ctx context.Context, cli *clientv3.Client, name, password string
 }
 
 // ensureRole makes role hold exactly perms: it creates the role if needed,
-// grants (or updates) each permission and revokes any other.
+// grants each missing or different permission and revokes any other. A
+// role that is right already costs one read (a server start checks every
+// agent's role).
 func ensureRole(ctx context.Context, cli *clientv3.Client, role string, perms []store.Perm) error {
-	if _, err := cli.RoleAdd(ctx, role); err != nil && !errors.Is(err, rpctypes.ErrRoleAlreadyExist) {
-		return fmt.Errorf("etcdstore: add role %s: %w", role, err)
+	type rng struct{ key, end string }
+	have := map[rng]clientv3.PermissionType{}
+	got, err := cli.RoleGet(ctx, role)
+	switch {
+	case errors.Is(err, rpctypes.ErrRoleNotFound):
+		if _, err := cli.RoleAdd(ctx, role); err != nil && !errors.Is(err, rpctypes.ErrRoleAlreadyExist) {
+			return fmt.Errorf("etcdstore: add role %s: %w", role, err)
+		}
+	case err != nil:
+		return fmt.Errorf("etcdstore: read role %s: %w", role, err)
+	default:
+		for _, p := range got.Perm {
+			have[rng{string(p.Key), string(p.RangeEnd)}] = clientv3.PermissionType(p.PermType)
+		}
 	}
-	want := map[[2]string]bool{}
+	want := map[rng]bool{}
 	for _, p := range perms {
-		end := ""
+		r := rng{key: p.Key}
 		if p.Prefix {
-			end = clientv3.GetPrefixRangeEnd(p.Key)
+			r.end = clientv3.GetPrefixRangeEnd(p.Key)
 		}
 		typ := clientv3.PermissionType(clientv3.PermRead)
 		if p.Write {
 			typ = clientv3.PermissionType(clientv3.PermReadWrite)
 		}
-		if _, err := cli.RoleGrantPermission(ctx, role, p.Key, end, typ); err != nil {
-			return fmt.Errorf("etcdstore: grant %s on %s: %w", role, p.Key, err)
-		}
-		want[[2]string{p.Key, end}] = true
-	}
-	got, err := cli.RoleGet(ctx, role)
-	if err != nil {
-		return fmt.Errorf("etcdstore: read role %s: %w", role, err)
-	}
-	for _, p := range got.Perm {
-		if want[[2]string{string(p.Key), string(p.RangeEnd)}] {
+		want[r] = true
+		if cur, ok := have[r]; ok && cur == typ {
 			continue
 		}
-		if _, err := cli.RoleRevokePermission(ctx, role, string(p.Key), string(p.RangeEnd)); err != nil {
-			return fmt.Errorf("etcdstore: revoke %s on %s: %w", role, p.Key, err)
+		if _, err := cli.RoleGrantPermission(ctx, role, r.key, r.end, typ); err != nil {
+			return fmt.Errorf("etcdstore: grant %s on %s: %w", role, p.Key, err)
+		}
+	}
+	for r := range have {
+		if want[r] {
+			continue
+		}
+		if _, err := cli.RoleRevokePermission(ctx, role, r.key, r.end); err != nil {
+			return fmt.Errorf("etcdstore: revoke %s on %s: %w", role, r.key, err)
 		}
 	}
 	return nil
