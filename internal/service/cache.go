@@ -113,41 +113,29 @@ func (c *cache) follow(ctx context.Context, rev int64) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := c.st.Watch(wctx, rootPrefix, rev+1)
-	// The events of one transaction arrive one by one; a revision counts as
-	// seen only once a later revision starts or the stream pauses, so a
-	// reader never sees half a transaction.
-	idle := time.NewTimer(time.Hour)
-	defer idle.Stop()
-	var pending int64
+	var txn []store.Event
 	for {
-		var ev store.Event
-		var ok bool
-		if pending > 0 {
-			select {
-			case ev, ok = <-ch:
-			case <-idle.C:
-				c.mu.Lock()
-				c.advance(pending)
-				c.mu.Unlock()
-				pending = 0
-				continue
-			}
-		} else {
-			ev, ok = <-ch
-		}
+		ev, ok := <-ch
 		if !ok {
 			return errors.New("watch channel closed")
 		}
 		if ev.Err != nil {
 			return ev.Err
 		}
-		r := ev.KV.ModRevision
+		// The events of one transaction arrive one by one; they are applied
+		// together once its last one is in, so no reader ever sees half a
+		// transaction.
+		txn = append(txn, ev)
+		if !ev.LastOfRev {
+			continue
+		}
 		c.mu.Lock()
-		c.apply(ev)
-		c.advance(r - 1)
+		for _, e := range txn {
+			c.apply(e)
+		}
+		c.advance(ev.KV.ModRevision)
 		c.mu.Unlock()
-		pending = r
-		idle.Reset(200 * time.Microsecond)
+		txn = txn[:0]
 	}
 }
 
