@@ -59,7 +59,7 @@ func newAgentCmd() *cobra.Command {
 	fs.StringVar(&f.ovsdb, "ovsdb", "unix:/var/run/openvswitch/db.sock", "OVSDB server endpoint")
 	fs.StringVar(&f.ovsRunDir, "ovs-rundir", "/var/run/openvswitch", "directory of ovs-vswitchd's bridge management sockets (BRIDGE.mgmt)")
 	fs.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd client URLs of the store")
-	f.etcd.register(fs, "etcd user (default vland-agent-HOST; see `vland agent credentials`)",
+	f.etcd.register(fs, "etcd user (default vland-agent-HOST; see: vland agent credentials)",
 		"file holding the etcd user's password")
 	fs.StringVar(&f.intBridge, "integration-bridge", "br-int", "integration bridge")
 	fs.StringVar(&f.tunBridge, "tunnel-bridge", "br-tun", "tunnel bridge")

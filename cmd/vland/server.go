@@ -52,7 +52,7 @@ func init() {
 	fl.StringVar(&f.listen, "listen", server.DefaultListen, "API listen address")
 	fl.StringVar(&f.dataDir, "data-dir", "/var/lib/vland", "embedded etcd data directory")
 	fl.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", nil, "external etcd cluster (a,b,c) instead of the embedded node")
-	f.etcd.register(fl, "etcd user of the external cluster, with the vland-server role (see `vland etcd provision`)",
+	f.etcd.register(fl, "etcd user of the external cluster, with the vland-server role (see: vland etcd provision)",
 		"file holding the etcd user's password")
 	fl.StringVar(&f.clientURL, "etcd-client-url", "http://127.0.0.1:2379", "embedded etcd client URL (agents connect to it)")
 	fl.StringVar(&f.peerURL, "etcd-peer-url", "", "embedded etcd peer URL (default: a free 127.0.0.1 port)")
