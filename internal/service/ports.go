@@ -219,10 +219,10 @@ func (s *Service) portNetwork(ctx context.Context, who identity.Identity, id str
 		}
 		v, ok = s.cache.network(id)
 	}
-	if !ok || v.obj.Deleting || !canSeeNetwork(who, &v.obj.Network) {
+	if !ok || v.obj.Deleting || !canSeeNetwork(who, &v.obj) {
 		return v, networkNotFound(id)
 	}
-	if !writesNetwork(who, &v.obj.Network) && !v.obj.Shared {
+	if !writesNetwork(who, &v.obj.Network) && !v.obj.grants(api.RBACAccessShared, who.ProjectID) {
 		return v, forbidden("create_port:network_id")
 	}
 	return v, nil
