@@ -43,7 +43,7 @@ type cache struct {
 	counts   map[string]int                 // <project>/<resource> -> resources
 	quotas   map[string]versioned[api.Quota]
 	bulks    map[string]struct{} // bulk creates in progress
-	status   map[string]api.PortStatus
+	status   map[string]map[string]api.PortStatus
 	agents   map[string]api.Agent
 	alive    map[string]struct{}
 	pl       poolCache // subnet pools and address scopes
@@ -67,7 +67,7 @@ func (c *cache) reset() {
 	c.counts = map[string]int{}
 	c.quotas = map[string]versioned[api.Quota]{}
 	c.bulks = map[string]struct{}{}
-	c.status = map[string]api.PortStatus{}
+	c.status = map[string]map[string]api.PortStatus{}
 	c.agents = map[string]api.Agent{}
 	c.alive = map[string]struct{}{}
 	c.pl = newPoolCache()
@@ -234,7 +234,7 @@ func (c *cache) apply(ev store.Event) {
 			c.quotas[id] = versioned[api.Quota]{q, ev.KV.ModRevision}
 		}
 	case strings.HasPrefix(key, store.PortStatusPrefix):
-		c.applyStatus(strings.TrimPrefix(key, store.PortStatusPrefix), put, ev.KV)
+		c.applyStatus(put, ev.KV)
 	case strings.HasPrefix(key, store.AgentsPrefix):
 		host := strings.TrimPrefix(key, store.AgentsPrefix)
 		delete(c.agents, host)
@@ -264,11 +264,24 @@ func (c *cache) applyPort(id string, put bool, kv store.KV) {
 	setKey(c.netPorts, p.NetworkID, id, true)
 }
 
-func (c *cache) applyStatus(id string, put bool, kv store.KV) {
-	delete(c.status, id)
+// applyStatus records one host's status record of a port; keys of the old
+// port-status/<port id> layout are ignored (store.DropLegacyKeys).
+func (c *cache) applyStatus(put bool, kv store.KV) {
+	host, id, ok := store.ParsePortStatusKey(kv.Key)
+	if !ok {
+		return
+	}
+	delete(c.status[id], host)
 	var st api.PortStatus
 	if put && decode(kv.Value, &st, c.log, kv.Key) {
-		c.status[id] = st
+		st.Host, st.PortID = host, id // the key says who wrote it
+		if c.status[id] == nil {
+			c.status[id] = map[string]api.PortStatus{}
+		}
+		c.status[id][host] = st
+	}
+	if len(c.status[id]) == 0 {
+		delete(c.status, id)
 	}
 }
 
