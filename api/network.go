@@ -28,6 +28,7 @@ type Network struct {
 	RevisionNumber        int64    `json:"revision_number"`
 	CreatedAt             string   `json:"created_at"`
 	UpdatedAt             string   `json:"updated_at"`
+	DNSDomain             string   `json:"dns_domain,omitempty"` // dns-integration; "" means openstacklocal
 }
 
 // Network types (ML2 type drivers).

@@ -30,7 +30,7 @@ type cache struct {
 
 // prefixes the agent follows, with how a key's value lands in the cache.
 var cachePrefixes = []string{
-	store.NetworksPrefix, store.PortsPrefix, store.PortStatusPrefix,
+	store.NetworksPrefix, store.SubnetsPrefix, store.PortsPrefix, store.PortStatusPrefix,
 	store.AgentsPrefix, store.AgentAlivePrefix,
 }
 
@@ -40,6 +40,7 @@ func newCache(st store.Store, log *slog.Logger) *cache {
 		log: log,
 		snap: Snapshot{
 			Networks:   map[string]api.Network{},
+			Subnets:    map[string]api.Subnet{},
 			Ports:      map[string]api.Port{},
 			PortStatus: map[string]api.PortStatus{},
 			Agents:     map[string]api.Agent{},
@@ -142,6 +143,8 @@ func (c *cache) put(prefix string, kv store.KV) {
 	switch prefix {
 	case store.NetworksPrefix:
 		err = decodeInto(kv.Value, id, c.snap.Networks)
+	case store.SubnetsPrefix:
+		err = decodeInto(kv.Value, id, c.snap.Subnets)
 	case store.PortsPrefix:
 		err = decodeInto(kv.Value, id, c.snap.Ports)
 	case store.PortStatusPrefix:
@@ -163,6 +166,8 @@ func (c *cache) del(prefix, id string) {
 	switch prefix {
 	case store.NetworksPrefix:
 		delete(c.snap.Networks, id)
+	case store.SubnetsPrefix:
+		delete(c.snap.Subnets, id)
 	case store.PortsPrefix:
 		delete(c.snap.Ports, id)
 	case store.PortStatusPrefix:
@@ -179,6 +184,8 @@ func (c *cache) clear(prefix string) {
 	switch prefix {
 	case store.NetworksPrefix:
 		clear(c.snap.Networks)
+	case store.SubnetsPrefix:
+		clear(c.snap.Subnets)
 	case store.PortsPrefix:
 		clear(c.snap.Ports)
 	case store.PortStatusPrefix:
@@ -198,6 +205,7 @@ func (c *cache) snapshot() (Snapshot, map[string]int64) {
 	defer c.mu.Unlock()
 	return Snapshot{
 		Networks:   maps.Clone(c.snap.Networks),
+		Subnets:    maps.Clone(c.snap.Subnets),
 		Ports:      maps.Clone(c.snap.Ports),
 		PortStatus: maps.Clone(c.snap.PortStatus),
 		Agents:     maps.Clone(c.snap.Agents),

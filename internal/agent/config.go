@@ -20,6 +20,10 @@ type Config struct {
 	IntegrationBridge string
 	TunnelBridge      string
 	NetworkNode       bool
+	// Roles are what this host does: compute, dhcp, l3, metadata.
+	Roles []string
+	// Services run beside the data plane, one per service role (see Service).
+	Services []Service
 
 	// LeaseTTL is how long the host stays alive in the store after the
 	// agent stops renewing its heartbeat (default 4 s).

@@ -6,6 +6,7 @@ import "github.com/vland/vland/api"
 // from, decoded. The zero value is an empty store. Compute only reads it.
 type Snapshot struct {
 	Networks   map[string]api.Network    // by network id
+	Subnets    map[string]api.Subnet     // by subnet id
 	Ports      map[string]api.Port       // by port id
 	PortStatus map[string]api.PortStatus // by port id
 	Agents     map[string]api.Agent      // by host
