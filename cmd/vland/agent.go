@@ -36,6 +36,8 @@ type agentFlags struct {
 	debug          bool
 	leaseTTL       time.Duration
 	resync         time.Duration
+	roles          []string
+	dhcp           dhcpFlags
 }
 
 // newAgentCmd builds `vland agent`: the host agent daemon.
@@ -63,6 +65,8 @@ func newAgentCmd() *cobra.Command {
 	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
 	fs.DurationVar(&f.leaseTTL, "heartbeat-ttl", agent.DefaultLeaseTTL, "how long the host stays alive in the store after the agent stops")
 	fs.DurationVar(&f.resync, "resync-interval", agent.DefaultResyncInterval, "period of a full reconcile without changes")
+	fs.StringSliceVar(&f.roles, "roles", []string{"compute"}, "what this host does: compute, dhcp, l3, metadata")
+	f.dhcp.add(fs)
 	cmd.AddCommand(newAgentListCmd())
 	return cmd
 }
@@ -81,6 +85,7 @@ func runAgent(ctx context.Context, f agentFlags) error {
 		return fmt.Errorf("connect to store: %w", err)
 	}
 	defer st.Close()
+	cfg.Services = agentServices(f, cfg)
 	a, err := agent.New(cfg, st, newDataplane(f, cfg))
 	if err != nil {
 		return err
@@ -104,6 +109,7 @@ func agentConfig(f agentFlags) (agent.Config, error) {
 		IntegrationBridge: f.intBridge,
 		TunnelBridge:      f.tunBridge,
 		NetworkNode:       f.networkNode,
+		Roles:             f.roles,
 		LeaseTTL:          f.leaseTTL,
 		ResyncInterval:    f.resync,
 		Log:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),

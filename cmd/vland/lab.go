@@ -243,6 +243,7 @@ func newLabVMCmd(f *labFlags) *cobra.Command {
 	create.Flags().StringVar(&spec.Host, "host", "", "host to run on, e.g. host2 (default: the least loaded)")
 	create.Flags().StringVar(&spec.IP, "ip", "", "fixed IP address (default: allocated)")
 	create.Flags().StringVar(&spec.Project, "project", "", "project owning the port (admin acts for it; created if new)")
+	create.Flags().BoolVar(&spec.DHCP, "dhcp", false, "address the VM with a DHCP client (dhclient) instead of setting its fixed IP")
 	create.Flags().BoolVar(&spec.NoWait, "no-wait", false, "return once plugged, without waiting for the port to become ACTIVE")
 	_ = create.MarkFlagRequired("network")
 	list := &cobra.Command{
