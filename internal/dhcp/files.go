@@ -28,12 +28,19 @@ const (
 	portTagPfx   = "port-"
 )
 
-// hostsContent: one dhcp-host per address, tagged with its port so its
-// extra options apply: "MAC,set:port-ID,IP,NAME".
+// hostsContent: one dhcp-host per address, "MAC,IP,NAME"; a port with
+// extra options is tagged so they apply to it: "MAC,set:port-ID,IP,NAME".
+// Only those, as in Neutron: dnsmasq 2.90 (Debian 12) crashes on SIGHUP
+// once a host with a set: tag holds a lease (the supervisor then restarts
+// it; leases are kept in the lease file).
 func hostsContent(n Network) []byte {
 	var b bytes.Buffer
 	for _, h := range n.Hosts {
-		fmt.Fprintf(&b, "%s,set:%s%s,%s,%s\n", h.MAC, portTagPfx, h.PortID, h.IP, h.Name)
+		if len(h.Opts) > 0 {
+			fmt.Fprintf(&b, "%s,set:%s%s,%s,%s\n", h.MAC, portTagPfx, h.PortID, h.IP, h.Name)
+		} else {
+			fmt.Fprintf(&b, "%s,%s,%s\n", h.MAC, h.IP, h.Name)
+		}
 	}
 	return b.Bytes()
 }

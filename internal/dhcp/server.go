@@ -230,7 +230,7 @@ func (s *Server) supervise(ctx context.Context) {
 		if pid, _ := s.running(n); pid > 0 {
 			continue
 		}
-		s.log.Warn("dnsmasq is not running, restarting it", "network", id)
+		s.log.Warn("dnsmasq is not running, restarting it", "network", id, "log_tail", s.logTail(id))
 		if err := s.startDnsmasq(n); err != nil {
 			s.log.Error("restart dnsmasq", "network", id, "err", err)
 		}
@@ -242,6 +242,16 @@ func (s *Server) Served() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Sorted(maps.Keys(s.last))
+}
+
+// logTail is the end of a network's dnsmasq log, for the log line that
+// says it died.
+func (s *Server) logTail(id string) string {
+	b, _ := os.ReadFile(filepath.Join(s.netDir(id), logFile))
+	if len(b) > 400 {
+		b = b[len(b)-400:]
+	}
+	return string(b)
 }
 
 func (s *Server) netDir(id string) string { return filepath.Join(s.cfg.StateDir, id) }
