@@ -1,6 +1,7 @@
 package dhcp
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -140,4 +141,37 @@ func cmdline(pid int) []string {
 		return nil
 	}
 	return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+}
+
+// releaseStale releases the leases of addresses the network no longer
+// gives that MAC (a deleted port, an address moved to another port), as
+// Neutron does with dnsmasq-utils' dhcp_release: dnsmasq keeps a lease
+// until it expires and would not hand its address to the new port.
+func (s *Server) releaseStale(n Network) error {
+	b, err := os.ReadFile(filepath.Join(s.netDir(n.ID), leasesFile))
+	if err != nil {
+		return nil // no lease yet
+	}
+	want := map[string]bool{}
+	for _, h := range n.Hosts {
+		want[h.MAC+" "+h.IP.String()] = true
+	}
+	var errs []error
+	for _, line := range strings.Split(string(b), "\n") {
+		// expiry MAC IP hostname client-id
+		f := strings.Fields(line)
+		if len(f) < 5 || want[strings.ToLower(f[1])+" "+f[2]] {
+			continue
+		}
+		args := []string{"--net=" + s.nsPath(n.ID), "--", "dhcp_release", nicName(n.Port.ID), f[2], f[1]}
+		if f[4] != "*" {
+			args = append(args, f[4])
+		}
+		if out, err := exec.Command("nsenter", args...).CombinedOutput(); err != nil {
+			errs = append(errs, fmt.Errorf("dhcp: release %s of %s: %w: %s", f[2], f[1], err, out))
+			continue
+		}
+		s.log.Debug("released stale lease", "network", n.ID, "ip", f[2], "mac", f[1])
+	}
+	return errors.Join(errs...)
 }

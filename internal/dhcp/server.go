@@ -174,7 +174,10 @@ func (s *Server) apply(ctx context.Context, n, old Network, had bool) error {
 	if err != nil {
 		return err
 	}
-	return s.ensureDnsmasq(n, changed)
+	if err := s.ensureDnsmasq(n, changed); err != nil {
+		return err
+	}
+	return s.releaseStale(n)
 }
 
 // remove stops serving a network: dnsmasq, NIC, namespace, state.

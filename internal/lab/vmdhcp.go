@@ -144,10 +144,13 @@ func (l *Lab) readLease(vm *VM) error {
 // stopDHCP stops the VM's dhclient (without a release, as a VM that is
 // switched off) and removes its /etc/netns entry.
 func (l *Lab) stopDHCP(vm *VM) error {
-	_, _, pid, _, _ := dhclientFiles(l.st.Dir, vm.Name)
+	_, _, pid, leases, logf := dhclientFiles(l.st.Dir, vm.Name)
 	if p := readPid(pid); alive(p) && mentions(cmdline(p), l.st.Dir) {
 		_ = syscall.Kill(p, syscall.SIGKILL)
 		waitAllGone([]int{p}, 5*time.Second)
+	}
+	for _, f := range []string{pid, leases, logf} {
+		_ = os.Remove(f)
 	}
 	return os.RemoveAll(filepath.Join(etcNetns, vm.NetNS))
 }
