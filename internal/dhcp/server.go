@@ -30,7 +30,8 @@ type Config struct {
 	NetnsDir string
 	// StateDir holds one directory per network: dnsmasq's files, pid and
 	// leases (default /var/lib/vland/dhcp). Leases live there, so they
-	// survive agent and dnsmasq restarts.
+	// survive agent and dnsmasq restarts. dnsmasq rereads its files as
+	// nobody: every directory up to them must be searchable by all.
 	StateDir string
 	// OVSNetNS is the namespace Open vSwitch's ports live in ("" = the
 	// agent's own; the lab's hosts are namespaces).
