@@ -183,6 +183,9 @@ func printLabStatus(ctx context.Context, w io.Writer, l *lab.Lab) error {
 		if h.NetworkNode {
 			role = "compute, network"
 		}
+		if len(h.Roles) > 0 {
+			role = strings.Join(h.Roles, ",")
+		}
 		pid := "-"
 		if p := l.AgentPid(i + 1); p > 0 {
 			pid = fmt.Sprint(p)
