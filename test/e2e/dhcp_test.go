@@ -257,3 +257,28 @@ func pidAlive(pid int) bool {
 	_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
 	return pid > 0 && err == nil
 }
+
+// TestDHCPTwoHosts: two DHCP hosts serve the same network, each with its
+// own DHCP port, namespace (same qdhcp- name on both, each host seeing its
+// own) and dnsmasq; a VM on a third host gets its lease, and both DHCP
+// namespaces reach it.
+func TestDHCPTwoHosts(t *testing.T) {
+	ctx := testCtx(t, 2*time.Minute)
+	project := "dhcpagent-2h"
+	n, _ := makeNetwork(t, ctx, netSpec{Name: "dhcpagent-2h-net", Project: project, Type: api.NetworkTypeVXLAN, CIDR: "10.46.0.0/24"})
+	p1 := dhcpPort(t, ctx, n, 1)
+	p2 := dhcpPort(t, ctx, n, 2)
+	require.Contains(t, hostNetns(t, ctx, 1), dhcp.NSPrefix+n.ID)
+	require.Contains(t, hostNetns(t, ctx, 2), dhcp.NSPrefix+n.ID)
+	require.NotContains(t, hostNetns(t, ctx, 3), dhcp.NSPrefix+n.ID)
+	vm := createDHCPVM(t, ctx, vmSpec{Name: "dhcpagent-2h1", Network: n, Host: 3, Project: project})
+	require.Equal(t, 1450, vm.MTU)
+	l := sharedLab(t)
+	for host, p := range map[int]api.Port{1: p1, 2: p2} {
+		out, err := l.HostExec(ctx, host, "ip", "netns", "exec", dhcp.NSPrefix+n.ID, "ip", "-4", "-o", "addr")
+		require.NoError(t, err, "%s", out)
+		require.Contains(t, string(out), p.FixedIPs[0].IPAddress+"/24", "host%d's qdhcp- holds its own DHCP port", host)
+		out, err = l.HostExec(ctx, host, "ip", "netns", "exec", dhcp.NSPrefix+n.ID, "ping", "-c1", "-W2", vm.IP.Addr().String())
+		require.NoError(t, err, "host%d's DHCP namespace reaches the VM: %s", host, out)
+	}
+}
