@@ -282,3 +282,66 @@ func TestDHCPTwoHosts(t *testing.T) {
 		require.NoError(t, err, "host%d's DHCP namespace reaches the VM: %s", host, out)
 	}
 }
+
+// dhcpNetwork makes a VXLAN network with one subnet as sreq says, and a
+// DHCP port for it on host1.
+func dhcpNetwork(t *testing.T, ctx context.Context, name, project string, sreq client.SubnetCreate) api.Network {
+	t.Helper()
+	c := adminClient(t)
+	pid, err := c.ProjectID(ctx, project)
+	require.NoError(t, err)
+	n, err := c.CreateNetwork(ctx, client.NetworkCreate{Name: name, ProjectID: pid, NetworkType: api.NetworkTypeVXLAN})
+	require.NoError(t, err)
+	t.Cleanup(func() { deleteQuietly(t, "network "+n.ID, c.DeleteNetwork(context.Background(), n.ID)) })
+	sreq.Name, sreq.ProjectID, sreq.NetworkID, sreq.IPVersion = name+"-sub", pid, n.ID, 4
+	sub, err := c.CreateSubnet(ctx, sreq)
+	require.NoError(t, err)
+	t.Cleanup(func() { deleteQuietly(t, "subnet "+sub.ID, c.DeleteSubnet(context.Background(), sub.ID)) })
+	n, err = c.GetNetwork(ctx, n.ID)
+	require.NoError(t, err)
+	dhcpPort(t, ctx, n, 1)
+	return n
+}
+
+// TestDHCPSubnetOptions: host routes arrive as classless static routes
+// (option 121, with the default route), the DNS server is the DHCP port
+// even with dns_nameservers (which is where it forwards other names), and
+// a subnet without gateway gives no default route; a subnet with DHCP off
+// gets no namespace.
+func TestDHCPSubnetOptions(t *testing.T) {
+	ctx := testCtx(t, 2*time.Minute)
+	project := "dhcpagent-op"
+	n := dhcpNetwork(t, ctx, "dhcpagent-op-routes", project, client.SubnetCreate{CIDR: "10.47.0.0/24",
+		DNSNameservers: []string{"192.0.2.53"},
+		HostRoutes:     []api.HostRoute{{Destination: "172.16.0.0/12", NextHop: "10.47.0.254"}}})
+	vm := createDHCPVM(t, ctx, vmSpec{Name: "dhcpagent-op1", Network: n, Host: 2, Project: project})
+	routes := vmExec(t, ctx, vm.Name, "ip", "-4", "route")
+	require.Contains(t, routes, "172.16.0.0/12 via 10.47.0.254 dev eth0")
+	require.Contains(t, routes, "default via 10.47.0.1 dev eth0")
+	resolv := vmExec(t, ctx, vm.Name, "cat", "/etc/resolv.conf")
+	require.Contains(t, resolv, "nameserver 10.47.0.2")
+	require.NotContains(t, resolv, "192.0.2.53")
+
+	n2 := dhcpNetwork(t, ctx, "dhcpagent-op-nogw", project, client.SubnetCreate{CIDR: "10.48.0.0/24", NoGateway: true})
+	vm2 := createDHCPVM(t, ctx, vmSpec{Name: "dhcpagent-op2", Network: n2, Host: 3, Project: project})
+	require.True(t, strings.HasPrefix(vm2.IP.String(), "10.48.0."), "%s", vm2.IP)
+	require.NotContains(t, vmExec(t, ctx, vm2.Name, "ip", "-4", "route"), "default", "no gateway: no default route")
+
+	off := false
+	c := adminClient(t)
+	pid, err := c.ProjectID(ctx, project)
+	require.NoError(t, err)
+	n3, err := c.CreateNetwork(ctx, client.NetworkCreate{Name: "dhcpagent-op-off", ProjectID: pid, NetworkType: api.NetworkTypeVXLAN})
+	require.NoError(t, err)
+	t.Cleanup(func() { deleteQuietly(t, "network "+n3.ID, c.DeleteNetwork(context.Background(), n3.ID)) })
+	s3, err := c.CreateSubnet(ctx, client.SubnetCreate{Name: "off", ProjectID: pid, NetworkID: n3.ID, IPVersion: 4,
+		CIDR: "10.49.0.0/24", EnableDHCP: &off})
+	require.NoError(t, err)
+	t.Cleanup(func() { deleteQuietly(t, "subnet "+s3.ID, c.DeleteSubnet(context.Background(), s3.ID)) })
+	p3, err := c.CreatePort(ctx, client.PortCreate{ProjectID: pid, NetworkID: n3.ID, DeviceOwner: dhcp.DeviceOwner,
+		DeviceID: "dhcphost1-" + n3.ID, BindingHostID: "host1"})
+	require.NoError(t, err)
+	t.Cleanup(func() { deleteQuietly(t, "port "+p3.ID, c.DeletePort(context.Background(), p3.ID)) })
+	time.Sleep(time.Second)
+	require.NotContains(t, hostNetns(t, ctx, 1), dhcp.NSPrefix+n3.ID, "DHCP off on every subnet: no namespace")
+}
