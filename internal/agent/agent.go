@@ -47,7 +47,7 @@ func New(cfg Config, st store.Store, dp Dataplane) (*Agent, error) {
 		st:    st,
 		dp:    dp,
 		log:   cfg.Log.With("host", cfg.Host),
-		cache: newCache(st, cfg.Log),
+		cache: newCache(st, cfg.Log, len(cfg.Services) > 0),
 		reg:   newRegistrar(st, cfg),
 	}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,8 +18,9 @@ import (
 // kept current by List then Watch from the listed revision. Every change
 // signals changed (coalesced), which wakes the reconcile loop.
 type cache struct {
-	st  store.Store
-	log *slog.Logger
+	st       store.Store
+	log      *slog.Logger
+	prefixes []string // followed store prefixes
 
 	mu        sync.Mutex
 	snap      Snapshot
@@ -30,14 +32,23 @@ type cache struct {
 
 // prefixes the agent follows, with how a key's value lands in the cache.
 var cachePrefixes = []string{
-	store.NetworksPrefix, store.SubnetsPrefix, store.PortsPrefix, store.PortStatusPrefix,
+	store.NetworksPrefix, store.PortsPrefix, store.PortStatusPrefix,
 	store.AgentsPrefix, store.AgentAlivePrefix,
 }
 
-func newCache(st store.Store, log *slog.Logger) *cache {
+// servicePrefixes are followed too when the agent runs network services
+// (the agent learns only what its roles need).
+var servicePrefixes = []string{store.SubnetsPrefix}
+
+func newCache(st store.Store, log *slog.Logger, services bool) *cache {
+	prefixes := cachePrefixes
+	if services {
+		prefixes = append(slices.Clone(cachePrefixes), servicePrefixes...)
+	}
 	return &cache{
-		st:  st,
-		log: log,
+		st:       st,
+		log:      log,
+		prefixes: prefixes,
 		snap: Snapshot{
 			Networks:   map[string]api.Network{},
 			Subnets:    map[string]api.Subnet{},
@@ -47,7 +58,7 @@ func newCache(st store.Store, log *slog.Logger) *cache {
 			Alive:      map[string]bool{},
 		},
 		statusRev: map[string]int64{},
-		pending:   len(cachePrefixes),
+		pending:   len(prefixes),
 		ready:     make(chan struct{}),
 		changed:   make(chan struct{}, 1),
 	}
@@ -56,7 +67,7 @@ func newCache(st store.Store, log *slog.Logger) *cache {
 // run follows every prefix until ctx ends.
 func (c *cache) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, p := range cachePrefixes {
+	for _, p := range c.prefixes {
 		wg.Go(func() { c.follow(ctx, p) })
 	}
 	wg.Wait()
