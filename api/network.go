@@ -25,10 +25,10 @@ type Network struct {
 	AvailabilityZoneHints []string `json:"availability_zone_hints"`
 	AvailabilityZones     []string `json:"availability_zones"`
 	Tags                  []string `json:"tags"`
+	DNSDomain             string   `json:"dns_domain"`
 	RevisionNumber        int64    `json:"revision_number"`
 	CreatedAt             string   `json:"created_at"`
 	UpdatedAt             string   `json:"updated_at"`
-	DNSDomain             string   `json:"dns_domain,omitempty"` // dns-integration; "" means openstacklocal
 }
 
 // Network types (ML2 type drivers).

@@ -33,10 +33,10 @@ type agentFlags struct {
 	intBridge      string
 	tunBridge      string
 	networkNode    bool
+	roles          []string
 	debug          bool
 	leaseTTL       time.Duration
 	resync         time.Duration
-	roles          []string
 	dhcp           dhcpFlags
 }
 
@@ -62,10 +62,10 @@ func newAgentCmd() *cobra.Command {
 	fs.StringVar(&f.intBridge, "integration-bridge", "br-int", "integration bridge")
 	fs.StringVar(&f.tunBridge, "tunnel-bridge", "br-tun", "tunnel bridge")
 	fs.BoolVar(&f.networkNode, "network-node", false, "this host is a network node (routers, DHCP, external network)")
+	fs.StringSliceVar(&f.roles, "roles", []string{"compute"}, "services this host runs: compute, dhcp, l3, metadata (any set)")
 	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
 	fs.DurationVar(&f.leaseTTL, "heartbeat-ttl", agent.DefaultLeaseTTL, "how long the host stays alive in the store after the agent stops")
 	fs.DurationVar(&f.resync, "resync-interval", agent.DefaultResyncInterval, "period of a full reconcile without changes")
-	fs.StringSliceVar(&f.roles, "roles", []string{"compute"}, "what this host does: compute, dhcp, l3, metadata")
 	f.dhcp.add(fs)
 	cmd.AddCommand(newAgentListCmd())
 	return cmd
