@@ -2,6 +2,7 @@ package lab_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,4 +62,39 @@ func TestDHCPNamespacesPerHostAndDown(t *testing.T) {
 	labtest.RequireClean(t, before, name, dir)
 	_, err = os.Stat(etc)
 	require.True(t, os.IsNotExist(err), "%s left", etc)
+}
+
+// TestDHCPTwoHosts: two DHCP hosts serve the same network, each with its
+// own DHCP port, namespace (the same qdhcp- name on both, each host seeing
+// its own) and dnsmasq; a VM on a third host gets its lease, and both
+// DHCP namespaces reach it.
+func TestDHCPTwoHosts(t *testing.T) {
+	l := labtest.Up(t, lab.Config{Hosts: 3, DHCPHosts: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := l.Client()
+	net, _ := makeNetwork(t, ctx, c, "dnet2", "10.8.0.0/24")
+	qdhcp := "qdhcp-" + net.ID
+	addrs := map[int]string{}
+	for _, host := range []int{1, 2} {
+		p, err := c.CreatePort(ctx, client.PortCreate{NetworkID: net.ID, DeviceOwner: "network:dhcp",
+			DeviceID: fmt.Sprintf("dhcphost%d-%s", host, net.ID), BindingHostID: fmt.Sprintf("host%d", host)})
+		require.NoError(t, err)
+		addrs[host] = p.FixedIPs[0].IPAddress
+		_, err = c.WaitPortStatus(ctx, p.ID, "ACTIVE", 20*time.Millisecond)
+		require.NoError(t, err)
+	}
+	out, err := l.HostExec(ctx, 3, "ip", "netns")
+	require.NoError(t, err)
+	require.NotContains(t, string(out), qdhcp)
+	vm, err := l.CreateVM(ctx, lab.VMSpec{Name: "dvm2", Network: net.ID, Host: "host3", DHCP: true})
+	require.NoError(t, err)
+	require.Equal(t, 1450, vm.MTU)
+	for host, addr := range addrs {
+		out, err := l.HostExec(ctx, host, "ip", "netns", "exec", qdhcp, "ip", "-4", "-o", "addr")
+		require.NoError(t, err, "%s", out)
+		require.Contains(t, string(out), addr+"/24", "host%d's %s holds its own DHCP port", host, qdhcp)
+		out, err = l.HostExec(ctx, host, "ip", "netns", "exec", qdhcp, "ping", "-c1", "-W2", vm.IP.Addr().String())
+		require.NoError(t, err, "host%d's DHCP namespace reaches the VM: %s", host, out)
+	}
 }

@@ -26,10 +26,10 @@ import (
 const numHosts = 3
 
 // shared is the package's lab, brought up and torn down by TestMain.
-// host1 is the network node (roles compute, dhcp, l3, metadata), host2
-// also has the dhcp role; leases are dnsmasq's shortest, 2 min, so a test
-// sees a renewal within a minute.
-var shared = labtest.NewShared(lab.Config{Hosts: numHosts, DHCPHosts: 2, AgentArgs: []string{"--dhcp-lease-duration=2m"}})
+// host1 is the network node (roles compute, dhcp, l3, metadata), the only
+// DHCP host; leases are dnsmasq's shortest, 2 min, so a test sees a
+// renewal within a minute.
+var shared = labtest.NewShared(lab.Config{Hosts: numHosts, AgentArgs: []string{"--dhcp-lease-duration=2m"}})
 
 func TestMain(m *testing.M) { labtest.MainShared(m, shared, leftovers) }
 
