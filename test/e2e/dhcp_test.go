@@ -44,14 +44,20 @@ func dhcpPort(t *testing.T, ctx context.Context, n api.Network, host int) api.Po
 		}
 		return i >= 0 || !scheduled
 	}, 15*time.Second, 50*time.Millisecond, "the scheduler gives %s a DHCP port on %s", n.Name, hostName)
-	if found.ID != "" {
-		return waitActive(t, ctx, found.ID)
+	p := found
+	if p.ID == "" {
+		p, err = c.CreatePort(ctx, client.PortCreate{ProjectID: n.ProjectID, NetworkID: n.ID,
+			DeviceOwner: dhcp.DeviceOwner, DeviceID: "dhcp" + hostName + "-" + n.ID, BindingHostID: hostName})
+		require.NoError(t, err, "create DHCP port of %s", n.Name)
 	}
-	p, err := c.CreatePort(ctx, client.PortCreate{Name: "", ProjectID: n.ProjectID, NetworkID: n.ID,
-		DeviceOwner: dhcp.DeviceOwner, DeviceID: "dhcp" + hostName + "-" + n.ID, BindingHostID: hostName})
-	require.NoError(t, err, "create DHCP port of %s", n.Name)
 	t.Cleanup(func() {
-		deleteQuietly(t, "DHCP port "+p.ID, c.DeletePort(context.Background(), p.ID))
+		if scheduled {
+			// The scheduler's port goes with the network (the test's VMs
+			// are gone by now: their cleanups were registered later).
+			deleteQuietly(t, "network "+n.ID, c.DeleteNetwork(context.Background(), n.ID))
+		} else {
+			deleteQuietly(t, "DHCP port "+p.ID, c.DeletePort(context.Background(), p.ID))
+		}
 		// The agent then removes the namespace and the tap from br-int.
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
