@@ -67,5 +67,8 @@ func cleanupServices(name, dir string) []error {
 			errs = append(errs, err)
 		}
 	}
+	if len(etc) > 0 {
+		_ = os.Remove(etcNetns) // only if now empty
+	}
 	return errs
 }
