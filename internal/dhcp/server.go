@@ -84,12 +84,19 @@ type Server struct {
 	mu    sync.Mutex
 	last  map[string]Network // what was last applied, by network id
 	swept bool               // leftovers of an earlier run removed
+
+	// desired is the latest desired state Sync computed, applied by Run:
+	// a slow or failing dnsmasq never holds back the agent's data plane.
+	dmu     sync.Mutex
+	desired map[string]Network
+	wake    chan struct{}
 }
 
 // New returns the DHCP service of a host.
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	return &Server{cfg: cfg, log: cfg.Log.With("service", "dhcp"), last: map[string]Network{}}
+	return &Server{cfg: cfg, log: cfg.Log.With("service", "dhcp"), last: map[string]Network{},
+		wake: make(chan struct{}, 1)}
 }
 
 var _ agent.Service = (*Server)(nil)
@@ -97,22 +104,52 @@ var _ agent.Service = (*Server)(nil)
 // Name implements agent.Service.
 func (s *Server) Name() string { return "dhcp" }
 
-// Sync implements agent.Service: it applies the networks this host serves.
-func (s *Server) Sync(ctx context.Context, snap agent.Snapshot) error {
-	return s.Set(ctx, Compute(s.cfg.Host, snap))
+// Sync implements agent.Service: it computes the networks this host
+// serves and hands them to Run, which applies them.
+func (s *Server) Sync(_ context.Context, snap agent.Snapshot) error {
+	d := Compute(s.cfg.Host, snap)
+	s.dmu.Lock()
+	s.desired = d
+	s.dmu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
-// Run implements agent.Service: it restarts every dnsmasq that died, until
-// ctx ends. dnsmasq processes outlive the agent on purpose.
+// Run implements agent.Service: it applies what Sync computed (retrying
+// failures with a growing pause, 0.2 to 10 s) and restarts every dnsmasq
+// that died, until ctx ends. dnsmasq processes outlive the agent on
+// purpose.
 func (s *Server) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.SuperviseInterval)
 	defer t.Stop()
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	pause := time.Duration(0)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			s.supervise(ctx)
+			continue
+		case <-s.wake:
+		case <-retry.C:
+		}
+		s.dmu.Lock()
+		d := s.desired
+		s.dmu.Unlock()
+		if d == nil {
+			continue // no snapshot yet
+		}
+		if err := s.Set(ctx, d); err != nil {
+			pause = min(max(2*pause, 200*time.Millisecond), 10*time.Second)
+			s.log.Error("apply failed", "err", err, "retry_in_s", pause.Seconds())
+			retry.Reset(pause)
+		} else {
+			pause = 0
 		}
 	}
 }
