@@ -33,6 +33,7 @@ type API interface {
 	GetAgent(ctx context.Context, id string) (api.Agent, error)
 	QuotaAPI
 	tagAPI
+	rbacAPI
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -62,6 +63,7 @@ func Register(mux *http.ServeMux, svc API) {
 	subnets.register(mux)
 	ports.register(mux)
 	agents.register(mux)
+	rbacResource(svc).register(mux)
 	registerQuotas(mux, svc)
 	registerTags(mux, svc, "networks", "subnets", "ports")
 	mux.HandleFunc("GET /{$}", handleVersions)

@@ -29,7 +29,8 @@ const numHosts = 3
 // host1 is the network node (roles compute, dhcp, l3, metadata), the only
 // DHCP host; leases are dnsmasq's shortest, 2 min, so a test sees a
 // renewal within a minute.
-var shared = labtest.NewShared(lab.Config{Hosts: numHosts, AgentArgs: []string{"--dhcp-lease-duration=2m"}})
+var shared = labtest.NewShared(lab.Config{Hosts: numHosts, Members: rbacMembers,
+	AgentArgs: []string{"--dhcp-lease-duration=2m"}})
 
 func TestMain(m *testing.M) { labtest.MainShared(m, shared, leftovers) }
 
