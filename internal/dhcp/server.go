@@ -83,7 +83,11 @@ type Server struct {
 
 	mu    sync.Mutex
 	last  map[string]Network // what was last applied, by network id
-	swept bool               // leftovers of an earlier run removed
+	// plugged is the DHCP port id of every network this run has touched,
+	// applied or not (a failed apply may have left a namespace, tap or
+	// dnsmasq that must go with the network).
+	plugged map[string]string
+	swept   bool // leftovers of an earlier run removed
 
 	// desired is the latest desired state Sync computed, applied by Run:
 	// a slow or failing dnsmasq never holds back the agent's data plane.
@@ -96,7 +100,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	return &Server{cfg: cfg, log: cfg.Log.With("service", "dhcp"), last: map[string]Network{},
-		wake: make(chan struct{}, 1)}
+		plugged: map[string]string{}, wake: make(chan struct{}, 1)}
 }
 
 var _ agent.Service = (*Server)(nil)
@@ -167,9 +171,13 @@ func (s *Server) Set(ctx context.Context, desired map[string]Network) error {
 		errs = append(errs, s.sweep(ctx, desired))
 		s.swept = true
 	}
-	for id, old := range s.last {
+	for id, portID := range s.plugged {
 		if _, ok := desired[id]; !ok {
-			errs = append(errs, s.remove(ctx, id, old.Port.ID))
+			if err := s.remove(ctx, id, portID); err != nil {
+				errs = append(errs, err)
+				continue // retried on the next Set
+			}
+			delete(s.plugged, id)
 			delete(s.last, id)
 		}
 	}
@@ -197,12 +205,13 @@ func (s *Server) apply(ctx context.Context, n, old Network, had bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("dhcp: %w", err)
 	}
-	if had && old.Port.ID != n.Port.ID {
+	if prev, ok := s.plugged[n.ID]; ok && prev != n.Port.ID {
 		// The network has another DHCP port now: its old NIC goes.
-		if err := s.unplug(ctx, old.Port.ID); err != nil {
+		if err := s.unplug(ctx, prev); err != nil {
 			return err
 		}
 	}
+	s.plugged[n.ID] = n.Port.ID
 	if !had || !reflect.DeepEqual(old.Port, n.Port) || old.MTU != n.MTU {
 		if err := s.plug(ctx, n); err != nil {
 			return err
