@@ -81,8 +81,8 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 
-	mu    sync.Mutex
-	last  map[string]Network // what was last applied, by network id
+	mu   sync.Mutex
+	last map[string]Network // what was last applied, by network id
 	// plugged is the DHCP port id of every network this run has touched,
 	// applied or not (a failed apply may have left a namespace, tap or
 	// dnsmasq that must go with the network).
