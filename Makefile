@@ -3,7 +3,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 BIN := bin/vland
 
-.PHONY: all deps build test unit fuzz bench bench-api bench-dataplane demo clean lab-down
+.PHONY: all deps build test unit fuzz bench bench-api bench-dhcp bench-dataplane demo clean lab-down
 
 all: build
 
@@ -35,11 +35,17 @@ fuzz:
 bench-api:
 	$(GO) test -run '^$$' -bench BenchmarkPortCreate -benchtime 5000x ./internal/server
 
-# Data plane: port bring-up over 100 VMs on 3 hosts, and VM-to-VM throughput.
+# DHCP: dnsmasq reload with 1,000 ports on a network (the lease figures are
+# in bench-dataplane).
+bench-dhcp:
+	$(GO) test -run '^$$' -bench BenchmarkReload1000 -benchtime 50x ./internal/dhcp
+
+# Data plane: port bring-up over 100 VMs on 3 hosts, VM-to-VM throughput,
+# port create -> DHCP lease over 100 VMs.
 bench-dataplane: build
 	VLAND_BINARY=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench
 
-bench: bench-api bench-dataplane
+bench: bench-api bench-dhcp bench-dataplane
 
 # Sets up the machine, builds vland, brings up a 2-host lab and runs seed
 # 000: two projects with the same 10.1.0.0/24, ping matrix printed.

@@ -22,6 +22,11 @@ type Config struct {
 	IntegrationBridge string
 	TunnelBridge      string
 	NetworkNode       bool
+	// Roles are the services this host runs: api.RoleCompute (the
+	// default when empty), api.RoleDHCP, api.RoleL3, api.RoleMetadata.
+	// The registration record carries them; the server schedules service
+	// work (DHCP networks, routers) only on hosts with the role.
+	Roles []string
 
 	// LeaseTTL is how long the host stays alive in the store after the
 	// agent stops renewing its heartbeat (default 4 s).
@@ -35,6 +40,9 @@ type Config struct {
 	ResyncInterval time.Duration
 	// Debounce coalesces bursts of changes into one reconcile (default 5 ms).
 	Debounce time.Duration
+
+	// Services run beside the data plane, one per service role (see Service).
+	Services []Service
 
 	Log *slog.Logger // default slog.Default()
 }
