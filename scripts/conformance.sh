@@ -202,11 +202,18 @@ echo
 echo "== failures"
 for t in "${UNEXPECTED[@]}"; do echo "  FAIL $t"; done
 for t in "${EXPECTED[@]}"; do echo "  fail $t (excluded: $(awk -v t="$t" '$1==t{$1=""; sub(/^ +/,""); print; exit}' "$EXCLUDE"))"; done
-if [ ${#UNEXPECTED[@]} -gt 0 ]; then
+if [ "$MODE" = listed ] && [ ${#UNEXPECTED[@]} -gt 0 ]; then
   echo
   echo "== details of unexpected failures"
   (cd "$TMP/ws" && stestr failing 2>/dev/null) | grep -v '^\s*$' | head -400 || true
 fi
+echo
+echo "== failures per module"
+while read -r st t; do
+  case $st in fail|uxsuccess) ;; *) continue ;; esac
+  [[ $t == setUpClass* || $t == tearDownClass* ]] && t=$(sed 's/.*(\(.*\))/\1.class/' <<<"$t")
+  echo "${t%.*.*}"
+done <"$TMP/results.txt" | sort | uniq -c | sort -rn
 echo
 echo "conformance ($MODE extensions, concurrency $CONCURRENCY, ${ELAPSED}s): passed $PASSED, failed $FAILED (excluded ${#EXPECTED[@]}), skipped $SKIPPED"
 if [ "$MODE" = listed ] && [ ${#UNEXPECTED[@]} -gt 0 ]; then
