@@ -29,7 +29,8 @@ func newNetworkCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "network", Short: "Manage networks"}
 	cc := newClientCmd(cmd, true)
 	cmd.AddCommand(newNetworkCreateCmd(cc), newNetworkListCmd(cc), newShowCmd(cc, networkResource),
-		newNetworkSetCmd(cc), newUnsetCmd(cc, networkResource, "networks"), newDeleteCmd(cc, networkResource))
+		newNetworkSetCmd(cc), newUnsetCmd(cc, networkResource, "networks"), newDeleteCmd(cc, networkResource),
+		newNetworkRBACCmd(cc))
 	return cmd
 }
 

@@ -34,6 +34,7 @@ type API interface {
 	GetAgent(ctx context.Context, id string) (api.Agent, error)
 	QuotaAPI
 	tagAPI
+	rbacAPI
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -63,6 +64,7 @@ func Register(mux *http.ServeMux, svc API) {
 	subnets.register(mux)
 	ports.register(mux)
 	agents.register(mux)
+	rbacResource(svc).register(mux)
 	registerQuotas(mux, svc)
 	registerTags(mux, svc, "networks", "subnets", "ports")
 	mux.HandleFunc("GET /{$}", handleVersions)
