@@ -18,6 +18,7 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 		{"POST", "/v2.0/networks/" + netID, "GET, PUT, DELETE"},
 		{"DELETE", "/v2.0/networks", "GET, POST"},
 		{"PUT", "/v2.0/ports", "GET, POST"},
+		{"DELETE", "/v2.0/rbac-policies", "GET, POST"},
 		{"POST", "/v2.0/agents", "GET"},
 		{"DELETE", "/v2.0/extensions/agent", "GET"},
 		{"POST", "/v2.0/extensions", "GET"},
