@@ -63,6 +63,7 @@ var errorTable = []struct {
 	{errNotFound, wireError{http.StatusNotFound, "HTTPNotFound"}},
 	{errTooLarge, wireError{http.StatusRequestEntityTooLarge, "HTTPRequestEntityTooLarge"}},
 	{errExtensionNotFound, wireError{http.StatusNotFound, "ExtensionNotFound"}},
+	{errMethodNotAllowed, wireError{http.StatusMethodNotAllowed, "HTTPMethodNotAllowed"}},
 }
 
 // Transport-level error kinds.
@@ -70,6 +71,7 @@ var (
 	errNotFound          = errors.New("neutron: no such resource")
 	errTooLarge          = errors.New("neutron: request body too large")
 	errExtensionNotFound = errors.New("neutron: no such extension")
+	errMethodNotAllowed  = errors.New("neutron: method not allowed")
 )
 
 // transportErr builds a client error of a transport kind.
