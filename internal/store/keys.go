@@ -46,6 +46,20 @@ const (
 	AgentsPrefix     = root + "agents/"
 	AgentAlivePrefix = root + "agent-alive/"
 
+	// AgentSettingsPrefix + <agent id>: the admin_state_up and description
+	// an admin set on one row of /v2.0/agents (server-owned, so the agent's
+	// own record writes never race with them).
+	AgentSettingsPrefix = root + "agent-settings/"
+
+	// DHCPBindingsPrefix + <network id> + "/" + <host>: the host's DHCP
+	// agent serves the network (service.DHCPBinding), written by the
+	// scheduler and the dhcp_agent_scheduler API. The DHCP port follows it.
+	DHCPBindingsPrefix = root + "dhcp-bindings/"
+
+	// LeaderPrefix + <controller>: etcd election keys; the server holding
+	// the oldest key runs that controller (e.g. "scheduler").
+	LeaderPrefix = root + "leader/"
+
 	// PortStatusPrefix + <port id>: api.PortStatus, written by agents.
 	PortStatusPrefix = root + "port-status/"
 
@@ -114,3 +128,12 @@ func PortStatusKey(portID string) string { return PortStatusPrefix + portID }
 
 // ProjectKey is the key of a project created through the identity API.
 func ProjectKey(id string) string { return ProjectsPrefix + id }
+
+// AgentSettingsKey is the key of one agent row's admin settings.
+func AgentSettingsKey(agentID string) string { return AgentSettingsPrefix + agentID }
+
+// DHCPBindingKey is the key of a network's binding to a host's DHCP agent.
+func DHCPBindingKey(networkID, host string) string { return DHCPBindingsOf(networkID) + host }
+
+// DHCPBindingsOf is the prefix of a network's DHCP bindings.
+func DHCPBindingsOf(networkID string) string { return DHCPBindingsPrefix + networkID + "/" }
