@@ -7,11 +7,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/keystone"
+	"github.com/vland/vland/internal/scheduler"
 	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/server"
 )
@@ -26,6 +28,8 @@ type serverFlags struct {
 	physnetMTU                                         int
 	maxFixedIPs, maxTxnOps                             int
 	quota                                              api.Quota
+	dhcpAgentsPerNetwork                               int
+	agentDownTime                                      time.Duration
 	debug                                              bool
 }
 
@@ -65,6 +69,8 @@ func init() {
 	fl.IntVar(&f.quota.Network, "quota-network", 100, "default networks per project (-1: unlimited)")
 	fl.IntVar(&f.quota.Subnet, "quota-subnet", 100, "default subnets per project (-1: unlimited)")
 	fl.IntVar(&f.quota.Port, "quota-port", 500, "default ports per project (-1: unlimited)")
+	fl.IntVar(&f.dhcpAgentsPerNetwork, "dhcp-agents-per-network", scheduler.DefaultAgentsPerNetwork, "DHCP hosts serving each network with DHCP enabled")
+	fl.DurationVar(&f.agentDownTime, "agent-down-time", scheduler.DefaultAgentDownTime, "how long a dead DHCP host keeps its networks before they move")
 	fl.BoolVar(&f.debug, "debug", false, "log every API request")
 	rootCmd.AddCommand(cmd)
 }
@@ -79,6 +85,10 @@ func (f *serverFlags) config() (server.Config, error) {
 		Listen: f.listen, DataDir: f.dataDir, EtcdEndpoints: f.etcdEndpoints,
 		EtcdClientURL: f.clientURL, EtcdPeerURL: f.peerURL, Auth: mode,
 		MaxFixedIPsPerPort: f.maxFixedIPs, MaxTxnOps: f.maxTxnOps, DefaultQuota: f.quota,
+		DHCPAgentsPerNetwork: f.dhcpAgentsPerNetwork, AgentDownTime: f.agentDownTime,
+	}
+	if f.dhcpAgentsPerNetwork < 1 {
+		return cfg, fmt.Errorf("--dhcp-agents-per-network must be at least 1")
 	}
 	if f.debug {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -33,6 +33,7 @@ type API interface {
 	GetAgent(ctx context.Context, id string) (api.Agent, error)
 	QuotaAPI
 	tagAPI
+	agentAPI
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -54,7 +55,7 @@ func Register(mux *http.ServeMux, svc API) {
 		create: svc.CreatePorts, get: svc.GetPort, list: svc.ListPorts,
 		update: svc.UpdatePort, remove: svc.DeletePort,
 	}
-	agents := &resource[api.Agent, struct{}]{
+	agents := &resource[api.Agent, service.AgentRequest]{
 		singular: "agent", plural: "agents", known: knownAttrs(api.Agent{}),
 		get: svc.GetAgent, list: svc.ListAgents,
 	}
@@ -62,6 +63,7 @@ func Register(mux *http.ServeMux, svc API) {
 	subnets.register(mux)
 	ports.register(mux)
 	agents.register(mux)
+	registerAgentActions(mux, agents, svc)
 	registerQuotas(mux, svc)
 	registerTags(mux, svc, "networks", "subnets", "ports")
 	mux.HandleFunc("GET /{$}", handleVersions)

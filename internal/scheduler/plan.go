@@ -13,11 +13,11 @@ import (
 type actionKind int
 
 const (
-	unbind      actionKind = iota // forget a binding (and its DHCP port)
-	bind                          // place a network on a host
-	createPort                    // create host's DHCP port on a network
-	updatePort                    // give a DHCP port addresses on exactly the DHCP subnets
-	deletePort                    // delete a DHCP port nobody wants
+	unbind     actionKind = iota // forget a binding (and its DHCP port)
+	bind                         // place a network on a host
+	createPort                   // create host's DHCP port on a network
+	updatePort                   // give a DHCP port addresses on exactly the DHCP subnets
+	deletePort                   // delete a DHCP port nobody wants
 )
 
 type action struct {
