@@ -87,7 +87,7 @@ func (f *serverFlags) config() (server.Config, error) {
 		MaxFixedIPsPerPort: f.maxFixedIPs, MaxTxnOps: f.maxTxnOps, DefaultQuota: f.quota,
 		DHCPAgentsPerNetwork: f.dhcpAgentsPerNetwork, AgentDownTime: f.agentDownTime,
 	}
-	if f.dhcpAgentsPerNetwork < 1 {
+	if f.dhcpAgentsPerNetwork < 0 {
 		return cfg, fmt.Errorf("--dhcp-agents-per-network must be at least 1")
 	}
 	if f.debug {
