@@ -26,8 +26,20 @@ type Port struct {
 	RevisionNumber      int64            `json:"revision_number"`
 	CreatedAt           string           `json:"created_at"`
 	UpdatedAt           string           `json:"updated_at"`
-	ExtraDHCPOpts       []map[string]any `json:"extra_dhcp_opts,omitempty"`
-	DNSName             string           `json:"dns_name,omitempty"`
+	// ExtraDHCPOpts (extension extra_dhcp_opt): each has "opt_name" and
+	// "opt_value" (strings) and "ip_version" (4 or 6; a JSON number).
+	ExtraDHCPOpts []map[string]any `json:"extra_dhcp_opts"`
+	// DNSName and DNSAssignment (extension dns-integration): the port's
+	// name, and the hostname and FQDN of each address (server-computed).
+	DNSName       string          `json:"dns_name"`
+	DNSAssignment []DNSAssignment `json:"dns_assignment"`
+}
+
+// DNSAssignment is the name of one of a port's addresses.
+type DNSAssignment struct {
+	Hostname  string `json:"hostname"`
+	IPAddress string `json:"ip_address"`
+	FQDN      string `json:"fqdn"`
 }
 
 // FixedIP is one address of a port on one subnet.

@@ -82,3 +82,24 @@ func registerAgentActions(mux *http.ServeMux, agents *resource[api.Agent, agentR
 		writeJSON(w, http.StatusOK, map[string]any{"agents": as})
 	})
 }
+
+// dhcpOpts converts extra_dhcp_opts: a list of objects (null: none).
+func dhcpOpts(name string, raw json.RawMessage) (service.Opt[[]map[string]any], error) {
+	if isNull(raw) {
+		return service.Some([]map[string]any{}), nil
+	}
+	var v []map[string]any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return service.Opt[[]map[string]any]{}, invalid(name, "'%s' is not a list of dhcp options", shown(raw))
+	}
+	return service.Some(v), nil
+}
+
+// The DNS and DHCP attributes of ports (extensions extra_dhcp_opt,
+// dns-integration) and networks (dns_domain).
+func init() {
+	portAttrs["extra_dhcp_opts"] = rw(bind(dhcpOpts, func(r *portReq) *service.Opt[[]map[string]any] { return &r.ExtraDHCPOpts }))
+	portAttrs["dns_name"] = rw(bind(str(255, false), func(r *portReq) *service.Opt[string] { return &r.DNSName }))
+	portAttrs["dns_assignment"] = readOnly[portReq]()
+	networkAttrs["dns_domain"] = rw(bind(str(255, false), func(r *netReq) *service.Opt[string] { return &r.DNSDomain }))
+}

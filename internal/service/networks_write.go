@@ -89,7 +89,7 @@ func (s *Service) applyNetworkUpdate(who identity.Identity, n *api.Network, r *N
 	n.Shared = r.Shared.or(n.Shared)
 	n.External = r.External.or(n.External)
 	n.PortSecurityEnabled = r.PortSecurityEnabled.or(n.PortSecurityEnabled)
-	return nil
+	return setDNSDomain(n, r)
 }
 
 // usedByOthers reports whether projects other than the owner have ports
