@@ -12,9 +12,11 @@ import (
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/keystone"
+	"github.com/vland/vland/internal/scheduler"
 	"github.com/vland/vland/internal/server"
 	"github.com/vland/vland/internal/service"
 	"github.com/vland/vland/internal/store"
+	"github.com/vland/vland/internal/store/etcdstore"
 )
 
 // dhcpServer is a server of its own (DHCP agents registered on the shared
@@ -186,4 +188,79 @@ func TestDHCPAgentDownTime(t *testing.T) {
 	rows := rowsByType(t, adm)
 	require.NotContains(t, rows, "net1/DHCP agent")
 	require.Contains(t, rows, "net2/DHCP agent")
+}
+
+// Two servers on one etcd: exactly one schedules.
+func TestSchedulerOneLeaderAcrossServers(t *testing.T) {
+	onSecond(t, admin) // starts the second server on srv's etcd
+	require.Eventually(t, func() bool { return srv.Scheduler().Leading() != second.Scheduler().Leading() },
+		10*time.Second, 20*time.Millisecond, "exactly one of two servers leads")
+	time.Sleep(300 * time.Millisecond)
+	require.NotEqual(t, srv.Scheduler().Leading(), second.Scheduler().Leading())
+}
+
+// The etcd election hands leadership over on resign and when the leader's
+// session dies (its client gone), within the session TTL.
+func TestEtcdElectorHandover(t *testing.T) {
+	prefix := store.LeaderPrefix + "test-" + t.Name()
+	newElector := func(id string) (*scheduler.EtcdElector, *etcdstore.Store) {
+		st, err := etcdstore.New(srv.EtcdEndpoints())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = st.Close() })
+		return &scheduler.EtcdElector{Client: st.Client(), Prefix: prefix, ID: id, TTL: 1}, st
+	}
+	a, _ := newElector("a")
+	b, _ := newElector("b")
+	c, cst := newElector("c")
+	d, _ := newElector("d")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	leadA, resignA, err := a.Campaign(ctx)
+	require.NoError(t, err)
+	type won struct {
+		lead   context.Context
+		resign func()
+	}
+	campaign := func(e *scheduler.EtcdElector) chan won {
+		ch := make(chan won, 1)
+		go func() {
+			l, r, err := e.Campaign(ctx)
+			if err == nil {
+				ch <- won{l, r}
+			}
+		}()
+		return ch
+	}
+	bWon := campaign(b)
+	select {
+	case <-bWon:
+		t.Fatal("b leads while a does")
+	case <-time.After(500 * time.Millisecond):
+	}
+	resignA()
+	require.Error(t, leadA.Err(), "a's leadership context ends on resign")
+	var wb won
+	select {
+	case wb = <-bWon:
+	case <-time.After(5 * time.Second):
+		t.Fatal("b did not take over after a resigned")
+	}
+	cWon := campaign(c)
+	start := time.Now()
+	wb.resign() // b steps down: c follows
+	select {
+	case <-cWon:
+		t.Logf("handover after resign in %.0f ms", time.Since(start).Seconds()*1000)
+	case <-time.After(5 * time.Second):
+		t.Fatal("c did not take over")
+	}
+	dWon := campaign(d)
+	start = time.Now()
+	require.NoError(t, cst.Close()) // c dies without resigning: its session lease expires
+	select {
+	case <-dWon:
+		t.Logf("handover after the leader died in %.2f s (session TTL 1 s)", time.Since(start).Seconds())
+	case <-time.After(15 * time.Second):
+		t.Fatal("d did not take over from a dead leader")
+	}
 }
