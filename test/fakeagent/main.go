@@ -1,0 +1,51 @@
+// Command fakeagent (go run ./test/fakeagent ETCD_URL HOST) registers a DHCP agent host in a vland store and marks
+// its DHCP ports ACTIVE, standing in for a real agent in API conformance
+// runs (tempest's dhcp_agent_scheduler tests need a live DHCP agent).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/store"
+	"github.com/vland/vland/internal/store/etcdstore"
+)
+
+func main() {
+	host := os.Args[2]
+	st, err := etcdstore.New(strings.Split(os.Args[1], ","))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	rec, _ := json.Marshal(api.Agent{ID: "00000000-0000-4000-8000-" + "000000000001", Host: host, AdminStateUp: true,
+		Configurations: api.AgentConfig{IntegrationBr: "br-int", TunnelTypes: []string{}, BridgeMappings: map[string]string{}, Roles: []string{"compute", "dhcp"}}})
+	lease, err := st.Grant(ctx, 10*time.Second)
+	if err != nil {
+		panic(err)
+	}
+	if _, err := st.Txn(ctx, nil, []store.Op{{Key: store.AgentKey(host), Value: rec},
+		{Key: store.AgentAliveKey(host), Value: []byte("{}"), Lease: lease}}); err != nil {
+		panic(err)
+	}
+	go func() { _ = st.KeepAlive(ctx, lease) }()
+	for {
+		kvs, _, err := st.List(ctx, store.PortsPrefix)
+		if err == nil {
+			for _, kv := range kvs {
+				var p api.Port
+				if json.Unmarshal(kv.Value, &p) == nil && p.BindingHostID == host {
+					if _, err := st.Get(ctx, store.PortStatusKey(p.ID)); err != nil {
+						b, _ := json.Marshal(api.PortStatus{PortID: p.ID, Host: host, Status: api.StatusActive})
+						_, _ = st.Txn(ctx, nil, []store.Op{{Key: store.PortStatusKey(p.ID), Value: b}})
+					}
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
