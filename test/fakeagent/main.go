@@ -1,6 +1,8 @@
-// Command fakeagent (go run ./test/fakeagent ETCD_URL HOST) registers a DHCP agent host in a vland store and marks
+// Command fakeagent registers a DHCP agent host in a vland store and marks
 // its DHCP ports ACTIVE, standing in for a real agent in API conformance
-// runs (tempest's dhcp_agent_scheduler tests need a live DHCP agent).
+// runs (tempest's dhcp_agent_scheduler tests need a live DHCP agent):
+//
+//	go run ./test/fakeagent http://127.0.0.1:2379 HOST
 package main
 
 import (
