@@ -33,7 +33,7 @@ type action struct {
 // dead by this leader: a host's networks move only once that is older
 // than the down time.
 func (s *Scheduler) plan(snap *snapshot, now time.Time) []action {
-	s.pending = false
+	s.wake = time.Time{}
 	for name, h := range snap.hosts {
 		if h.alive || !h.dhcp {
 			delete(s.deadSince, name)
@@ -83,8 +83,10 @@ func (s *Scheduler) place(snap *snapshot, netID string, load map[string]int, now
 		}
 		if s.usable(snap, h, now) {
 			usable = append(usable, h)
-			if _, dead := s.deadSince[h]; dead {
-				s.pending = true // its down time is running: tick
+			if since, dead := s.deadSince[h]; dead {
+				if w := since.Add(s.cfg.AgentDownTime); s.wake.IsZero() || w.Before(s.wake) {
+					s.wake = w // its down time runs: pass again when it is over
+				}
 			}
 		} else {
 			stale = append(stale, h)

@@ -44,8 +44,9 @@ type Config struct {
 	// AgentDownTime is how long a DHCP host must have been dead before its
 	// networks move (default 75 s). Liveness itself shows in seconds.
 	AgentDownTime time.Duration
-	// Tick is how often a leader re-checks dead hosts (default 1 s) and
-	// Resync how often it runs a full pass without changes (default 30 s).
+	// Tick is how often a leader checks its timers (default 1 s): a pass
+	// runs once a dead host's down time is over, and every Resync (default
+	// 30 s) even without changes.
 	Tick, Resync time.Duration
 	// Debounce coalesces bursts of store changes (default 20 ms).
 	Debounce time.Duration
@@ -91,8 +92,10 @@ type Scheduler struct {
 	// the only state outside the store and only delays moves: a new
 	// leader starts the clocks afresh, so a restart never moves anything.
 	deadSince map[string]time.Time
-	pending   bool // a bound host is dead and its down time runs
-	leading   bool
+	// wake is when the first running down time of a bound dead host
+	// ends (zero: none runs); a leader passes again then.
+	wake    time.Time
+	leading bool
 }
 
 // New returns a scheduler reading st and writing through w.
@@ -152,8 +155,8 @@ func (k actionKind) String() string {
 }
 
 // Run campaigns for leadership and, while leading, reconciles on every
-// change of what it reads, on a tick while a dead host's clock runs, and
-// every Resync. It returns when ctx ends.
+// change of what it reads, when a dead host's down time ends, and every
+// Resync. It returns when ctx ends.
 func (s *Scheduler) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		lead, resign, err := s.el.Campaign(ctx)
@@ -209,35 +212,43 @@ func (s *Scheduler) lead(ctx context.Context) {
 	}
 	tick := time.NewTicker(s.cfg.Tick)
 	defer tick.Stop()
-	last := time.Time{}
 	for {
 		if err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Log.Warn("scheduler: pass incomplete, retrying", "err", err)
 			sleep(ctx, s.cfg.Tick)
 			continue
 		}
-		last = time.Now()
+		resync := time.Now().Add(s.cfg.Resync)
+		wake := time.NewTimer(s.untilWake())
 		for waiting := true; waiting; {
 			select {
 			case <-ctx.Done():
+				wake.Stop()
 				return
 			case <-broke:
+				wake.Stop()
 				return
 			case <-changed:
 				sleep(ctx, s.cfg.Debounce)
 				waiting = false
+			case <-wake.C:
+				waiting = false
 			case <-tick.C:
-				waiting = s.clocksIdle() && time.Since(last) < s.cfg.Resync
+				waiting = time.Now().Before(resync)
 			}
 		}
+		wake.Stop()
 	}
 }
 
-// clocksIdle reports whether no bound dead host's down time is running.
-func (s *Scheduler) clocksIdle() bool {
+// untilWake is how long until the next down time ends (a day if none runs).
+func (s *Scheduler) untilWake() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return !s.pending
+	if s.wake.IsZero() {
+		return 24 * time.Hour
+	}
+	return max(0, s.wake.Sub(s.cfg.Now())) + 10*time.Millisecond
 }
 
 func sleep(ctx context.Context, d time.Duration) {
