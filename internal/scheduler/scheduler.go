@@ -11,13 +11,17 @@ package scheduler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/service"
 	"github.com/vland/vland/internal/store"
 )
 
@@ -94,8 +98,11 @@ type Scheduler struct {
 	deadSince map[string]time.Time
 	// wake is when the first running down time of a bound dead host
 	// ends (zero: none runs); a leader passes again then.
-	wake    time.Time
-	leading bool
+	wake time.Time
+	// hosts and dhcpIndex are as of the last pass (for relevant).
+	hosts     map[string]host
+	dhcpIndex map[string]bool
+	leading   bool
 }
 
 // New returns a scheduler reading st and writing through w.
@@ -119,6 +126,7 @@ func (s *Scheduler) Reconcile(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("scheduler: read store: %w", err)
 	}
+	s.hosts, s.dhcpIndex = snap.hosts, snap.dhcpIndex
 	var errs []error
 	for _, a := range s.plan(snap, s.cfg.Now()) {
 		if err := s.apply(ctx, snap, a); err != nil {
@@ -186,10 +194,36 @@ func (s *Scheduler) setLeading(v bool) {
 	}
 }
 
-// watched are the prefixes whose changes can change the placement.
+// watched are the prefixes whose changes can change the placement. Ports
+// are followed through the network port index (its value is the
+// device_owner), so the many port writes of tenants wake nobody.
 var watched = []string{
-	store.NetworksPrefix, store.SubnetsPrefix, store.PortsPrefix, store.AgentsPrefix,
+	store.NetworksPrefix, store.SubnetsPrefix, store.NetworkPortsPrefix, store.AgentsPrefix,
 	store.AgentAlivePrefix, store.AgentSettingsPrefix, store.DHCPBindingsPrefix,
+}
+
+// relevant filters the events that cannot change the placement: index
+// keys of other ports than DHCP ports (a DHCP port changed by someone else
+// without its index is corrected by the resync), and agent record rewrites (each
+// heartbeat) that change neither the host set nor the host's roles.
+func (s *Scheduler) relevant(ev store.Event) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch key := ev.KV.Key; {
+	case strings.HasPrefix(key, store.NetworkPortsPrefix):
+		if ev.Type == store.EventDelete {
+			return s.dhcpIndex[key]
+		}
+		return string(ev.KV.Value) == service.DeviceOwnerDHCP
+	case strings.HasPrefix(key, store.AgentsPrefix) && ev.Type == store.EventPut:
+		var a api.Agent
+		if json.Unmarshal(ev.KV.Value, &a) != nil {
+			return true
+		}
+		h, known := s.hosts[a.Host]
+		return !known || h.dhcp != slices.Contains(api.RolesOf(&a), api.RoleDHCP)
+	}
+	return true
 }
 
 // lead runs passes until ctx ends or a watch breaks.
@@ -201,10 +235,12 @@ func (s *Scheduler) lead(ctx context.Context) {
 	for _, p := range watched {
 		ch := s.st.Watch(wctx, p, 0)
 		go func() {
-			for range ch {
-				select {
-				case changed <- struct{}{}:
-				default:
+			for ev := range ch {
+				if ev.Err != nil || s.relevant(ev) {
+					select {
+					case changed <- struct{}{}:
+					default:
+					}
 				}
 			}
 			broke <- struct{}{}

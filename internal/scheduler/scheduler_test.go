@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/service"
+	"github.com/vland/vland/internal/store"
 )
 
 // A network with a DHCP subnet gets one DHCP port on the least loaded
@@ -201,4 +203,29 @@ func TestOneLeader(t *testing.T) {
 	n2, _ := f.network(true, "10.2.0.0/24")
 	require.Eventually(t, func() bool { return len(f.hosts(n2.ID)) == 1 }, 5*time.Second, 10*time.Millisecond)
 	require.Len(t, f.hosts(n.ID), 1)
+}
+
+// A running leader wakes for what matters: a DHCP port deleted by hand
+// comes back; tenant ports and agent heartbeats wake nobody.
+func TestRunReactsToDHCPPortChanges(t *testing.T) {
+	f := newFixture(t)
+	f.agent("net1", api.RoleDHCP)
+	s := New(f.st, f.svc, NewLocalElection(), Config{Tick: 10 * time.Millisecond, Debounce: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	n, _ := f.network(true, "10.1.0.0/24")
+	require.Eventually(t, func() bool { return len(f.hosts(n.ID)) == 1 }, 5*time.Second, 10*time.Millisecond)
+	old := f.dhcpPorts(n.ID)["net1"].ID
+	require.NoError(t, f.svc.DeletePort(adminCtx, old, -1))
+	require.Eventually(t, func() bool { p, ok := f.dhcpPorts(n.ID)["net1"]; return ok && p.ID != old },
+		5*time.Second, 10*time.Millisecond, "the scheduler puts the DHCP port back")
+
+	require.True(t, s.relevant(store.Event{Type: store.EventDelete, KV: store.KV{Key: store.NetworkPortKey(n.ID, f.dhcpPorts(n.ID)["net1"].ID)}}))
+	require.False(t, s.relevant(store.Event{Type: store.EventPut, KV: store.KV{Key: store.NetworkPortKey(n.ID, "x"), Value: []byte("compute:nova")}}))
+	require.False(t, s.relevant(store.Event{Type: store.EventDelete, KV: store.KV{Key: store.NetworkPortKey(n.ID, "x")}}))
+	rec, _ := json.Marshal(api.Agent{Host: "net1", Configurations: api.AgentConfig{IntegrationBr: "br-int", Roles: []string{"dhcp"}, Devices: 7}})
+	require.False(t, s.relevant(store.Event{Type: store.EventPut, KV: store.KV{Key: store.AgentKey("net1"), Value: rec}}), "a heartbeat rewrite")
+	rec, _ = json.Marshal(api.Agent{Host: "net1", Configurations: api.AgentConfig{IntegrationBr: "br-int", Roles: []string{"compute"}}})
+	require.True(t, s.relevant(store.Event{Type: store.EventPut, KV: store.KV{Key: store.AgentKey("net1"), Value: rec}}), "the dhcp role went")
 }

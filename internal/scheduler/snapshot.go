@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 
@@ -18,6 +19,8 @@ type snapshot struct {
 	// bindings: network id -> host -> removed by an admin.
 	bindings map[string]map[string]bool
 	ports    []api.Port // the DHCP ports the scheduler manages
+	// dhcpIndex are the network port index keys of DHCP ports.
+	dhcpIndex map[string]bool
 }
 
 type network struct {
@@ -36,7 +39,8 @@ type host struct {
 // read lists what the scheduler needs. Each prefix is read on its own;
 // a change between the reads triggers another pass anyway.
 func read(ctx context.Context, st store.Store) (*snapshot, error) {
-	s := &snapshot{networks: map[string]network{}, hosts: map[string]host{}, bindings: map[string]map[string]bool{}}
+	s := &snapshot{networks: map[string]network{}, hosts: map[string]host{}, bindings: map[string]map[string]bool{},
+		dhcpIndex: map[string]bool{}}
 	if err := each(ctx, st, store.NetworksPrefix, func(_ string, n network) {
 		if !n.Deleting {
 			s.networks[n.ID] = n
@@ -56,11 +60,7 @@ func read(ctx context.Context, st store.Store) (*snapshot, error) {
 		slices.Sort(n.dhcpSubnets)
 		s.networks[id] = n
 	}
-	if err := each(ctx, st, store.PortsPrefix, func(_ string, p api.Port) {
-		if service.IsSchedulerDHCPPort(&p) {
-			s.ports = append(s.ports, p)
-		}
-	}); err != nil {
+	if err := s.readDHCPPorts(ctx, st); err != nil {
 		return nil, err
 	}
 	if err := s.readAgents(ctx, st); err != nil {
@@ -72,6 +72,34 @@ func read(ctx context.Context, st store.Store) (*snapshot, error) {
 		}
 		s.bindings[b.NetworkID][b.Host] = b.Removed
 	})
+}
+
+// readDHCPPorts finds the DHCP ports through the network port index
+// (small keys whose value is the device_owner), so a pass never reads
+// every port.
+func (s *snapshot) readDHCPPorts(ctx context.Context, st store.Store) error {
+	kvs, _, err := st.List(ctx, store.NetworkPortsPrefix)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		if string(kv.Value) != service.DeviceOwnerDHCP {
+			continue
+		}
+		s.dhcpIndex[kv.Key] = true
+		id := kv.Key[strings.LastIndex(kv.Key, "/")+1:]
+		pkv, err := st.Get(ctx, store.PortKey(id))
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since the listing
+		} else if err != nil {
+			return err
+		}
+		var p api.Port
+		if json.Unmarshal(pkv.Value, &p) == nil && service.IsSchedulerDHCPPort(&p) {
+			s.ports = append(s.ports, p)
+		}
+	}
+	return nil
 }
 
 func (s *snapshot) readAgents(ctx context.Context, st store.Store) error {
