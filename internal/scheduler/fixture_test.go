@@ -31,7 +31,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	st := memstore.New()
-	svc, err := service.New(context.Background(), st, service.Config{})
+	svc, err := service.New(context.Background(), st, service.Config{DefaultQuota: api.Quota{Network: -1, Subnet: -1, Port: -1}})
 	require.NoError(t, err)
 	t.Cleanup(func() { svc.Close(); _ = st.Close() })
 	return &fixture{t: t, st: st, svc: svc, now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
@@ -64,6 +64,8 @@ func (f *fixture) put(key string, v any) {
 // network creates a network with one subnet per CIDR (DHCP as given).
 func (f *fixture) network(dhcp bool, cidrs ...string) (api.Network, []api.Subnet) {
 	ns, err := f.svc.CreateNetworks(adminCtx, []service.NetworkRequest{{Name: service.Some("n")}})
+	require.NoError(f.t, err)
+	_, err = f.svc.GetNetwork(adminCtx, ns[0].ID) // syncs the service's cache
 	require.NoError(f.t, err)
 	var subs []api.Subnet
 	for _, c := range cidrs {

@@ -229,3 +229,33 @@ func TestRunReactsToDHCPPortChanges(t *testing.T) {
 	rec, _ = json.Marshal(api.Agent{Host: "net1", Configurations: api.AgentConfig{IntegrationBr: "br-int", Roles: []string{"compute"}}})
 	require.True(t, s.relevant(store.Event{Type: store.EventPut, KV: store.KV{Key: store.AgentKey("net1"), Value: rec}}), "the dhcp role went")
 }
+
+// Many networks spread evenly over the DHCP hosts; the figures are one
+// pass that places them all and one that finds nothing to do.
+func TestBalanceAndPassTime(t *testing.T) {
+	f := newFixture(t)
+	for _, h := range []string{"net1", "net2", "net3"} {
+		f.agent(h, api.RoleDHCP)
+	}
+	s := f.scheduler(Config{})
+	const nets = 150
+	ids := make([]string, nets)
+	for i := range ids {
+		n, _ := f.network(true, "10.1.0.0/24")
+		ids[i] = n.ID
+	}
+	start := time.Now()
+	reconcile(t, s)
+	placed := time.Since(start)
+	start = time.Now()
+	reconcile(t, s)
+	idle := time.Since(start)
+	t.Logf("FIGURE: %d networks on 3 DHCP hosts: placing pass %v, idle pass %v", nets, placed.Round(time.Millisecond), idle.Round(time.Millisecond))
+	per := map[string]int{}
+	for _, id := range ids {
+		hs := f.hosts(id)
+		require.Len(t, hs, 1)
+		per[hs[0]]++
+	}
+	require.Equal(t, map[string]int{"net1": nets / 3, "net2": nets / 3, "net3": nets / 3}, per)
+}
