@@ -14,6 +14,7 @@ import (
 
 	"github.com/vland/vland/internal/agent"
 	"github.com/vland/vland/internal/dataplane"
+	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
 )
 
@@ -30,6 +31,7 @@ type agentFlags struct {
 	ovsdb          string
 	ovsRunDir      string
 	etcdEndpoints  []string
+	etcd           etcdAuthFlags
 	intBridge      string
 	tunBridge      string
 	networkNode    bool
@@ -58,6 +60,8 @@ func newAgentCmd() *cobra.Command {
 	fs.StringVar(&f.ovsdb, "ovsdb", "unix:/var/run/openvswitch/db.sock", "OVSDB server endpoint")
 	fs.StringVar(&f.ovsRunDir, "ovs-rundir", "/var/run/openvswitch", "directory of ovs-vswitchd's bridge management sockets (BRIDGE.mgmt)")
 	fs.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd client URLs of the store")
+	f.etcd.register(fs, "etcd user (default vland-agent-HOST; see: vland agent credentials)",
+		"file holding the etcd user's password")
 	fs.StringVar(&f.intBridge, "integration-bridge", "br-int", "integration bridge")
 	fs.StringVar(&f.tunBridge, "tunnel-bridge", "br-tun", "tunnel bridge")
 	fs.BoolVar(&f.networkNode, "network-node", false, "this host is a network node (routers, DHCP, external network)")
@@ -65,7 +69,7 @@ func newAgentCmd() *cobra.Command {
 	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
 	fs.DurationVar(&f.leaseTTL, "heartbeat-ttl", agent.DefaultLeaseTTL, "how long the host stays alive in the store after the agent stops")
 	fs.DurationVar(&f.resync, "resync-interval", agent.DefaultResyncInterval, "period of a full reconcile without changes")
-	cmd.AddCommand(newAgentListCmd())
+	cmd.AddCommand(newAgentListCmd(), newAgentCredentialsCmd())
 	return cmd
 }
 
@@ -78,7 +82,11 @@ func runAgent(ctx context.Context, f agentFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := etcdstore.New(f.etcdEndpoints)
+	cc, err := f.etcd.config(f.etcdEndpoints, store.AgentUser(cfg.Host))
+	if err != nil {
+		return err
+	}
+	st, err := etcdstore.Connect(cc)
 	if err != nil {
 		return fmt.Errorf("connect to store: %w", err)
 	}
@@ -87,7 +95,7 @@ func runAgent(ctx context.Context, f agentFlags) error {
 	if err != nil {
 		return err
 	}
-	cfg.Log.Info("agent starting", "host", cfg.Host, "local_ip", f.localIP, "etcd", f.etcdEndpoints)
+	cfg.Log.Info("agent starting", "host", cfg.Host, "local_ip", f.localIP, "etcd", f.etcdEndpoints, "etcd_user", cc.Username)
 	if err := a.Run(ctx); err != nil {
 		return err
 	}

@@ -75,6 +75,8 @@ func newLabUpCmd(f *labFlags) *cobra.Command {
 	cmd.Flags().StringArrayVar(&cfg.AgentArgs, "agent-arg", nil, "extra `vland agent` argument (repeatable)")
 	cmd.Flags().BoolVar(&cfg.External, "external", false,
 		"also build the external network: flat physnet \"public\" on host1's br-ex, gateway 203.0.113.1, internet host 198.51.100.10")
+	cmd.Flags().StringArrayVar(&cfg.Members, "member", nil,
+		"a project with a member user of the same name, password the admin's (repeatable; to act as a project, e.g. with network rbac)")
 	return cmd
 }
 
@@ -88,6 +90,9 @@ func printLabSummary(w io.Writer, l *lab.Lab, cfgPath string) {
 			role = "  network node"
 		}
 		fmt.Fprintf(w, "  %-9s namespace %s, underlay %s%s\n", h.Name, h.NetNS, h.UnderlayIP, role)
+	}
+	if len(st.Members) > 0 {
+		fmt.Fprintf(w, "  members   %s  (users of the same name, the admin's password)\n", strings.Join(st.Members, ", "))
 	}
 	if e := st.External; e != nil {
 		fmt.Fprintf(w, "  external  flat physnet %s (host1 %s), subnet %s gateway %s, internet host %s (namespace %s)\n",
@@ -243,6 +248,7 @@ func newLabVMCmd(f *labFlags) *cobra.Command {
 	create.Flags().StringVar(&spec.Host, "host", "", "host to run on, e.g. host2 (default: the least loaded)")
 	create.Flags().StringVar(&spec.IP, "ip", "", "fixed IP address (default: allocated)")
 	create.Flags().StringVar(&spec.Project, "project", "", "project owning the port (admin acts for it; created if new)")
+	create.Flags().BoolVar(&spec.AsMember, "as-member", false, "create the port as the --project's member user (lab up --member), not as admin")
 	create.Flags().BoolVar(&spec.NoWait, "no-wait", false, "return once plugged, without waiting for the port to become ACTIVE")
 	_ = create.MarkFlagRequired("network")
 	list := &cobra.Command{

@@ -30,7 +30,7 @@ func newNetworkCmd() *cobra.Command {
 	cc := newClientCmd(cmd, true)
 	cmd.AddCommand(newNetworkCreateCmd(cc), newNetworkListCmd(cc), newShowCmd(cc, networkResource),
 		newNetworkSetCmd(cc), newUnsetCmd(cc, networkResource, "networks"), newDeleteCmd(cc, networkResource),
-		newNetworkAgentCmd(cc))
+		newNetworkRBACCmd(cc), newNetworkAgentCmd(cc))
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,12 +17,14 @@ import (
 	"github.com/vland/vland/internal/scheduler"
 	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/server"
+	"github.com/vland/vland/internal/store"
 )
 
 // serverFlags are `vland server`'s flags, in ML2's vocabulary.
 type serverFlags struct {
 	listen, dataDir, clientURL, peerURL                string
 	etcdEndpoints                                      []string
+	etcd                                               etcdAuthFlags
 	auth, authConfig                                   string
 	tenantTypes, vniRanges, tunnelIDRanges, geneveVNIs string
 	vlanRanges, flatNetworks                           string
@@ -53,6 +56,8 @@ func init() {
 	fl.StringVar(&f.listen, "listen", server.DefaultListen, "API listen address")
 	fl.StringVar(&f.dataDir, "data-dir", "/var/lib/vland", "embedded etcd data directory")
 	fl.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", nil, "external etcd cluster (a,b,c) instead of the embedded node")
+	f.etcd.register(fl, "etcd user of the external cluster, with the vland-server role (see: vland etcd provision)",
+		"file holding the etcd user's password")
 	fl.StringVar(&f.clientURL, "etcd-client-url", "http://127.0.0.1:2379", "embedded etcd client URL (agents connect to it)")
 	fl.StringVar(&f.peerURL, "etcd-peer-url", "", "embedded etcd peer URL (default: a free 127.0.0.1 port)")
 	fl.StringVar(&f.auth, "auth", string(keystone.ModeKeystone), "authentication: keystone or noauth")
@@ -89,6 +94,16 @@ func (f *serverFlags) config() (server.Config, error) {
 	}
 	if f.dhcpAgentsPerNetwork < 0 {
 		return cfg, fmt.Errorf("--dhcp-agents-per-network must be at least 1")
+	}
+	if f.etcd.set() {
+		if len(f.etcdEndpoints) == 0 {
+			return cfg, errors.New("--etcd-username, --etcd-password-file and the TLS flags are for an external cluster (--etcd-endpoints); the embedded etcd makes its own credentials")
+		}
+		cc, err := f.etcd.config(f.etcdEndpoints, store.ServerUser)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.EtcdUsername, cfg.EtcdPassword, cfg.EtcdTLS = cc.Username, cc.Password, cc.TLS
 	}
 	if f.debug {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -22,7 +22,7 @@ type cache struct {
 
 	mu        sync.Mutex
 	snap      Snapshot
-	statusRev map[string]int64 // port id -> ModRevision of its status key
+	statusRev map[string]int64 // status key -> its ModRevision
 	pending   int              // prefixes not listed yet
 	ready     chan struct{}    // closed once every prefix was listed
 	changed   chan struct{}
@@ -41,7 +41,7 @@ func newCache(st store.Store, log *slog.Logger) *cache {
 		snap: Snapshot{
 			Networks:   map[string]api.Network{},
 			Ports:      map[string]api.Port{},
-			PortStatus: map[string]api.PortStatus{},
+			PortStatus: map[string]map[string]api.PortStatus{},
 			Agents:     map[string]api.Agent{},
 			Alive:      map[string]bool{},
 		},
@@ -145,9 +145,7 @@ func (c *cache) put(prefix string, kv store.KV) {
 	case store.PortsPrefix:
 		err = decodeInto(kv.Value, id, c.snap.Ports)
 	case store.PortStatusPrefix:
-		if err = decodeInto(kv.Value, id, c.snap.PortStatus); err == nil {
-			c.statusRev[id] = kv.ModRevision
-		}
+		err = c.putStatus(kv)
 	case store.AgentsPrefix:
 		err = decodeInto(kv.Value, id, c.snap.Agents)
 	case store.AgentAlivePrefix:
@@ -166,8 +164,13 @@ func (c *cache) del(prefix, id string) {
 	case store.PortsPrefix:
 		delete(c.snap.Ports, id)
 	case store.PortStatusPrefix:
-		delete(c.snap.PortStatus, id)
-		delete(c.statusRev, id)
+		if host, port, ok := store.ParsePortStatusKey(prefix + id); ok {
+			delete(c.snap.PortStatus[port], host)
+			if len(c.snap.PortStatus[port]) == 0 {
+				delete(c.snap.PortStatus, port)
+			}
+		}
+		delete(c.statusRev, prefix+id)
 	case store.AgentsPrefix:
 		delete(c.snap.Agents, id)
 	case store.AgentAlivePrefix:
@@ -199,10 +202,40 @@ func (c *cache) snapshot() (Snapshot, map[string]int64) {
 	return Snapshot{
 		Networks:   maps.Clone(c.snap.Networks),
 		Ports:      maps.Clone(c.snap.Ports),
-		PortStatus: maps.Clone(c.snap.PortStatus),
+		PortStatus: cloneStatus(c.snap.PortStatus),
 		Agents:     maps.Clone(c.snap.Agents),
 		Alive:      maps.Clone(c.snap.Alive),
 	}, maps.Clone(c.statusRev)
+}
+
+// putStatus records a status key; keys of another layout (the old
+// port-status/<port id>) are skipped.
+func (c *cache) putStatus(kv store.KV) error {
+	host, port, ok := store.ParsePortStatusKey(kv.Key)
+	if !ok {
+		return nil
+	}
+	var st api.PortStatus
+	if err := json.Unmarshal(kv.Value, &st); err != nil {
+		return err
+	}
+	st.Host, st.PortID = host, port // the key, not the value, says who wrote it
+	if c.snap.PortStatus[port] == nil {
+		c.snap.PortStatus[port] = map[string]api.PortStatus{}
+	}
+	c.snap.PortStatus[port][host] = st
+	c.statusRev[kv.Key] = kv.ModRevision
+	return nil
+}
+
+// cloneStatus copies the nested status map (the cache keeps changing its
+// inner maps).
+func cloneStatus(m map[string]map[string]api.PortStatus) map[string]map[string]api.PortStatus {
+	out := make(map[string]map[string]api.PortStatus, len(m))
+	for id, byHost := range m {
+		out[id] = maps.Clone(byHost)
+	}
+	return out
 }
 
 func decodeInto[T any](b []byte, id string, m map[string]T) error {

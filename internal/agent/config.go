@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/store"
 )
 
 // ErrConfig: the agent's configuration is incomplete or invalid.
@@ -82,8 +83,8 @@ func (c Config) withDefaults() Config {
 }
 
 func (c Config) validate() error {
-	if c.Host == "" {
-		return fmt.Errorf("%w: host name is empty", ErrConfig)
+	if err := store.ValidHost(c.Host); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if !c.LocalIP.IsValid() && len(c.TunnelTypes) > 0 {
 		return fmt.Errorf("%w: tunnel types %v need a local IP", ErrConfig, c.TunnelTypes)

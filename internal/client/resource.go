@@ -15,13 +15,18 @@ import (
 type resource[T any] struct {
 	single, plural string
 	name           func(T) string
+	coll           string // the collection in URLs when it is not plural
 }
 
 func (r resource[T]) path(id string) string {
-	if id == "" {
-		return "/v2.0/" + r.plural
+	coll := r.plural
+	if r.coll != "" {
+		coll = r.coll
 	}
-	return "/v2.0/" + r.plural + "/" + url.PathEscape(id)
+	if id == "" {
+		return "/v2.0/" + coll
+	}
+	return "/v2.0/" + coll + "/" + url.PathEscape(id)
 }
 
 func (r resource[T]) create(ctx context.Context, c *Client, req any) (T, error) {

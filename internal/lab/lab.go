@@ -80,6 +80,10 @@ type Config struct {
 	// "public", flat) cabled to a namespace NAME-ext holding the gateway
 	// 203.0.113.1 and an "internet" host 198.51.100.10.
 	External bool
+	// Members are projects that each get a member user of the same name
+	// (password: the lab's admin password), so tests can act as a project
+	// and not as admin: see MemberClient and VMSpec.AsMember.
+	Members []string
 	// Out receives progress lines; nil discards them.
 	Out io.Writer
 }

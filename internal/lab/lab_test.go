@@ -3,9 +3,11 @@ package lab_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -156,7 +158,15 @@ func TestCrashCleanup(t *testing.T) {
 	out, _ := exec.Command("pgrep", "-f", dir).Output()
 	pids := strings.Fields(string(out))
 	require.GreaterOrEqual(t, len(pids), 4, "server, agent, ovsdb-server, ovs-vswitchd: %s", out)
-	require.NoError(t, exec.Command("kill", append([]string{"-9"}, pids...)...).Run())
+	// Short-lived children (an ovs-vsctl the agent runs) may be gone
+	// before the kill: only a pid that still exists must die.
+	for _, p := range pids {
+		pid, err := strconv.Atoi(p)
+		require.NoError(t, err)
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			t.Fatalf("kill -9 %d: %v", pid, err)
+		}
+	}
 	_, err = o.Vsctl(context.Background(), "show")
 	require.Error(t, err, "OVS should be dead")
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,9 +58,14 @@ func randomPassword() string {
 	return hex.EncodeToString(b[:])
 }
 
-// writeAuthConfig writes the server's Keystone users file: only the admin.
+// writeAuthConfig writes the server's Keystone users file: the admin and
+// a member user per Config.Members project.
 func writeAuthConfig(st *State) error {
-	data, err := yaml.Marshal(map[string]any{"admin_password": st.AdminPassword})
+	var users []map[string]any
+	for _, p := range st.Members {
+		users = append(users, map[string]any{"name": p, "password": st.AdminPassword, "project": p, "roles": []string{"member"}})
+	}
+	data, err := yaml.Marshal(map[string]any{"admin_password": st.AdminPassword, "users": users})
 	if err != nil {
 		return fmt.Errorf("lab: auth config: %w", err)
 	}
@@ -123,6 +129,17 @@ func (l *Lab) Client() *client.Client {
 		l.client = c
 	}
 	return l.client
+}
+
+// MemberClient returns a client acting as the member user of project
+// (one of Config.Members).
+func (l *Lab) MemberClient(project string) (*client.Client, error) {
+	if !slices.Contains(l.st.Members, project) {
+		return nil, fmt.Errorf("%w: %q is not a member project of lab %s (Config.Members)", ErrBadConfig, project, l.st.Name)
+	}
+	cfg := l.ClientConfig()
+	cfg.Username, cfg.ProjectName = project, project
+	return client.New(cfg)
 }
 
 // WaitAPI waits until the API authenticates the admin.

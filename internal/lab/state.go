@@ -26,6 +26,7 @@ type State struct {
 	EtcdPeerURL   string   `json:"etcd_peer_url"`
 	TunnelTypes   []string `json:"tunnel_types"`
 	AgentArgs     []string `json:"agent_args,omitempty"`
+	Members       []string `json:"members,omitempty"`
 	FabricNetNS   string   `json:"fabric_netns"`
 	// External is the simulated external network, nil unless Config.External.
 	External  *ExternalState `json:"external,omitempty"`

@@ -60,6 +60,7 @@ func newState(c Config) State {
 		AdminPassword: randomPassword(),
 		TunnelTypes:   c.TunnelTypes,
 		AgentArgs:     c.AgentArgs,
+		Members:       c.Members,
 		FabricNetNS:   fabricNetNS(c.Name),
 		CreatedAt:     time.Now().UTC(),
 	}

@@ -30,6 +30,11 @@ type VMSpec struct {
 	IP string
 	// Project (name or ID) owning the port, created on first use; "" is admin's.
 	Project string
+	// AsMember creates the port as Project's member user (Project must be
+	// one of Config.Members) instead of as admin, so the project's own
+	// permissions apply (e.g. on another project's network shared with it
+	// by an RBAC policy). The port is still bound to the host as admin.
+	AsMember bool
 	// NoWait returns once the VM is plugged. By default CreateVM waits, as
 	// Nova waits for network-vif-plugged, until the host's agent has wired
 	// the port and reported it ACTIVE.
@@ -134,7 +139,7 @@ func (l *Lab) createPort(ctx context.Context, spec VMSpec, hi int) (*VM, error) 
 	if spec.IP != "" {
 		req.FixedIPs = []client.FixedIPRequest{{IPAddress: spec.IP}}
 	}
-	port, err := c.CreatePort(ctx, req)
+	port, err := l.createVMPort(ctx, spec, req)
 	if err != nil {
 		return nil, fmt.Errorf("lab: port for vm %s: %w", spec.Name, err)
 	}
@@ -334,4 +339,28 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// createVMPort creates a VM's port as admin, or (AsMember) as the
+// project's member and then binds it to the host as admin (only admins
+// set binding:host_id).
+func (l *Lab) createVMPort(ctx context.Context, spec VMSpec, req client.PortCreate) (api.Port, error) {
+	if !spec.AsMember {
+		return l.Client().CreatePort(ctx, req)
+	}
+	mc, err := l.MemberClient(spec.Project)
+	if err != nil {
+		return api.Port{}, err
+	}
+	host := req.BindingHostID
+	req.ProjectID, req.BindingHostID = "", ""
+	port, err := mc.CreatePort(ctx, req)
+	if err != nil {
+		return port, err
+	}
+	bound, err := l.Client().UpdatePort(ctx, port.ID, client.PortUpdate{BindingHostID: &host})
+	if err != nil {
+		return port, errors.Join(err, deletePort(ctx, l.Client(), port.ID))
+	}
+	return bound, nil
 }

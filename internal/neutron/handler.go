@@ -34,6 +34,7 @@ type API interface {
 	QuotaAPI
 	tagAPI
 	agentAPI
+	rbacAPI
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -64,6 +65,7 @@ func Register(mux *http.ServeMux, svc API) {
 	ports.register(mux)
 	agents.register(mux)
 	registerAgentActions(mux, agents, svc)
+	rbacResource(svc).register(mux)
 	registerQuotas(mux, svc)
 	registerTags(mux, svc, "networks", "subnets", "ports")
 	mux.HandleFunc("GET /{$}", handleVersions)

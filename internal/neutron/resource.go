@@ -15,6 +15,7 @@ import (
 // create/update request.
 type resource[T, R any] struct {
 	singular, plural string
+	path             string // URL collection name when it is not plural
 	attrs            map[string]attr[R]
 	known            map[string]bool // filterable and sortable attributes
 	create           func(context.Context, []R) ([]T, error)
@@ -27,6 +28,9 @@ type resource[T, R any] struct {
 // register mounts the collection's routes under /v2.0.
 func (res *resource[T, R]) register(mux *http.ServeMux) {
 	base := "/v2.0/" + res.plural
+	if res.path != "" {
+		base = "/v2.0/" + res.path
+	}
 	mux.HandleFunc("GET "+base, res.handleList)
 	mux.HandleFunc("GET "+base+"/{id}", res.handleGet)
 	if res.create != nil {

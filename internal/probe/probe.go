@@ -349,9 +349,16 @@ func sameProject(ctx context.Context, run Execer, src, dst Endpoint) (Verdict, s
 	return Reached, mac
 }
 
+// ping reports whether any echo came back. One retry: the first packets
+// after an ARP flush can be lost to a busy 2-core machine (the userspace
+// datapath upcalls), which is not a reachability failure.
 func ping(ctx context.Context, run Execer, vm, ip string) bool {
-	_, err := run(ctx, vm, "ping", "-c", "2", "-i", "0.2", "-W", "1", "-q", ip)
-	return err == nil
+	for range 2 {
+		if _, err := run(ctx, vm, "ping", "-c", "3", "-i", "0.2", "-W", "1", "-q", ip); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func neighMAC(ctx context.Context, run Execer, vm, ip string) string {

@@ -49,6 +49,7 @@ type azFixture struct {
 	oport, sport            string
 	agent                   string
 	cidrs                   int
+	rbac                    azRBAC // networks shared through RBAC policies
 }
 
 // azRow is one resource × verb (× variant): do makes the request as who
@@ -143,6 +144,7 @@ func newAZFixture(t *testing.T) *azFixture {
 	f.sport = mkPort(t, own, f.snet, nil)["id"].(string)
 	f.xnet = mkNetwork(t, admin, map[string]any{"name": "az-external", "router:external": true, "project_id": f.ext})["id"].(string)
 	f.xsub = mkSubnet(t, admin, f.xnet, "10.73.0.0/24", map[string]any{"project_id": f.ext})["id"].(string)
+	f.rbac = newAZRBAC(t, f)
 	f.agent = "agent-authz-host"
 	ctx := context.Background()
 	lease, err := srv.Store().Grant(ctx, time.Minute)
@@ -199,6 +201,8 @@ func azRows(f *azFixture) []azRow {
 	ownOnly := [azActors]bool{true, true, false, false, true}
 	portOnShared := [azActors]bool{true, true, false, true, true}
 	adminOnly := [azActors]bool{false, false, false, false, true}
+	granted := [azActors]bool{true, true, false, true, true}
+	netOwnerOnly := [azActors]bool{false, false, false, true, true}
 	name := func(n string) map[string]any { return map[string]any{"name": n} }
 	targets := []target{
 		{"networks", f.onet, f.own, "NetworkNotFound", ownOnly, name("n1"), exp(200, 403, 404, 404, 200)},
@@ -208,6 +212,11 @@ func azRows(f *azFixture) []azRow {
 		{"subnets", f.ssub, f.netown, "SubnetNotFound", all, name("s2"), exp(403, 403, 403, 200, 200)},
 		{"subnets", f.xsub, f.ext, "SubnetNotFound", adminOnly, name("s3"), exp(404, 404, 404, 404, 200)},
 		{"ports", f.oport, f.own, "PortNotFound", ownOnly, name("p1"), exp(200, 403, 404, 404, 200)},
+		// RBAC: netown's networks granted to own (shared, external).
+		{"networks", f.rbac.net, f.netown, "NetworkNotFound", granted, name("r1"), exp(403, 403, 404, 200, 200)},
+		{"subnets", f.rbac.sub, f.netown, "SubnetNotFound", granted, name("r2"), exp(403, 403, 404, 200, 200)},
+		{"networks", f.rbac.xnet, f.netown, "NetworkNotFound", granted, name("r3"), exp(403, 403, 404, 200, 200)},
+		{"subnets", f.rbac.xsub, f.netown, "SubnetNotFound", netOwnerOnly, name("r4"), exp(404, 404, 404, 200, 200)},
 	}
 	// The owner's port on the shared network: its network's owner sees
 	// it but may change nothing, whatever the attribute.
@@ -293,6 +302,7 @@ func azRows(f *azFixture) []azRow {
 		},
 	})
 	rows = append(rows, azCreateRows(f)...)
+	rows = append(rows, azRBACRows(f)...)
 	return append(rows, azDeleteRows()...)
 }
 

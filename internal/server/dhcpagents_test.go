@@ -204,7 +204,7 @@ func TestSchedulerOneLeaderAcrossServers(t *testing.T) {
 func TestEtcdElectorHandover(t *testing.T) {
 	prefix := store.LeaderPrefix + "test-" + t.Name()
 	newElector := func(id string) (*scheduler.EtcdElector, *etcdstore.Store) {
-		st, err := etcdstore.New(srv.EtcdEndpoints())
+		st, err := etcdstore.Connect(srv.EtcdClient())
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = st.Close() })
 		return &scheduler.EtcdElector{Client: st.Client(), Prefix: prefix, ID: id, TTL: 1}, st

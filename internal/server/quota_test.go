@@ -89,7 +89,8 @@ func TestConcurrentCreatesCannotExceedQuota(t *testing.T) {
 	if c := count(nets, errs); c[201] != 5 || c[409] != 25 {
 		t.Fatalf("network creates: %v, want 5 created and 25 OverQuota", c)
 	}
-	netID := call(t, p, "GET", "/v2.0/networks", nil).want(t, 200).list(t, "networks")[0]["id"].(string)
+	// Its own network: other tests' shared networks are in the list too.
+	netID := call(t, p, "GET", "/v2.0/networks?project_id="+p.project, nil).want(t, 200).list(t, "networks")[0]["id"].(string)
 	mkSubnet(t, p, netID, "10.83.0.0/24", nil)
 	ports, errs := parallel(30, func(i int) (int, error) {
 		r := call(t, by(i), "POST", "/v2.0/ports", map[string]any{"port": map[string]any{"network_id": netID}})

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,12 @@ type Config struct {
 	// EtcdEndpoints selects an external etcd cluster instead of the
 	// embedded node.
 	EtcdEndpoints []string
+	// EtcdUsername and EtcdPassword log in to the external cluster (a user
+	// with the store.ServerRole role); EtcdTLS secures the connection to
+	// it. The embedded node uses the credentials it generates itself.
+	EtcdUsername string
+	EtcdPassword string
+	EtcdTLS      *tls.Config
 	// EtcdClientURL and EtcdPeerURL are the embedded node's listeners;
 	// "" picks free 127.0.0.1 ports.
 	EtcdClientURL string
@@ -109,6 +116,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openStore(); err != nil {
 		return nil, err
 	}
+	if n, err := store.DropLegacyKeys(ctx, s.st); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	} else if n > 0 {
+		s.log.Info("dropped keys of an old layout", "keys", n)
+	}
 	handler, err := s.buildHandler(ctx)
 	if err != nil {
 		return nil, err
@@ -123,8 +135,9 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 // openStore starts the embedded etcd or connects to the external one.
 func (s *Server) openStore() error {
-	endpoints := s.cfg.EtcdEndpoints
-	if len(endpoints) == 0 {
+	cc := etcdstore.ClientConfig{Endpoints: s.cfg.EtcdEndpoints, Username: s.cfg.EtcdUsername,
+		Password: s.cfg.EtcdPassword, TLS: s.cfg.EtcdTLS}
+	if len(cc.Endpoints) == 0 {
 		if s.cfg.DataDir == "" {
 			return errors.New("server: a data dir is needed for the embedded etcd (or give etcd endpoints)")
 		}
@@ -135,11 +148,11 @@ func (s *Server) openStore() error {
 			return fmt.Errorf("server: embedded etcd: %w", err)
 		}
 		s.embedded = e
-		endpoints = e.Endpoints()
+		cc = e.ServerClient()
 	}
-	st, err := etcdstore.New(endpoints)
+	st, err := etcdstore.Connect(cc)
 	if err != nil {
-		return fmt.Errorf("server: connect etcd %v: %w", endpoints, err)
+		return fmt.Errorf("server: %w", err)
 	}
 	s.st = st
 	return nil
@@ -176,6 +189,16 @@ func (s *Server) EtcdEndpoints() []string {
 		return s.embedded.Endpoints()
 	}
 	return append([]string(nil), s.cfg.EtcdEndpoints...)
+}
+
+// EtcdClient is how the server connects to its etcd, credentials included
+// (a second server of the same deployment, tests).
+func (s *Server) EtcdClient() etcdstore.ClientConfig {
+	if s.embedded != nil {
+		return s.embedded.ServerClient()
+	}
+	return etcdstore.ClientConfig{Endpoints: s.EtcdEndpoints(), Username: s.cfg.EtcdUsername,
+		Password: s.cfg.EtcdPassword, TLS: s.cfg.EtcdTLS}
 }
 
 // Store is the server's store connection (tests and tools).

@@ -43,7 +43,7 @@ type cache struct {
 	counts   map[string]int                 // <project>/<resource> -> resources
 	quotas   map[string]versioned[api.Quota]
 	bulks    map[string]struct{} // bulk creates in progress
-	status   map[string]api.PortStatus
+	status   map[string]map[string]api.PortStatus
 	agents   map[string]api.Agent
 	alive    map[string]struct{}
 }
@@ -66,7 +66,7 @@ func (c *cache) reset() {
 	c.counts = map[string]int{}
 	c.quotas = map[string]versioned[api.Quota]{}
 	c.bulks = map[string]struct{}{}
-	c.status = map[string]api.PortStatus{}
+	c.status = map[string]map[string]api.PortStatus{}
 	c.agents = map[string]api.Agent{}
 	c.alive = map[string]struct{}{}
 }
@@ -113,41 +113,29 @@ func (c *cache) follow(ctx context.Context, rev int64) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := c.st.Watch(wctx, rootPrefix, rev+1)
-	// The events of one transaction arrive one by one; a revision counts as
-	// seen only once a later revision starts or the stream pauses, so a
-	// reader never sees half a transaction.
-	idle := time.NewTimer(time.Hour)
-	defer idle.Stop()
-	var pending int64
+	var txn []store.Event
 	for {
-		var ev store.Event
-		var ok bool
-		if pending > 0 {
-			select {
-			case ev, ok = <-ch:
-			case <-idle.C:
-				c.mu.Lock()
-				c.advance(pending)
-				c.mu.Unlock()
-				pending = 0
-				continue
-			}
-		} else {
-			ev, ok = <-ch
-		}
+		ev, ok := <-ch
 		if !ok {
 			return errors.New("watch channel closed")
 		}
 		if ev.Err != nil {
 			return ev.Err
 		}
-		r := ev.KV.ModRevision
+		// The events of one transaction arrive one by one; they are applied
+		// together once its last one is in, so no reader ever sees half a
+		// transaction.
+		txn = append(txn, ev)
+		if !ev.LastOfRev {
+			continue
+		}
 		c.mu.Lock()
-		c.apply(ev)
-		c.advance(r - 1)
+		for _, e := range txn {
+			c.apply(e)
+		}
+		c.advance(ev.KV.ModRevision)
 		c.mu.Unlock()
-		pending = r
-		idle.Reset(200 * time.Microsecond)
+		txn = txn[:0]
 	}
 }
 
@@ -244,7 +232,7 @@ func (c *cache) apply(ev store.Event) {
 			c.quotas[id] = versioned[api.Quota]{q, ev.KV.ModRevision}
 		}
 	case strings.HasPrefix(key, store.PortStatusPrefix):
-		c.applyStatus(strings.TrimPrefix(key, store.PortStatusPrefix), put, ev.KV)
+		c.applyStatus(put, ev.KV)
 	case strings.HasPrefix(key, store.AgentsPrefix):
 		host := strings.TrimPrefix(key, store.AgentsPrefix)
 		delete(c.agents, host)
@@ -272,11 +260,24 @@ func (c *cache) applyPort(id string, put bool, kv store.KV) {
 	setKey(c.netPorts, p.NetworkID, id, true)
 }
 
-func (c *cache) applyStatus(id string, put bool, kv store.KV) {
-	delete(c.status, id)
+// applyStatus records one host's status record of a port; keys of the old
+// port-status/<port id> layout are ignored (store.DropLegacyKeys).
+func (c *cache) applyStatus(put bool, kv store.KV) {
+	host, id, ok := store.ParsePortStatusKey(kv.Key)
+	if !ok {
+		return
+	}
+	delete(c.status[id], host)
 	var st api.PortStatus
 	if put && decode(kv.Value, &st, c.log, kv.Key) {
-		c.status[id] = st
+		st.Host, st.PortID = host, id // the key says who wrote it
+		if c.status[id] == nil {
+			c.status[id] = map[string]api.PortStatus{}
+		}
+		c.status[id][host] = st
+	}
+	if len(c.status[id]) == 0 {
+		delete(c.status, id)
 	}
 }
 

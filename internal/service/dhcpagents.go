@@ -234,7 +234,7 @@ func (s *Service) dhcpPortDeletes(networkID, host string) ([]store.Cond, []store
 	for _, p := range s.cache.networkPorts(networkID) {
 		if p.obj.DeviceOwner == DeviceOwnerDHCP && p.obj.DeviceID == dev {
 			conds = append(conds, store.Cond{Key: store.PortKey(p.obj.ID), ModRevision: p.rev})
-			ops = append(ops, portDeleteOps(&p.obj)...)
+			ops = append(ops, s.portDeleteOps(&p.obj)...)
 		}
 	}
 	return conds, ops

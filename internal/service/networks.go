@@ -30,7 +30,7 @@ func (s *Service) CreateNetworks(ctx context.Context, reqs []NetworkRequest) ([]
 	}
 	out := make([]api.Network, len(nets))
 	for i := range nets {
-		out[i] = nets[i].Network
+		out[i] = networkView(who, &nets[i])
 	}
 	return out, nil
 }
@@ -77,7 +77,9 @@ func (s *Service) newNetwork(who identity.Identity, r *NetworkRequest) (storedNe
 	if err := setDNSDomain(&n, r); err != nil {
 		return storedNetwork{}, err
 	}
-	return storedNetwork{Network: n}, nil
+	sn := storedNetwork{Network: n}
+	flagPolicies(&sn)
+	return sn, nil
 }
 
 // commitNetworks allocates segments and quota slots and writes every
@@ -145,10 +147,10 @@ func (s *Service) GetNetwork(ctx context.Context, id string) (api.Network, error
 		return api.Network{}, err
 	}
 	v, ok := s.cache.network(id)
-	if !ok || !canSeeNetwork(who, &v.obj.Network) {
+	if !ok || !canSeeNetwork(who, &v.obj) {
 		return api.Network{}, networkNotFound(id)
 	}
-	return v.obj.Network, nil
+	return networkView(who, &v.obj), nil
 }
 
 // ListNetworks returns every network the caller may see, by id.
@@ -159,8 +161,8 @@ func (s *Service) ListNetworks(ctx context.Context) ([]api.Network, error) {
 	}
 	var out []api.Network
 	for _, v := range s.cache.allNetworks() {
-		if canSeeNetwork(who, &v.obj.Network) {
-			out = append(out, v.obj.Network)
+		if canSeeNetwork(who, &v.obj) {
+			out = append(out, networkView(who, &v.obj))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

@@ -30,15 +30,16 @@ func (s *Service) UpdateNetwork(ctx context.Context, id string, r NetworkRequest
 			return err
 		}
 		n := v.obj
-		if err := s.applyNetworkUpdate(who, &n.Network, &r); err != nil {
+		if err := s.applyNetworkUpdate(who, &n, &r); err != nil {
 			return err
 		}
+		syncFlagPolicies(&n, &v.obj)
 		n.RevisionNumber++
 		n.UpdatedAt = s.timestamp()
 		key := store.NetworkKey(id)
 		_, err = s.txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}},
 			[]store.Op{{Key: key, Value: mustJSON(n)}})
-		out = n.Network
+		out = networkView(who, &n)
 		return err
 	})
 	return out, err
@@ -48,7 +49,7 @@ func (s *Service) UpdateNetwork(ctx context.Context, id string, r NetworkRequest
 // are not found, visible but foreign ones are forbidden.
 func (s *Service) writableNetwork(who identity.Identity, id, action string) (versioned[storedNetwork], error) {
 	v, ok := s.cache.network(id)
-	if !ok || !canSeeNetwork(who, &v.obj.Network) {
+	if !ok || !canSeeNetwork(who, &v.obj) {
 		return v, networkNotFound(id)
 	}
 	if !writesNetwork(who, &v.obj.Network) {
@@ -57,20 +58,20 @@ func (s *Service) writableNetwork(who identity.Identity, id, action string) (ver
 	return v, nil
 }
 
-func (s *Service) applyNetworkUpdate(who identity.Identity, n *api.Network, r *NetworkRequest) error {
+func (s *Service) applyNetworkUpdate(who identity.Identity, n *storedNetwork, r *NetworkRequest) error {
 	if r.ProjectID.Set {
 		return fault.New(fault.ErrBadRequest, "Cannot update read-only attribute project_id")
 	}
 	if r.isProvider() && !who.IsAdmin() {
 		return forbidden("update_network:provider:network_type")
 	}
-	if providerChanged(n, r) {
+	if providerChanged(&n.Network, r) {
 		return fault.InvalidInput("Plugin does not support updating provider attributes")
 	}
 	if r.Shared.Set && r.Shared.V != n.Shared && !who.IsAdmin() {
 		return forbidden("update_network:shared")
 	}
-	if r.Shared.Set && !r.Shared.V && n.Shared && s.usedByOthers(n) {
+	if r.Shared.Set && !r.Shared.V && n.Shared && s.sharedInUse(n) {
 		return fault.New(ErrSharedInUse, "Unable to reconfigure sharing settings for network %s. Multiple tenants are using it.", n.ID)
 	}
 	if r.External.Set && r.External.V != n.External && !who.IsAdmin() {
@@ -89,18 +90,7 @@ func (s *Service) applyNetworkUpdate(who identity.Identity, n *api.Network, r *N
 	n.Shared = r.Shared.or(n.Shared)
 	n.External = r.External.or(n.External)
 	n.PortSecurityEnabled = r.PortSecurityEnabled.or(n.PortSecurityEnabled)
-	return setDNSDomain(n, r)
-}
-
-// usedByOthers reports whether projects other than the owner have ports
-// on the network (then it cannot stop being shared).
-func (s *Service) usedByOthers(n *api.Network) bool {
-	for _, p := range s.cache.networkPorts(n.ID) {
-		if p.obj.ProjectID != n.ProjectID && !isNetworkDevice(p.obj.DeviceOwner) {
-			return true
-		}
-	}
-	return false
+	return setDNSDomain(&n.Network, r)
 }
 
 // providerChanged reports whether r asks for different provider attributes
@@ -166,7 +156,7 @@ func (s *Service) removeNetwork(ctx context.Context, v versioned[storedNetwork])
 			return store.ErrConflict // deleted since the listing: read again
 		}
 		owned = append(owned, group{conds: []store.Cond{{Key: store.PortKey(p.obj.ID), ModRevision: p.rev}},
-			ops: portDeleteOps(&p.obj)})
+			ops: s.portDeleteOps(&p.obj)})
 	}
 	last := s.networkDeleteGroup(v, store.NoKeysCreatedUnder(prefix, listed))
 	if s.fits(append(owned, last)) {

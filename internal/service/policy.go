@@ -12,8 +12,9 @@ import (
 // what vland serves. Roles imply each other: admin > member > reader
 // (identity.Identity). Admins see and do everything. In its own project a
 // reader reads and a member also creates, changes and deletes. Beyond its
-// project a caller sees shared and external networks; the subnets of
-// shared networks (not of networks that are only external); and, reading
+// project a caller sees networks shared or external to it (RBAC policies,
+// rbac.go); the subnets of networks shared with it (not of networks that
+// are only external); and, reading
 // in the network owner's project, every subnet and port on the owner's
 // networks. A member of the network owner's project manages the network's
 // subnets and may delete, but not change, other projects' ports on it.
@@ -42,9 +43,11 @@ func canCreate(who identity.Identity, action string) error {
 	return nil
 }
 
-// canSeeNetwork is get_network: admin, project reader, shared or external.
-func canSeeNetwork(who identity.Identity, n *api.Network) bool {
-	return readsProject(who, n.ProjectID) || n.Shared || n.External
+// canSeeNetwork is get_network: admin, project reader, or an RBAC policy
+// (shared or external) for the caller's project or every project.
+func canSeeNetwork(who identity.Identity, n *storedNetwork) bool {
+	return readsProject(who, n.ProjectID) || n.grants(api.RBACAccessShared, who.ProjectID) ||
+		n.grants(api.RBACAccessExternal, who.ProjectID)
 }
 
 // writesNetwork is update_network and delete_network, and also the
@@ -55,13 +58,13 @@ func writesNetwork(who identity.Identity, n *api.Network) bool {
 }
 
 // canSeeSubnet is get_subnet: admin, the subnet's project reader, the
-// network owner's reader, or a shared network. An external network alone
-// does not show its subnets.
-func canSeeSubnet(who identity.Identity, s *api.Subnet, n *api.Network) bool {
+// network owner's reader, or a network shared with the caller. An
+// external network alone does not show its subnets.
+func canSeeSubnet(who identity.Identity, s *api.Subnet, n *storedNetwork) bool {
 	if readsProject(who, s.ProjectID) {
 		return true
 	}
-	return n != nil && (n.Shared || readsProject(who, n.ProjectID))
+	return n != nil && (n.grants(api.RBACAccessShared, who.ProjectID) || readsProject(who, n.ProjectID))
 }
 
 // canSeePort is get_port: admin, the port's project reader or the network

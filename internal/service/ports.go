@@ -142,7 +142,7 @@ func (s *Service) rollbackBulk(bulk string, ports []storedPort) {
 	defer cancel()
 	groups := make([]group, len(ports))
 	for i := range ports {
-		groups[i] = group{ops: portDeleteOps(&ports[i])}
+		groups[i] = group{ops: s.portDeleteOps(&ports[i])}
 	}
 	groups = append(groups, group{ops: []store.Op{{Key: store.BulkKey(bulk), Delete: true}}})
 	for _, chunk := range s.pack(groups, 0) {
@@ -222,10 +222,10 @@ func (s *Service) portNetwork(ctx context.Context, who identity.Identity, id str
 		}
 		v, ok = s.cache.network(id)
 	}
-	if !ok || v.obj.Deleting || !canSeeNetwork(who, &v.obj.Network) {
+	if !ok || v.obj.Deleting || !canSeeNetwork(who, &v.obj) {
 		return v, networkNotFound(id)
 	}
-	if !writesNetwork(who, &v.obj.Network) && !v.obj.Shared {
+	if !writesNetwork(who, &v.obj.Network) && !v.obj.grants(api.RBACAccessShared, who.ProjectID) {
 		return v, forbidden("create_port:network_id")
 	}
 	return v, nil
@@ -319,14 +319,17 @@ func portIndexOp(p *api.Port) store.Op {
 	return store.Op{Key: store.NetworkPortKey(p.NetworkID, p.ID), Value: []byte(p.DeviceOwner)}
 }
 
-// portDeleteOps deletes a port with its addresses, MAC, status, index key
-// and quota slot.
-func portDeleteOps(p *storedPort) []store.Op {
+// portDeleteOps deletes a port with its addresses, MAC, index key, quota
+// slot and the status records the cache knows of (an agent deletes a
+// record it writes after this itself, once it sees the port gone).
+func (s *Service) portDeleteOps(p *storedPort) []store.Op {
 	ops := []store.Op{
 		{Key: store.PortKey(p.ID), Delete: true},
 		{Key: store.MACKey(p.NetworkID, p.MACAddress), Delete: true},
-		{Key: store.PortStatusKey(p.ID), Delete: true},
 		{Key: store.NetworkPortKey(p.NetworkID, p.ID), Delete: true},
+	}
+	for _, host := range s.cache.statusHosts(p.ID) {
+		ops = append(ops, store.Op{Key: store.PortStatusKey(host, p.ID), Delete: true})
 	}
 	if p.QuotaSlot != "" {
 		ops = append(ops, store.Op{Key: p.QuotaSlot, Delete: true})

@@ -217,7 +217,7 @@ func (s *Service) DeletePort(ctx context.Context, id string, ifMatch int64) erro
 		if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
 			return err
 		}
-		_, err := s.txn(ctx, []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}, portDeleteOps(&v.obj))
+		_, err := s.txn(ctx, []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}, s.portDeleteOps(&v.obj))
 		return err
 	})
 }

@@ -15,11 +15,14 @@ import (
 // Deleting marks a network whose delete is too big for one transaction
 // and is in progress: port and subnet creates see it and answer 404, and
 // start-up recovery finishes the delete if the server died midway.
-// QuotaSlot is the quota slot key the resource holds.
+// QuotaSlot is the quota slot key the resource holds. RBAC are the
+// network's RBAC policies (see rbac.go; nil only in networks written
+// before vland had them).
 type storedNetwork struct {
 	api.Network
-	Deleting  bool   `json:"vland:deleting,omitempty"`
-	QuotaSlot string `json:"vland:quota_slot,omitempty"`
+	Deleting  bool        `json:"vland:deleting,omitempty"`
+	QuotaSlot string      `json:"vland:quota_slot,omitempty"`
+	RBAC      []rbacEntry `json:"vland:rbac"`
 }
 
 // storedSubnet: see storedNetwork. Subnets are deleted in one transaction

@@ -175,7 +175,7 @@ func (s *Service) subnetNetwork(ctx context.Context, who identity.Identity, id s
 		}
 		v, ok = s.cache.network(id)
 	}
-	if !ok || v.obj.Deleting || !canSeeNetwork(who, &v.obj.Network) {
+	if !ok || v.obj.Deleting || !canSeeNetwork(who, &v.obj) {
 		return v, networkNotFound(id)
 	}
 	if !writesNetwork(who, &v.obj.Network) {
@@ -214,7 +214,7 @@ func (s *Service) GetSubnet(ctx context.Context, id string) (api.Subnet, error) 
 }
 
 func (s *Service) subnetVisible(who identity.Identity, sub *api.Subnet) bool {
-	return canSeeSubnet(who, sub, s.networkOf(sub.NetworkID))
+	return canSeeSubnet(who, sub, s.storedNetworkOf(sub.NetworkID))
 }
 
 // ListSubnets returns every subnet the caller may see, by id.

@@ -49,7 +49,7 @@ var taggables = map[string]tagger{
 				return s.writableNetwork(who, id, "update_network")
 			}
 			v, ok := s.cache.network(id)
-			if !ok || !canSeeNetwork(who, &v.obj.Network) {
+			if !ok || !canSeeNetwork(who, &v.obj) {
 				return v, networkNotFound(id)
 			}
 			return v, nil

@@ -1,6 +1,9 @@
 package store
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Every key prefix vland uses lives here. Values are JSON unless noted.
 const (
@@ -60,7 +63,11 @@ const (
 	// the oldest key runs that controller (e.g. "scheduler").
 	LeaderPrefix = root + "leader/"
 
-	// PortStatusPrefix + <port id>: api.PortStatus, written by agents.
+	// PortStatusPrefix + <host> + "/" + <port id>: api.PortStatus, written
+	// by the agent of that host. The host comes first so that an agent's
+	// etcd role can be allowed to write its own host's range only (see
+	// grants.go); a port can have a record from each host that has its VIF
+	// (during a move), and readers pick one (api.PickPortStatus).
 	PortStatusPrefix = root + "port-status/"
 
 	// Identity: projects created through the API, and the token secret.
@@ -123,8 +130,23 @@ func AgentKey(host string) string { return AgentsPrefix + host }
 // AgentAliveKey is the leased heartbeat key of a host's agent.
 func AgentAliveKey(host string) string { return AgentAlivePrefix + host }
 
-// PortStatusKey is the key of a port's status as reported by its agent.
-func PortStatusKey(portID string) string { return PortStatusPrefix + portID }
+// PortStatusKey is the key of a port's status as reported by host's agent.
+func PortStatusKey(host, portID string) string { return PortStatusOf(host) + portID }
+
+// PortStatusOf is the prefix of the port status records host's agent writes.
+func PortStatusOf(host string) string { return PortStatusPrefix + host + "/" }
+
+// ParsePortStatusKey splits a key under PortStatusPrefix into host and port
+// id; ok is false for anything else (such as a record of the old
+// port-status/<port id> layout).
+func ParsePortStatusKey(key string) (host, portID string, ok bool) {
+	rest, found := strings.CutPrefix(key, PortStatusPrefix)
+	if !found {
+		return "", "", false
+	}
+	host, portID, ok = strings.Cut(rest, "/")
+	return host, portID, ok && host != "" && portID != "" && !strings.Contains(portID, "/")
+}
 
 // ProjectKey is the key of a project created through the identity API.
 func ProjectKey(id string) string { return ProjectsPrefix + id }

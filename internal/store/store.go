@@ -81,6 +81,10 @@ type Event struct {
 	// Err is set (and the channel then closed) when the watch broke, e.g.
 	// ErrCompacted.
 	Err error
+	// LastOfRev marks the last event of its revision that the watch
+	// delivers: a reader that has applied it has seen the whole
+	// transaction, never half of it.
+	LastOfRev bool
 }
 
 // Store is vland's state store. Implementations are safe for concurrent use.

@@ -78,6 +78,8 @@ type vmSpec struct {
 	Host    int
 	IP      string // "" to let the server allocate
 	Project string
+	// AsMember creates the port as Project's member (lab.VMSpec.AsMember).
+	AsMember bool
 }
 
 // createVMs creates the VMs one by one, deletes them at the end of the
@@ -90,7 +92,7 @@ func createVMs(t *testing.T, ctx context.Context, specs ...vmSpec) []*lab.VM {
 	t.Cleanup(func() { requireUnplugged(t, l, vms) })
 	for _, s := range specs {
 		vm, err := l.CreateVM(ctx, lab.VMSpec{Name: s.Name, Network: s.Network.ID,
-			Host: fmt.Sprintf("host%d", s.Host), IP: s.IP, Project: s.Project})
+			Host: fmt.Sprintf("host%d", s.Host), IP: s.IP, Project: s.Project, AsMember: s.AsMember})
 		require.NoError(t, err, "create vm %s", s.Name)
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -26,7 +26,7 @@ import (
 const numHosts = 3
 
 // shared is the package's lab, brought up and torn down by TestMain.
-var shared = labtest.NewShared(lab.Config{Hosts: numHosts})
+var shared = labtest.NewShared(lab.Config{Hosts: numHosts, Members: rbacMembers})
 
 func TestMain(m *testing.M) { labtest.MainShared(m, shared, leftovers) }
 

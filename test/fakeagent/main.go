@@ -2,7 +2,10 @@
 // its DHCP ports ACTIVE, standing in for a real agent in API conformance
 // runs (tempest's dhcp_agent_scheduler tests need a live DHCP agent):
 //
-//	go run ./test/fakeagent http://127.0.0.1:2379 HOST
+//	go run ./test/fakeagent http://127.0.0.1:2379 HOST [PASSWORD_FILE]
+//
+// With etcd auth on, PASSWORD_FILE holds the password of the agent's etcd
+// user vland-agent-HOST (`vland agent credentials HOST -o FILE`).
 package main
 
 import (
@@ -19,7 +22,15 @@ import (
 
 func main() {
 	host := os.Args[2]
-	st, err := etcdstore.New(strings.Split(os.Args[1], ","))
+	cc := etcdstore.ClientConfig{Endpoints: strings.Split(os.Args[1], ",")}
+	if len(os.Args) > 3 {
+		pw, err := os.ReadFile(os.Args[3])
+		if err != nil {
+			panic(err)
+		}
+		cc.Username, cc.Password = store.AgentUser(host), strings.TrimSpace(string(pw))
+	}
+	st, err := etcdstore.Connect(cc)
 	if err != nil {
 		panic(err)
 	}
@@ -41,9 +52,9 @@ func main() {
 			for _, kv := range kvs {
 				var p api.Port
 				if json.Unmarshal(kv.Value, &p) == nil && p.BindingHostID == host {
-					if _, err := st.Get(ctx, store.PortStatusKey(p.ID)); err != nil {
+					if _, err := st.Get(ctx, store.PortStatusKey(host, p.ID)); err != nil {
 						b, _ := json.Marshal(api.PortStatus{PortID: p.ID, Host: host, Status: api.StatusActive})
-						_, _ = st.Txn(ctx, nil, []store.Op{{Key: store.PortStatusKey(p.ID), Value: b}})
+						_, _ = st.Txn(ctx, nil, []store.Op{{Key: store.PortStatusKey(host, p.ID), Value: b}})
 					}
 				}
 			}

@@ -82,8 +82,12 @@ func handle(ctx context.Context, resp clientv3.WatchResponse, out chan<- store.E
 		send(ctx, out, store.Event{Err: fmt.Errorf("etcdstore: watch: %w", err)})
 		return false
 	}
-	for _, ev := range resp.Events {
-		if !send(ctx, out, convert(ev)) {
+	// etcd never splits a revision across watch responses (we do not ask
+	// for fragments), so a revision ends where the next event's starts.
+	for i, ev := range resp.Events {
+		e := convert(ev)
+		e.LastOfRev = i == len(resp.Events)-1 || resp.Events[i+1].Kv.ModRevision != ev.Kv.ModRevision
+		if !send(ctx, out, e) {
 			return false
 		}
 	}

@@ -69,5 +69,10 @@ func (s *Store) since(prefix string, next int64) ([]store.Event, int64, <-chan s
 			out = append(out, ev)
 		}
 	}
+	// Every revision up to s.rev is whole in history, so a revision's
+	// last delivered event is the one before the next revision's first.
+	for j := range out {
+		out[j].LastOfRev = j == len(out)-1 || out[j+1].KV.ModRevision != out[j].KV.ModRevision
+	}
 	return out, s.rev, s.changed, nil
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TxnAtomic", testTxnAtomic},
 		{"TxnPrefixCond", testTxnPrefixCond},
 		{"WatchFromRevision", testWatchFromRevision},
+		{"WatchLastOfRev", testWatchLastOfRev},
 		{"WatchFromNow", testWatchFromNow},
 		{"WatchDelete", testWatchDelete},
 		{"WatchClosesOnCancel", testWatchCancel},

@@ -112,3 +112,19 @@ func testWatchReplayMany(t *testing.T, st store.Store, p string) {
 	}
 	noEvent(t, ch)
 }
+
+// testWatchLastOfRev: only the last event of each transaction carries
+// LastOfRev, so a follower can apply whole transactions.
+func testWatchLastOfRev(t *testing.T, st store.Store, p string) {
+	ch := st.Watch(ctxT(t), p+"t/", 0)
+	_, err := st.Txn(ctxT(t), nil, []store.Op{
+		{Key: p + "t/a", Value: []byte("1")}, {Key: p + "t/b", Value: []byte("2")},
+		{Key: p + "t/c", Value: []byte("3")}, {Key: p + "unwatched", Value: []byte("4")}})
+	require.NoError(t, err)
+	create(t, st, p+"t/d", "5")
+	var marks []bool
+	for range 4 {
+		marks = append(marks, next(t, ch).LastOfRev)
+	}
+	require.Equal(t, []bool{false, false, true, true}, marks)
+}
