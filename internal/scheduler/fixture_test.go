@@ -65,11 +65,6 @@ func (f *fixture) put(key string, v any) {
 func (f *fixture) network(dhcp bool, cidrs ...string) (api.Network, []api.Subnet) {
 	ns, err := f.svc.CreateNetworks(adminCtx, []service.NetworkRequest{{Name: service.Some("n")}})
 	require.NoError(f.t, err)
-	// The service's cache may show a transaction's revision a moment
-	// before all its keys under CPU starvation (it completes a revision
-	// when the watch pauses): wait until the network reads back.
-	require.Eventually(f.t, func() bool { _, err := f.svc.GetNetwork(adminCtx, ns[0].ID); return err == nil },
-		5*time.Second, time.Millisecond)
 	var subs []api.Subnet
 	for _, c := range cidrs {
 		subs = append(subs, f.subnet(ns[0].ID, c, dhcp))
