@@ -67,11 +67,7 @@ func (s *Service) dhcpRow(ctx context.Context, who identity.Identity, agentID, a
 	if !who.IsAdmin() {
 		return api.Agent{}, forbidden(action)
 	}
-	a, err := s.GetAgent(ctx, agentID)
-	if err != nil {
-		return a, err
-	}
-	return a, nil
+	return s.GetAgent(ctx, agentID)
 }
 
 // ListDHCPNetworks is GET /v2.0/agents/{id}/dhcp-networks: the networks
@@ -310,8 +306,8 @@ func (s *Service) DeleteDHCPPort(ctx context.Context, portID string) error {
 }
 
 // IsSchedulerDHCPPort reports whether p is a DHCP port the scheduler
-// manages (its device_id has the shape DHCPDeviceID gives), and for which
-// host's uuid.
+// manages: its device_id has the shape DHCPDeviceID gives (DHCP ports that
+// users create with other device ids are left alone).
 func IsSchedulerDHCPPort(p *api.Port) bool {
 	return p.DeviceOwner == DeviceOwnerDHCP && strings.HasPrefix(p.DeviceID, "dhcp") &&
 		strings.HasSuffix(p.DeviceID, "-"+p.NetworkID)
