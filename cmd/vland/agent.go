@@ -134,6 +134,9 @@ func agentConfig(f agentFlags) (agent.Config, error) {
 		return cfg, fmt.Errorf("--bridge-mappings: %w", err)
 	}
 	cfg.BridgeMappings = bm
+	if err := agent.ValidateRoles(cfg.Roles); err != nil {
+		return cfg, fmt.Errorf("--roles: %w", err)
+	}
 	return cfg, nil
 }
 

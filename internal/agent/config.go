@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/store"
 )
 
@@ -77,6 +79,9 @@ func (c Config) withDefaults() Config {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
+	if len(c.Roles) == 0 {
+		c.Roles = []string{api.RoleCompute}
+	}
 	return c
 }
 
@@ -91,6 +96,9 @@ func (c Config) validate() error {
 		if !isTunnel(t) {
 			return fmt.Errorf("%w: unknown tunnel type %q", ErrConfig, t)
 		}
+	}
+	if err := ValidateRoles(c.Roles); err != nil {
+		return err
 	}
 	if c.LeaseTTL < time.Second {
 		return fmt.Errorf("%w: lease TTL %v is under 1 s", ErrConfig, c.LeaseTTL)
@@ -122,3 +130,19 @@ func ParseBridgeMappings(items []string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// ValidateRoles checks `--roles`: known roles, each once.
+func ValidateRoles(roles []string) error {
+	for i, r := range roles {
+		if !slices.ContainsFunc(api.AgentRoles, func(ar api.AgentRole) bool { return ar.Role == r }) {
+			return fmt.Errorf("%w: unknown role %q (want compute, dhcp, l3, metadata)", ErrConfig, r)
+		}
+		if slices.Contains(roles[:i], r) {
+			return fmt.Errorf("%w: role %q given twice", ErrConfig, r)
+		}
+	}
+	return nil
+}
+
+// HasRole reports whether the agent runs role.
+func (c Config) HasRole(role string) bool { return slices.Contains(c.Roles, role) }

@@ -35,6 +35,7 @@ type API interface {
 	QuotaAPI
 	tagAPI
 	poolAPI
+	agentAPI
 	rbacAPI
 }
 
@@ -57,7 +58,7 @@ func Register(mux *http.ServeMux, svc API) {
 		create: svc.CreatePorts, get: svc.GetPort, list: svc.ListPorts,
 		update: svc.UpdatePort, remove: svc.DeletePort,
 	}
-	agents := &resource[api.Agent, struct{}]{
+	agents := &resource[api.Agent, service.AgentRequest]{
 		singular: "agent", plural: "agents", known: knownAttrs(api.Agent{}),
 		get: svc.GetAgent, list: svc.ListAgents,
 	}
@@ -65,6 +66,7 @@ func Register(mux *http.ServeMux, svc API) {
 	subnets.register(mux)
 	ports.register(mux)
 	agents.register(mux)
+	registerAgentActions(mux, agents, svc)
 	rbacResource(svc).register(mux)
 	registerQuotas(mux, svc)
 	registerTags(mux, svc, "networks", "subnets", "ports")
