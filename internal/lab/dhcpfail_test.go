@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -149,15 +150,23 @@ func TestDHCPFailover(t *testing.T) {
 	require.NoError(t, err, "host%d's DHCP namespace reaches fvm2: %s", b, out)
 }
 
+// renewRE finds a renewal in a lab VM's dhclient log: RENEW (unicast to
+// the server that gave the lease) or REBIND (broadcast, to any server, at
+// 7/8 of the lease once renewing failed).
+var renewRE = regexp.MustCompile(`(?m)^(\S+) (RENEW|REBIND) ip=(\S+)`)
+
 // TestDHCPTwoAgentsHostDown: with --dhcp-agents-per-network=2 both DHCP
-// hosts run a dnsmasq for the network; one host's services die (its agent
-// and its dnsmasq, SIGKILL), and new VMs still get leases from the other,
-// right away and after the down time (with no third DHCP host the dead
-// one keeps its binding: it may come back).
+// hosts run a dnsmasq for the network. The host that gave a VM its lease
+// goes down (its agent and its dnsmasq, SIGKILL): a new VM gets its lease
+// from the other host at once, the VM keeps its address (its renewal to
+// the dead host fails, its rebind is answered by the other), and, past
+// the down time, the dead host keeps its binding (no third DHCP host to
+// move to; it may come back) while new VMs still get leases.
 func TestDHCPTwoAgentsHostDown(t *testing.T) {
 	l := labtest.Up(t, lab.Config{Name: "dhcpfail", Hosts: 3, DHCPHosts: 2,
-		ServerArgs: []string{"--agent-down-time", downTime.String(), "--dhcp-agents-per-network", "2"}})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		ServerArgs: []string{"--agent-down-time", downTime.String(), "--dhcp-agents-per-network", "2"},
+		AgentArgs:  []string{"--dhcp-lease-duration=2m"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	c := l.Client()
 	net, _ := makeNetwork(t, ctx, c, "tnet", "10.10.0.0/24")
@@ -171,35 +180,55 @@ func TestDHCPTwoAgentsHostDown(t *testing.T) {
 	}
 	vm1, err := l.CreateVM(ctx, lab.VMSpec{Name: "tvm1", Network: net.ID, Host: "host3", DHCP: true})
 	require.NoError(t, err)
-	require.True(t, leased(t, l, 1, net.ID, vm1.MAC) || leased(t, l, 2, net.ID, vm1.MAC))
-
-	// Host1 goes down: its agent first (so nothing restarts dnsmasq), then
-	// its dnsmasq.
-	killed := time.Now()
-	require.NoError(t, l.KillAgent(1))
-	for _, pid := range dnsmasqPids(t, l, 1) {
-		require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	bound := time.Now()
+	a := 1
+	if leased(t, l, 2, net.ID, vm1.MAC) {
+		a = 2
 	}
+	b := 3 - a
+	require.True(t, leased(t, l, a, net.ID, vm1.MAC))
+	require.False(t, leased(t, l, b, net.ID, vm1.MAC), "one server acknowledged tvm1's lease")
+	hostA := "host" + strconv.Itoa(a)
+
+	// The host that gave tvm1 its lease goes down: its agent first (so
+	// nothing restarts dnsmasq), then its dnsmasq.
+	killed := time.Now()
+	require.NoError(t, l.KillAgent(a))
+	pids := dnsmasqPids(t, l, a)
+	require.Len(t, pids, 1)
+	require.NoError(t, syscall.Kill(pids[0], syscall.SIGKILL))
 	start := time.Now()
 	vm2, err := l.CreateVM(ctx, lab.VMSpec{Name: "tvm2", Network: net.ID, Host: "host3", DHCP: true})
 	require.NoError(t, err)
 	lease := time.Since(start)
-	require.True(t, leased(t, l, 2, net.ID, vm2.MAC), "host2 gave tvm2 its lease")
-	require.Empty(t, dnsmasqPids(t, l, 1), "host1's dnsmasq stays dead")
-	require.False(t, dhcpAlive(t, ctx, c, "host1"), "host1's DHCP agent is dead")
-	t.Logf("host1's agent and dnsmasq killed; new VM %.0fs later: port create -> lease %v",
-		start.Sub(killed).Seconds(), lease.Round(time.Millisecond))
+	require.True(t, leased(t, l, b, net.ID, vm2.MAC), "host%d gave tvm2 its lease", b)
+	require.Empty(t, dnsmasqPids(t, l, a), "%s's dnsmasq stays dead", hostA)
+	t.Logf("%s's agent and dnsmasq killed; new VM right after: port create -> lease %v",
+		hostA, lease.Round(time.Millisecond))
+	require.Eventually(t, func() bool { return !dhcpAlive(t, ctx, c, hostA) }, 8*time.Second, 50*time.Millisecond)
+	t.Logf("%s's DHCP agent alive:false %v after the kill", hostA, time.Since(killed).Round(100*time.Millisecond))
 
-	// Past the down time: still both bound (no other host to move to), and
-	// host2 keeps answering.
-	time.Sleep(time.Until(killed.Add(4*time.Second + downTime + 2*time.Second)))
+	// tvm1 renews at 1/2 of its 2 min lease (to the dead host: no answer),
+	// rebinds at 7/8 (broadcast: the other host answers).
+	var m []string
+	require.Eventually(t, func() bool {
+		log, _ := l.DHCPLog(vm1.Name)
+		m = renewRE.FindStringSubmatch(log)
+		return m != nil
+	}, time.Until(bound.Add(130*time.Second)), 500*time.Millisecond, "tvm1: no renewal within 130 s of its lease")
+	require.Equal(t, vm1.IP.Addr().String(), m[3], "tvm1 kept its address")
+	require.True(t, leased(t, l, b, net.ID, vm1.MAC), "host%d acknowledged tvm1's %s", b, m[2])
+	t.Logf("tvm1: %s acknowledged by host%d %v after its lease, %v after the kill", m[2], b,
+		time.Since(bound).Round(time.Second), time.Since(killed).Round(time.Second))
+
+	// Long past the down time: still both bound, and host b still answers.
 	require.Equal(t, []string{"host1", "host2"}, dhcpAgentHosts(t, ctx, c, net.ID))
 	start = time.Now()
 	vm3, err := l.CreateVM(ctx, lab.VMSpec{Name: "tvm3", Network: net.ID, Host: "host3", DHCP: true})
 	require.NoError(t, err)
-	require.True(t, leased(t, l, 2, net.ID, vm3.MAC), "host2 gave tvm3 its lease")
-	t.Logf("new VM %v after the kill (past the down time): port create -> lease %v",
+	require.True(t, leased(t, l, b, net.ID, vm3.MAC), "host%d gave tvm3 its lease", b)
+	t.Logf("new VM %v after the kill: port create -> lease %v",
 		start.Sub(killed).Round(time.Second), time.Since(start).Round(time.Millisecond))
-	out, err := l.HostExec(ctx, 2, "ip", "netns", "exec", qdhcp, "ping", "-c1", "-W2", vm3.IP.Addr().String())
-	require.NoError(t, err, "host2's DHCP namespace reaches tvm3: %s", out)
+	out, err := l.HostExec(ctx, b, "ip", "netns", "exec", qdhcp, "ping", "-c1", "-W2", vm3.IP.Addr().String())
+	require.NoError(t, err, "host%d's DHCP namespace reaches tvm3: %s", b, out)
 }
