@@ -150,9 +150,10 @@ func TestDHCPFailover(t *testing.T) {
 	require.NoError(t, err, "host%d's DHCP namespace reaches fvm2: %s", b, out)
 }
 
-// renewRE finds a renewal in a lab VM's dhclient log: RENEW (unicast to
-// the server that gave the lease) or REBIND (broadcast, to any server, at
-// 7/8 of the lease once renewing failed).
+// renewRE finds a renewal in a lab VM's dhclient log. dhclient renews at
+// T1 (1/2 of the lease) by unicast to the server that gave the lease and,
+// with no answer, broadcasts from T2 (7/8) on, to any server; ISC dhclient
+// reports an answer to either as RENEW.
 var renewRE = regexp.MustCompile(`(?m)^(\S+) (RENEW|REBIND) ip=(\S+)`)
 
 // TestDHCPTwoAgentsHostDown: with --dhcp-agents-per-network=2 both DHCP
@@ -208,8 +209,8 @@ func TestDHCPTwoAgentsHostDown(t *testing.T) {
 	require.Eventually(t, func() bool { return !dhcpAlive(t, ctx, c, hostA) }, 8*time.Second, 50*time.Millisecond)
 	t.Logf("%s's DHCP agent alive:false %v after the kill", hostA, time.Since(killed).Round(100*time.Millisecond))
 
-	// tvm1 renews at 1/2 of its 2 min lease (to the dead host: no answer),
-	// rebinds at 7/8 (broadcast: the other host answers).
+	// tvm1 renews at T1, 60 s into its 2 min lease, to the dead host: no
+	// answer; from T2, 105 s, it broadcasts and the other host answers.
 	var m []string
 	require.Eventually(t, func() bool {
 		log, _ := l.DHCPLog(vm1.Name)
@@ -217,6 +218,7 @@ func TestDHCPTwoAgentsHostDown(t *testing.T) {
 		return m != nil
 	}, time.Until(bound.Add(130*time.Second)), 500*time.Millisecond, "tvm1: no renewal within 130 s of its lease")
 	require.Equal(t, vm1.IP.Addr().String(), m[3], "tvm1 kept its address")
+	require.Greater(t, time.Since(bound), 100*time.Second, "acknowledged at T2, not T1: the dead host did not answer")
 	require.True(t, leased(t, l, b, net.ID, vm1.MAC), "host%d acknowledged tvm1's %s", b, m[2])
 	t.Logf("tvm1: %s acknowledged by host%d %v after its lease, %v after the kill", m[2], b,
 		time.Since(bound).Round(time.Second), time.Since(killed).Round(time.Second))
