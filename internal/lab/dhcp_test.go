@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/vland/vland/internal/client"
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/lab"
 	"github.com/vland/vland/internal/lab/labtest"
 )
@@ -29,9 +29,16 @@ func TestDHCPNamespacesPerHostAndDown(t *testing.T) {
 	defer cancel()
 	c := l.Client()
 	net, _ := makeNetwork(t, ctx, c, "dnet", "10.7.0.0/24")
-	p, err := c.CreatePort(ctx, client.PortCreate{NetworkID: net.ID, DeviceOwner: "network:dhcp",
-		DeviceID: "dhcphost1-" + net.ID, BindingHostID: "host1"})
-	require.NoError(t, err)
+	// The scheduler puts the network on host1, the only DHCP host.
+	var p api.Port
+	require.Eventually(t, func() bool {
+		ps, err := c.ListPorts(ctx, url.Values{"network_id": {net.ID}, "device_owner": {"network:dhcp"}})
+		require.NoError(t, err)
+		if len(ps) == 1 && ps[0].BindingHostID == "host1" {
+			p = ps[0]
+		}
+		return p.ID != ""
+	}, 10*time.Second, 50*time.Millisecond, "the scheduler's DHCP port on host1")
 	qdhcp := "qdhcp-" + net.ID
 	require.Eventually(t, func() bool {
 		out, _ := l.HostExec(ctx, 1, "ip", "netns")
