@@ -56,6 +56,9 @@ type Peer struct {
 	Host     string
 	IP       netip.Addr
 	Networks []string // network ids, sorted
+	// Ports are its ports on those networks, sorted by id: l2population
+	// (unicast flows and the ARP responder in br-tun) is built from them.
+	Ports []Port
 }
 
 // Interface is an OVS interface on br-int carrying external_ids:iface-id,
