@@ -210,7 +210,7 @@ func (fs vxlanFrames) count(vni int, pred func(vxlanFrame) bool) int {
 	return n
 }
 
-func anyFrame(vxlanFrame) bool           { return true }
+func anyFrame(vxlanFrame) bool      { return true }
 func isARP(f vxlanFrame) bool       { return f.EtherType == 0x0806 }
 func isBroadcast(f vxlanFrame) bool { return string(f.Dst) == "\xff\xff\xff\xff\xff\xff" }
 
