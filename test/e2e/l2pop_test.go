@@ -139,14 +139,15 @@ type fabricCapture struct {
 }
 
 // startFabricCaptures captures VXLAN on every host's cable and returns
-// once every tcpdump listens.
+// once every tcpdump listens. --immediate-mode: without it, packets still
+// in the capture ring when tcpdump is interrupted are never written.
 func startFabricCaptures(t *testing.T, ctx context.Context, l *lab.Lab) []*fabricCapture {
 	t.Helper()
 	dir := t.TempDir()
 	var caps []*fabricCapture
 	for i := 1; i <= l.NumHosts(); i++ {
 		c := &fabricCapture{host: i, file: filepath.Join(dir, fmt.Sprintf("h%d.pcap", i))}
-		cmd := l.FabricCommand(ctx, "tcpdump", "-i", fmt.Sprintf("h%d", i), "-U", "-Z", "root", "-w", c.file, "udp", "port", "4789")
+		cmd := l.FabricCommand(ctx, "tcpdump", "-i", fmt.Sprintf("h%d", i), "--immediate-mode", "-U", "-Z", "root", "-w", c.file, "udp", "port", "4789")
 		stderr, err := cmd.StderrPipe()
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
@@ -186,6 +187,7 @@ func stopFabricCaptures(t *testing.T, caps []*fabricCapture) map[int]vxlanFrames
 		require.NoError(t, err)
 		fs, err := parseVXLANPcap(data)
 		require.NoError(t, err, "h%d pcap", c.host)
+		t.Logf("h%d: pcap %d bytes, %d VXLAN frames", c.host, len(data), len(fs))
 		out[c.host] = fs
 	}
 	return out
