@@ -33,9 +33,13 @@ func l2popFlows(s hoststate.State, pm PortMap) []Flow {
 		}
 		macs, ips := remoteAddrs(s, pm, n)
 		for _, mac := range sortedKeys(macs) {
-			if of := macs[mac]; of > 0 {
+			if to := macs[mac]; to.of > 0 {
+				acts := []string{"strip_vlan", loadTunID(n.SegmentationID)}
+				if to.dst != "" {
+					acts = append(acts, to.dst)
+				}
 				out = append(out, on(TunUcast, OwnerTunnel).prio(2).match(dlVLAN(vlan), "dl_dst="+mac).
-					do("strip_vlan", loadTunID(n.SegmentationID), output(of)))
+					do(append(acts, output(to.of))...))
 			}
 		}
 		for _, ip := range sortedKeys(ips) {
@@ -48,19 +52,26 @@ func l2popFlows(s hoststate.State, pm PortMap) []Flow {
 	return out
 }
 
-// remoteAddrs returns, for network n, the tunnel ofport of every remote MAC
-// and the MAC of every remote IPv4 address. An ambiguous entry (claimed by
-// two hosts or MACs, or also by a local port) maps to 0 or "".
-func remoteAddrs(s hoststate.State, pm PortMap, n hoststate.Network) (map[string]int, map[string]string) {
-	macs, ips := map[string]int{}, map[string]string{}
-	addMAC := func(mac string, of int) {
+// tunnelTo is how to reach a remote MAC: the tunnel port and, with
+// flow-based ports, the action setting the peer's address.
+type tunnelTo struct {
+	of  int
+	dst string
+}
+
+// remoteAddrs returns, for network n, the tunnel of every remote MAC and
+// the MAC of every remote IPv4 address. An ambiguous entry (claimed by two
+// hosts or MACs, or also by a local port) maps to the zero tunnelTo or "".
+func remoteAddrs(s hoststate.State, pm PortMap, n hoststate.Network) (map[string]tunnelTo, map[string]string) {
+	macs, ips := map[string]tunnelTo{}, map[string]string{}
+	addMAC := func(mac string, of tunnelTo) {
 		hw, err := net.ParseMAC(mac)
 		if err != nil || len(hw) != 6 {
 			return // the server validates; never let one bad MAC break br-tun's bundle
 		}
 		mac = hw.String()
 		if old, ok := macs[mac]; ok && old != of {
-			of = 0
+			of = tunnelTo{}
 		}
 		macs[mac] = of
 	}
@@ -77,8 +88,9 @@ func remoteAddrs(s hoststate.State, pm PortMap, n hoststate.Network) (map[string
 		ips[k] = mac
 	}
 	for _, p := range s.Peers {
-		of := pm.Tunnels[TunnelPortName(n.Type, p.IP)]
-		if of <= 0 || p.IP == s.LocalIP {
+		port, dst := tunnelPortFor(s, pm, n.Type, p.IP)
+		of := tunnelTo{of: port, dst: dst}
+		if port <= 0 || p.IP == s.LocalIP {
 			continue
 		}
 		for _, rp := range p.Ports {
@@ -103,14 +115,14 @@ func remoteAddrs(s hoststate.State, pm PortMap, n hoststate.Network) (map[string
 			continue
 		}
 		if _, ok := macs[lp.MAC]; ok {
-			macs[lp.MAC] = 0
+			macs[lp.MAC] = tunnelTo{}
 		}
 		for _, ip := range lp.IPs {
 			delete(ips, ip.String())
 		}
 		for _, ap := range lp.AllowedAddressPairs {
 			if _, ok := macs[ap.MAC]; ok {
-				macs[ap.MAC] = 0
+				macs[ap.MAC] = tunnelTo{}
 			}
 			for ip := range ips {
 				if a, err := netip.ParseAddr(ip); err == nil && ap.Prefix.Contains(a) {
