@@ -18,6 +18,8 @@ type HostConfig struct {
 	LocalIP        netip.Addr
 	TunnelTypes    []string
 	BridgeMappings map[string]string
+	// TunnelPorts is hoststate.TunnelPortsPerPeer (default) or TunnelPortsFlow.
+	TunnelPorts string
 }
 
 // Compute returns the desired data plane of one host. It is pure: the same
@@ -36,6 +38,7 @@ func Compute(h HostConfig, ifaces []hoststate.Interface, snap Snapshot) hoststat
 		Host:           h.Host,
 		LocalIP:        h.LocalIP,
 		TunnelTypes:    slices.Clone(h.TunnelTypes),
+		TunnelPorts:    h.TunnelPorts,
 		BridgeMappings: maps.Clone(h.BridgeMappings),
 		Networks:       map[string]hoststate.Network{},
 		Ports:          map[string]hoststate.Port{},

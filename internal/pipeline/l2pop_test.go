@@ -91,3 +91,40 @@ func TestL2popNoTunnelYet(t *testing.T) {
 	assert.Empty(t, tunTable(f, TunUcast))
 	assert.Empty(t, tunTable(f, TunARPResponder))
 }
+
+// With flow-based tunnel ports, seed 001 has one vxlan port (remote_ip=
+// flow): table 0 accepts only the peer's address on it, and every flow to
+// the peer sets tun_dst before output; learned flows do too.
+func TestFlowTunnels(t *testing.T) {
+	s, pm := seed001()
+	s.TunnelPorts = hoststate.TunnelPortsFlow
+	s.Peers = append(s.Peers, hoststate.Peer{Host: "c3", IP: netip.MustParseAddr("10.0.0.3"), Networks: []string{"net-vx"}})
+	pm.Tunnels = map[string]int{"vxlan-flow": 7}
+	var names []string
+	for _, tp := range TunnelPorts(s) {
+		names = append(names, tp.Name)
+		assert.False(t, tp.RemoteIP.IsValid())
+	}
+	assert.Equal(t, []string{"vxlan-flow"}, names)
+	f := Build(s, pm)
+	var t0 []string
+	for _, fl := range f.Tun {
+		if fl.Table == TunClassifier.ID && fl.Priority > 0 {
+			t0 = append(t0, fl.String())
+		}
+	}
+	assert.Equal(t, []string{
+		"table=0,priority=1,in_port=1 actions=resubmit(,2)",
+		"table=0,priority=1,in_port=7,tun_src=10.0.0.3 actions=resubmit(,4)",
+		"table=0,priority=1,in_port=7,tun_src=192.168.150.11 actions=resubmit(,4)",
+	}, t0)
+	assert.Equal(t, []string{
+		"table=20,priority=2,dl_vlan=1,dl_dst=fa:16:3e:29:99:6a actions=strip_vlan,load:0x6f->NXM_NX_TUN_ID[],set_field:192.168.150.11->tun_dst,output:7",
+	}, tunTable(f, TunUcast))
+	assert.Equal(t, []string{
+		"table=22,priority=1,dl_vlan=1 actions=strip_vlan,load:0x6f->NXM_NX_TUN_ID[],set_field:10.0.0.3->tun_dst,output:7,set_field:192.168.150.11->tun_dst,output:7",
+	}, tunTable(f, TunFlood))
+	learn := tunTable(f, TunLearn)
+	assert.Len(t, learn, 1)
+	assert.Contains(t, learn[0], "load:NXM_NX_TUN_IPV4_SRC[]->NXM_NX_TUN_IPV4_DST[],output:OXM_OF_IN_PORT[]")
+}
