@@ -95,7 +95,8 @@ func waitL2popFlows(t *testing.T, ctx context.Context, host, peerHost int, peer 
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		fs := dumpFlows(t, ctx, host, "br-tun")
-		uc := withText(fs, 20, "priority=2,", "dl_dst="+peer.MAC, fmt.Sprintf("load:%#x->NXM_NX_TUN_ID[]", vni), "output:"+ofport)
+		uc := withText(fs, 20, "priority=2,", "dl_dst="+peer.MAC, fmt.Sprintf("load:%#x->NXM_NX_TUN_ID[]", vni),
+			tunDstText(underlayIP(t, peerHost)), "output:"+ofport)
 		arp := withText(fs, 21, "arp_tpa="+peer.IP.Addr().String(), "mod_dl_src:"+peer.MAC, "load:0x2->NXM_OF_ARP_OP[]", "IN_PORT")
 		if len(uc) == 1 && len(arp) == 1 {
 			require.Equal(t, uint16(vlandComponent), cookieComponent(uc[0].Cookie))
@@ -251,4 +252,35 @@ func parseVXLANPcap(b []byte) (vxlanFrames, error) {
 		out = append(out, vxlanFrame{VNI: vni, Dst: pkt[inner : inner+6], EtherType: binary.BigEndian.Uint16(pkt[inner+12:])})
 	}
 	return out, nil
+}
+
+// TestTunnelPortCount: with VMs of one network on the three hosts, host1's
+// br-tun has one VXLAN port per peer (2) with per-peer tunnel ports, and
+// one (remote_ip=flow) with flow-based ones; traffic flows to both peers.
+func TestTunnelPortCount(t *testing.T) {
+	ctx := testCtx(t, 2*time.Minute)
+	n, _ := makeNetwork(t, ctx, netSpec{Name: "tunports", Project: "admin", Type: api.NetworkTypeVXLAN, CIDR: "10.63.0.0/24"})
+	vms := createVMs(t, ctx,
+		vmSpec{Name: "tp-1", Network: n, Host: 1, Project: "admin"},
+		vmSpec{Name: "tp-2", Network: n, Host: 2, Project: "admin"},
+		vmSpec{Name: "tp-3", Network: n, Host: 3, Project: "admin"})
+	for _, peer := range vms[1:] {
+		waitPing(t, ctx, vms[0].Name, peer.IP.Addr().String(), 15*time.Second)
+	}
+	ports := strings.Fields(hostExec(t, ctx, 1, "ovs-vsctl", "list-ports", "br-tun"))
+	var vxlan []string
+	for _, p := range ports {
+		if vsctlGet(t, ctx, 1, "Interface", p, "type") == api.NetworkTypeVXLAN {
+			vxlan = append(vxlan, p+" remote_ip="+vsctlGet(t, ctx, 1, "Interface", p, "options:remote_ip"))
+		}
+	}
+	t.Logf("FIGURE: tunnel ports (%s): host1 has %d VXLAN ports for 2 peers: %v", map[bool]string{true: "flow", false: "per-peer"}[flowTunnels()], len(vxlan), vxlan)
+	want := 2
+	if flowTunnels() {
+		want = 1
+	}
+	require.Len(t, vxlan, want)
+	for _, h := range []int{2, 3} {
+		require.Contains(t, vxlan, tunnelPortName(api.NetworkTypeVXLAN, underlayIP(t, h))+" remote_ip="+tunnelRemote(underlayIP(t, h)))
+	}
 }

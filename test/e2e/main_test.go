@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +26,22 @@ import (
 // numHosts is the size of the shared lab.
 const numHosts = 3
 
+// tunnelPorts is the agents' --tunnel-ports, from VLAND_E2E_TUNNEL_PORTS
+// (per-peer when empty): run the package once per mode.
+var tunnelPorts = os.Getenv("VLAND_E2E_TUNNEL_PORTS")
+
+// flowTunnels reports whether the lab's agents use flow-based tunnel ports.
+func flowTunnels() bool { return tunnelPorts == "flow" }
+
 // shared is the package's lab, brought up and torn down by TestMain.
-var shared = labtest.NewShared(lab.Config{Hosts: numHosts, Members: rbacMembers})
+var shared = labtest.NewShared(lab.Config{Hosts: numHosts, Members: rbacMembers, AgentArgs: agentArgs()})
+
+func agentArgs() []string {
+	if tunnelPorts == "" {
+		return nil
+	}
+	return []string{"--tunnel-ports=" + tunnelPorts}
+}
 
 func TestMain(m *testing.M) { labtest.MainShared(m, shared, leftovers) }
 
