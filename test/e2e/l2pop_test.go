@@ -265,7 +265,8 @@ func TestTunnelPortCount(t *testing.T) {
 		vmSpec{Name: "tp-2", Network: n, Host: 2, Project: "admin"},
 		vmSpec{Name: "tp-3", Network: n, Host: 3, Project: "admin"})
 	for _, peer := range vms[1:] {
-		waitPing(t, ctx, vms[0].Name, peer.IP.Addr().String(), 15*time.Second)
+		d := waitPing(t, ctx, vms[0].Name, peer.IP.Addr().String(), 15*time.Second)
+		t.Logf("FIGURE: tunnel ports (%s): %s reached %s %v after all ports were ACTIVE", tunnelPortsName(), vms[0].Name, peer.Name, d.Round(time.Millisecond))
 	}
 	ports := strings.Fields(hostExec(t, ctx, 1, "ovs-vsctl", "list-ports", "br-tun"))
 	var vxlan []string
@@ -274,7 +275,7 @@ func TestTunnelPortCount(t *testing.T) {
 			vxlan = append(vxlan, p+" remote_ip="+vsctlGet(t, ctx, 1, "Interface", p, "options:remote_ip"))
 		}
 	}
-	t.Logf("FIGURE: tunnel ports (%s): host1 has %d VXLAN ports for 2 peers: %v", map[bool]string{true: "flow", false: "per-peer"}[flowTunnels()], len(vxlan), vxlan)
+	t.Logf("FIGURE: tunnel ports (%s): host1 has %d VXLAN ports for 2 peers: %v", tunnelPortsName(), len(vxlan), vxlan)
 	want := 2
 	if flowTunnels() {
 		want = 1
@@ -283,4 +284,11 @@ func TestTunnelPortCount(t *testing.T) {
 	for _, h := range []int{2, 3} {
 		require.Contains(t, vxlan, tunnelPortName(api.NetworkTypeVXLAN, underlayIP(t, h))+" remote_ip="+tunnelRemote(underlayIP(t, h)))
 	}
+}
+
+func tunnelPortsName() string {
+	if flowTunnels() {
+		return "flow"
+	}
+	return "per-peer"
 }
