@@ -117,4 +117,3 @@ func containsString(xs []string, x string) bool {
 	}
 	return false
 }
-
