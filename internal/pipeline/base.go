@@ -1,5 +1,7 @@
 package pipeline
 
+import "github.com/vland/vland/internal/hoststate"
+
 // missFlows returns the priority-0 flow of every table of a role, as the
 // table declarations say.
 func missFlows(r Role) []Flow {
@@ -44,14 +46,20 @@ const learnAction = "learn(table=20,hard_timeout=300,priority=1,cookie=%#x," +
 	"%soutput:OXM_OF_IN_PORT[])"
 
 // learnTunDst makes a learned flow also send to the sender's address: a
-// flow-based tunnel port has none of its own (IPv4 underlays).
-const learnTunDst = "load:NXM_NX_TUN_IPV4_SRC[]->NXM_NX_TUN_IPV4_DST[],"
+// flow-based tunnel port has none of its own.
+const (
+	learnTunDst  = "load:NXM_NX_TUN_IPV4_SRC[]->NXM_NX_TUN_IPV4_DST[],"
+	learnTun6Dst = "load:NXM_NX_TUN_IPV6_SRC[]->NXM_NX_TUN_IPV6_DST[],"
+)
 
 // tunBaseFlows are br-tun's static flows (seed 001 tables 0, 2, 10).
-func tunBaseFlows(pm PortMap, flowTunnels bool) []Flow {
+func tunBaseFlows(s hoststate.State, pm PortMap) []Flow {
 	dst := ""
-	if flowTunnels {
+	if s.FlowTunnels() {
 		dst = learnTunDst
+		if s.LocalIP.Is6() {
+			dst = learnTun6Dst
+		}
 	}
 	out := []Flow{
 		on(TunPatchLVToTun, OwnerBase).prio(0).match("dl_dst=00:00:00:00:00:00/01:00:00:00:00:00").do(resubmit(TunUcast)),

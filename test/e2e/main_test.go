@@ -27,11 +27,11 @@ import (
 const numHosts = 3
 
 // tunnelPorts is the agents' --tunnel-ports, from VLAND_E2E_TUNNEL_PORTS
-// (per-peer when empty): run the package once per mode.
+// (the agent's default, flow, when empty): run the package once per mode.
 var tunnelPorts = os.Getenv("VLAND_E2E_TUNNEL_PORTS")
 
 // flowTunnels reports whether the lab's agents use flow-based tunnel ports.
-func flowTunnels() bool { return tunnelPorts == "flow" }
+func flowTunnels() bool { return tunnelPorts != "per-peer" }
 
 // shared is the package's lab, brought up and torn down by TestMain.
 var shared = labtest.NewShared(lab.Config{Hosts: numHosts, Members: rbacMembers, AgentArgs: agentArgs()})
