@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/client"
 	"github.com/vland/vland/internal/lab"
 )
 
@@ -291,4 +293,79 @@ func tunnelPortsName() string {
 		return "flow"
 	}
 	return "per-peer"
+}
+
+// TestL2popPortMove: a VM's port moves from host2 to host3 (its tap
+// re-plugged there and the port rebound, as in a live migration); host1,
+// which has learned the way to host2, reaches it at host3 within a second:
+// l2population's table-20 flow (above the learned one) follows the store.
+func TestL2popPortMove(t *testing.T) {
+	ctx := testCtx(t, 2*time.Minute)
+	l := sharedLab(t)
+	c := adminClient(t)
+	n, _ := makeNetwork(t, ctx, netSpec{Name: "l2pop-move", Project: "admin", Type: api.NetworkTypeVXLAN, CIDR: "10.64.0.0/24"})
+	vms := createVMs(t, ctx,
+		vmSpec{Name: "mv-a", Network: n, Host: 1, Project: "admin"},
+		vmSpec{Name: "mv-b", Network: n, Host: 2, Project: "admin"},
+		// host3 has a port on the network already: its tunnel exists.
+		vmSpec{Name: "mv-c", Network: n, Host: 3, Project: "admin"})
+	a, b := vms[0], vms[1]
+	bIP := b.IP.Addr().String()
+	waitPing(t, ctx, a.Name, bIP, 15*time.Second)
+	require.Zero(t, pingLoss(t, ctx, a.Name, bIP, 3))
+
+	h3, err := l.HostInfo(3)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		// The lab deletes the VM from host2's br-int: unplug it from host3's.
+		_, _ = l.HostExec(context.Background(), 3, "ovs-vsctl", "--if-exists", "del-port", "br-int", b.Tap)
+	})
+	hostExec(t, ctx, 2, "ovs-vsctl", "del-port", "br-int", b.Tap)
+	hostExec(t, ctx, 2, "ip", "link", "set", b.Tap, "netns", h3.NetNS)
+	hostExec(t, ctx, 3, "ip", "link", "set", b.Tap, "up")
+	start := time.Now()
+	hostExec(t, ctx, 3, "ovs-vsctl", "add-port", "br-int", b.Tap, "--", "set", "Interface", b.Tap,
+		"external_ids:iface-id="+b.PortID, "external_ids:attached-mac="+b.MAC, "external_ids:iface-status=active")
+	host3 := "host3"
+	_, err = c.UpdatePort(ctx, b.PortID, client.PortUpdate{BindingHostID: &host3})
+	require.NoError(t, err)
+	rebound := time.Now()
+	tun := tunnelPortName(api.NetworkTypeVXLAN, underlayIP(t, 3))
+	ofport := vsctlGet(t, ctx, 1, "Interface", tun, "ofport")
+	tunDst3 := tunDstText(underlayIP(t, 3)) // t's helpers only on the test goroutine
+	var active, flowed atomic.Int64 // durations
+	go func() {
+		// Where the time goes: host3 wiring the port, host1 following it.
+		for active.Load() == 0 || flowed.Load() == 0 {
+			if p, err := c.GetPort(ctx, b.PortID); err == nil && p.Status == api.StatusActive && active.Load() == 0 {
+				active.Store(int64(time.Since(rebound)))
+			}
+			out, err := l.HostExec(ctx, 1, "ovs-ofctl", "dump-flows", "br-tun", "table=20,dl_dst="+b.MAC)
+			if err == nil && strings.Contains(string(out), "priority=2") && strings.Contains(string(out), "output:"+ofport) &&
+				strings.Contains(string(out), tunDst3) && flowed.Load() == 0 {
+				flowed.Store(int64(time.Since(rebound)))
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	// Nova resumes the migrated VM once its port is ACTIVE (vif-plugged),
+	// and QEMU announces it (RARP): the VM sends a frame from its new
+	// place. Until then host3's br-int has b's MAC learned on patch-tun,
+	// and NORMAL would drop a's traffic to it.
+	waitActive(t, ctx, b.PortID)
+	_, _ = l.Exec(ctx, b.Name, "ping", "-c", "1", "-W", "0.2", a.IP.Addr().String())
+	waitPing(t, ctx, a.Name, bIP, 10*time.Second, "-W", "0.2") // fine-grained retries
+	d := time.Since(rebound)
+	time.Sleep(100 * time.Millisecond)
+	t.Logf("FIGURE: port move: ACTIVE (from host3) %v, host1's table-20 flow to host3 %v after the rebinding",
+		time.Duration(active.Load()).Round(time.Millisecond), time.Duration(flowed.Load()).Round(time.Millisecond))
+	t.Logf("FIGURE: port moved host2 -> host3: reached there %v after it was rebound (%v after the re-plug)", d.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	require.Less(t, d, time.Second, "moved port reached within a second of its rebinding")
+
+	fs := dumpFlows(t, ctx, 1, "br-tun")
+	uc := withText(fs, 20, "priority=2,", "dl_dst="+b.MAC, tunDstText(underlayIP(t, 3)), "output:"+ofport)
+	require.Len(t, uc, 1, "host1's l2population flow for %s follows it to host3:\n%s", b.Name, flowLines(fs))
 }
