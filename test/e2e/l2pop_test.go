@@ -333,7 +333,7 @@ func TestL2popPortMove(t *testing.T) {
 	tun := tunnelPortName(api.NetworkTypeVXLAN, underlayIP(t, 3))
 	ofport := vsctlGet(t, ctx, 1, "Interface", tun, "ofport")
 	tunDst3 := tunDstText(underlayIP(t, 3)) // t's helpers only on the test goroutine
-	var active, flowed atomic.Int64 // durations
+	var active, flowed atomic.Int64         // durations
 	go func() {
 		// Where the time goes: host3 wiring the port, host1 following it.
 		for active.Load() == 0 || flowed.Load() == 0 {
