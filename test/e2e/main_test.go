@@ -34,13 +34,17 @@ var tunnelPorts = os.Getenv("VLAND_E2E_TUNNEL_PORTS")
 func flowTunnels() bool { return tunnelPorts != "per-peer" }
 
 // shared is the package's lab, brought up and torn down by TestMain.
+// host1 is the network node (roles compute, dhcp, l3, metadata), the only
+// DHCP host; leases are dnsmasq's shortest, 2 min, so a test sees a
+// renewal within a minute.
 var shared = labtest.NewShared(lab.Config{Hosts: numHosts, Members: rbacMembers, AgentArgs: agentArgs()})
 
 func agentArgs() []string {
-	if tunnelPorts == "" {
-		return nil
+	args := []string{"--dhcp-lease-duration=2m"}
+	if tunnelPorts != "" {
+		args = append(args, "--tunnel-ports="+tunnelPorts)
 	}
-	return []string{"--tunnel-ports=" + tunnelPorts}
+	return args
 }
 
 func TestMain(m *testing.M) { labtest.MainShared(m, shared, leftovers) }
