@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -321,8 +322,14 @@ func TestL2popPortMove(t *testing.T) {
 		_, _ = l.HostExec(context.Background(), 3, "ovs-vsctl", "--if-exists", "del-port", "br-int", b.Tap)
 	})
 	hostExec(t, ctx, 2, "ovs-vsctl", "del-port", "br-int", b.Tap)
-	hostExec(t, ctx, 2, "ip", "link", "set", b.Tap, "netns", h3.NetNS)
-	hostExec(t, ctx, 3, "ip", "link", "set", b.Tap, "up")
+	// `ip -n` from here: inside `ip netns exec` the other namespace's
+	// name may not resolve (its own mount namespace).
+	h2, err := l.HostInfo(2)
+	require.NoError(t, err)
+	for _, argv := range [][]string{{"ip", "-n", h2.NetNS, "link", "set", b.Tap, "netns", h3.NetNS}, {"ip", "-n", h3.NetNS, "link", "set", b.Tap, "up"}} {
+		out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+		require.NoError(t, err, "%v: %s", argv, out)
+	}
 	start := time.Now()
 	hostExec(t, ctx, 3, "ovs-vsctl", "add-port", "br-int", b.Tap, "--", "set", "Interface", b.Tap,
 		"external_ids:iface-id="+b.PortID, "external_ids:attached-mac="+b.MAC, "external_ids:iface-status=active")

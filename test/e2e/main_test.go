@@ -63,8 +63,24 @@ func adminClient(t *testing.T) *client.Client {
 // leftovers reports what the tests left in the shared lab although each
 // deletes its VMs: VM records, and br-int ports other than the bridge's
 // own and patch-tun on any host (a stale port would mean a VM's unplug
-// failed, or something plugged it again).
+// failed, or something plugged it again). DHCP ports go asynchronously
+// after their network (about 0.3 s): ports get a few seconds to go.
 func leftovers(l *lab.Lab) error {
+	start := time.Now()
+	deadline := start.Add(5 * time.Second)
+	for {
+		err := leftoversNow(l)
+		if err == nil || time.Now().After(deadline) {
+			if waited := time.Since(start); waited > time.Second/2 {
+				fmt.Fprintf(os.Stderr, "FIGURE: br-int ports of deleted networks gone after %v\n", waited.Round(10*time.Millisecond))
+			}
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func leftoversNow(l *lab.Lab) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var errs []error
