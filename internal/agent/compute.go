@@ -18,7 +18,8 @@ type HostConfig struct {
 	LocalIP        netip.Addr
 	TunnelTypes    []string
 	BridgeMappings map[string]string
-	// TunnelPorts is hoststate.TunnelPortsPerPeer (default) or TunnelPortsFlow.
+	// TunnelPorts is hoststate.TunnelPortsPerPeer ("" too) or TunnelPortsFlow
+	// (`vland agent --tunnel-ports`, default flow).
 	TunnelPorts string
 }
 
