@@ -139,7 +139,7 @@ func requireSeed000Bridges(t *testing.T, ctx context.Context, tunType string, vm
 	require.Equal(t, tunType, vsctlGet(t, ctx, 1, "Interface", tun, "type"))
 	require.Equal(t, "flow", vsctlGet(t, ctx, 1, "Interface", tun, "options:in_key"))
 	require.Equal(t, "flow", vsctlGet(t, ctx, 1, "Interface", tun, "options:out_key"))
-	require.Equal(t, remote.String(), vsctlGet(t, ctx, 1, "Interface", tun, "options:remote_ip"))
+	require.Equal(t, tunnelRemote(remote), vsctlGet(t, ctx, 1, "Interface", tun, "options:remote_ip"))
 
 	// br-tun maps each tenant's tunnel id to its local VLAN (GRE in table 3,
 	// VXLAN in table 4, Neutron's numbering) and floods with it in table 22.
