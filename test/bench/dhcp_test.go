@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -13,7 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/vland/vland/internal/client"
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/dhcp"
 	"github.com/vland/vland/internal/lab"
 )
@@ -65,10 +66,23 @@ func measureDHCP(ctx context.Context, l *lab.Lab, vms int) (dhcpResult, error) {
 	if err != nil {
 		return dhcpResult{}, err
 	}
-	dp, err := c.CreatePort(ctx, client.PortCreate{NetworkID: n.ID, DeviceOwner: dhcp.DeviceOwner,
-		DeviceID: "dhcphost1-" + n.ID, BindingHostID: "host1"})
-	if err != nil {
-		return dhcpResult{}, err
+	// The server's scheduler gives the network a DHCP port on the lab's
+	// DHCP host; the measurement starts once it is ACTIVE.
+	var dp api.Port
+	for dp.ID == "" {
+		ports, err := c.ListPorts(ctx, url.Values{"network_id": {n.ID}, "device_owner": {dhcp.DeviceOwner}})
+		if err != nil {
+			return dhcpResult{}, err
+		}
+		if len(ports) > 0 {
+			dp = ports[0]
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return dhcpResult{}, fmt.Errorf("no DHCP port scheduled: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	if err := pollActive(ctx, c, dp.ID, 10*time.Millisecond); err != nil {
 		return dhcpResult{}, fmt.Errorf("DHCP port: %w", err)
