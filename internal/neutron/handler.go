@@ -34,6 +34,7 @@ type API interface {
 	QuotaAPI
 	tagAPI
 	rbacAPI
+	secGroupAPI
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -64,8 +65,9 @@ func Register(mux *http.ServeMux, svc API) {
 	ports.register(mux)
 	agents.register(mux)
 	rbacResource(svc).register(mux)
+	registerSecGroups(mux, svc)
 	registerQuotas(mux, svc)
-	registerTags(mux, svc, "networks", "subnets", "ports")
+	registerTags(mux, svc, "networks", "subnets", "ports", "security-groups")
 	mux.HandleFunc("GET /{$}", handleVersions)
 	mux.HandleFunc("GET /v2.0", handleV2)
 	mux.HandleFunc("GET /v2.0/{$}", handleV2)

@@ -46,6 +46,7 @@ type cache struct {
 	status   map[string]api.PortStatus
 	agents   map[string]api.Agent
 	alive    map[string]struct{}
+	sg       secGroupCache
 }
 
 func newCache(st store.Store, log *slog.Logger) *cache {
@@ -69,6 +70,7 @@ func (c *cache) reset() {
 	c.status = map[string]api.PortStatus{}
 	c.agents = map[string]api.Agent{}
 	c.alive = map[string]struct{}{}
+	c.sg = newSecGroupCache()
 }
 
 // load lists the whole prefix into a fresh cache and returns the revision
@@ -213,6 +215,8 @@ func (c *cache) apply(ev store.Event) {
 		}
 	case strings.HasPrefix(key, store.PortsPrefix):
 		c.applyPort(strings.TrimPrefix(key, store.PortsPrefix), put, ev.KV)
+	case strings.HasPrefix(key, store.SecurityGroupsPrefix):
+		c.applySecGroup(strings.TrimPrefix(key, store.SecurityGroupsPrefix), put, ev.KV)
 	case strings.HasPrefix(key, store.IPsPrefix):
 		subnet, ip, _ := strings.Cut(strings.TrimPrefix(key, store.IPsPrefix), "/")
 		c.applyIP(subnet, ip, put)

@@ -49,6 +49,13 @@ const (
 	// PortStatusPrefix + <port id>: api.PortStatus, written by agents.
 	PortStatusPrefix = root + "port-status/"
 
+	// Security groups: SecurityGroupsPrefix + <id> holds a group with its
+	// rules. SecGroupPortsPrefix + <group id> + "/" + <port id>: one key per
+	// port in the group, written in the port's own transactions, so that a
+	// group delete can condition on "no port joined since I listed".
+	SecurityGroupsPrefix = root + "security-groups/"
+	SecGroupPortsPrefix  = root + "secgroup-ports/"
+
 	// Identity: projects created through the API, and the token secret.
 	ProjectsPrefix = root + "projects/"
 	TokenSecretKey = root + "keystone/secret"
@@ -114,3 +121,12 @@ func PortStatusKey(portID string) string { return PortStatusPrefix + portID }
 
 // ProjectKey is the key of a project created through the identity API.
 func ProjectKey(id string) string { return ProjectsPrefix + id }
+
+// SecurityGroupKey is the key of a security group.
+func SecurityGroupKey(id string) string { return SecurityGroupsPrefix + id }
+
+// SecGroupPortsOf is the prefix of a security group's port index keys.
+func SecGroupPortsOf(groupID string) string { return SecGroupPortsPrefix + groupID + "/" }
+
+// SecGroupPortKey is the index key of a port in a security group.
+func SecGroupPortKey(groupID, portID string) string { return SecGroupPortsOf(groupID) + portID }
