@@ -17,7 +17,7 @@ func handleVersions(w http.ResponseWriter, r *http.Request) {
 // handleV2 is GET /v2.0: the core resources.
 func handleV2(w http.ResponseWriter, r *http.Request) {
 	var res []any
-	for _, c := range [][2]string{{"network", "networks"}, {"subnet", "subnets"}, {"port", "ports"}, {"security_group", "security-groups"}, {"security_group_rule", "security-group-rules"}} {
+	for _, c := range [][2]string{{"network", "networks"}, {"subnet", "subnets"}, {"port", "ports"}} {
 		res = append(res, map[string]any{"name": c[0], "collection": c[1],
 			"links": []link{{Rel: "self", Href: baseURL(r) + "/v2.0/" + c[1]}}})
 	}
