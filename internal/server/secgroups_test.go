@@ -262,7 +262,7 @@ func TestSecGroupPorts(t *testing.T) {
 func TestSecGroupQuota(t *testing.T) {
 	p := member("sg-quota")
 	call(t, admin, "PUT", "/v2.0/quotas/sg-quota", map[string]any{"quota": map[string]any{"security_group": 2, "security_group_rule": 7}}).want(t, 200)
-	defaultGroup(t, p) // the default group and its 4 rules count
+	defaultGroup(t, p)                       // the default group and its 4 rules count
 	g := mkGroup(t, p, "one")["id"].(string) // 2 groups, 6 rules
 	call(t, p, "POST", "/v2.0/security-groups", map[string]any{"security_group": map[string]any{"name": "two"}}).wantError(t, 409, "OverQuota")
 	mkRule(p, t, map[string]any{"security_group_id": g, "direction": "ingress", "protocol": "tcp"}).want(t, 201)
