@@ -1,5 +1,10 @@
 package api
 
+import (
+	"strconv"
+	"strings"
+)
+
 // SecurityGroup is a Neutron security group (extensions security-group,
 // stateful-security-group): a named set of rules that filters the traffic
 // of the ports in it.
@@ -49,3 +54,27 @@ const (
 	EtherTypeIPv4    = "IPv4"
 	EtherTypeIPv6    = "IPv6"
 )
+
+// IPProtocols is Neutron's IP_PROTOCOL_MAP: the protocol names a rule may
+// use, with their numbers.
+var IPProtocols = map[string]int{
+	"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1, "igmp": 2,
+	"ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58, "icmpv6": 58, "ipv6-nonxt": 59,
+	"ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6,
+	"udp": 17, "udplite": 136, "vrrp": 112,
+}
+
+// ProtocolNumber is a rule protocol's IP protocol number (-1: any).
+func ProtocolNumber(p *string) int {
+	if p == nil {
+		return -1
+	}
+	if n, ok := IPProtocols[strings.ToLower(strings.TrimSpace(*p))]; ok {
+		return n
+	}
+	n, err := strconv.Atoi(*p)
+	if err != nil {
+		return -1
+	}
+	return n
+}

@@ -31,7 +31,7 @@ type cache struct {
 // prefixes the agent follows, with how a key's value lands in the cache.
 var cachePrefixes = []string{
 	store.NetworksPrefix, store.PortsPrefix, store.PortStatusPrefix,
-	store.AgentsPrefix, store.AgentAlivePrefix,
+	store.AgentsPrefix, store.AgentAlivePrefix, store.SecurityGroupsPrefix,
 }
 
 func newCache(st store.Store, log *slog.Logger) *cache {
@@ -44,6 +44,8 @@ func newCache(st store.Store, log *slog.Logger) *cache {
 			PortStatus: map[string]api.PortStatus{},
 			Agents:     map[string]api.Agent{},
 			Alive:      map[string]bool{},
+
+			SecurityGroups: map[string]api.SecurityGroup{},
 		},
 		statusRev: map[string]int64{},
 		pending:   len(cachePrefixes),
@@ -152,6 +154,8 @@ func (c *cache) put(prefix string, kv store.KV) {
 		err = decodeInto(kv.Value, id, c.snap.Agents)
 	case store.AgentAlivePrefix:
 		c.snap.Alive[id] = true
+	case store.SecurityGroupsPrefix:
+		err = decodeInto(kv.Value, id, c.snap.SecurityGroups)
 	}
 	if err != nil {
 		c.log.Warn("ignoring undecodable store value", "key", kv.Key, "err", err)
@@ -172,6 +176,8 @@ func (c *cache) del(prefix, id string) {
 		delete(c.snap.Agents, id)
 	case store.AgentAlivePrefix:
 		delete(c.snap.Alive, id)
+	case store.SecurityGroupsPrefix:
+		delete(c.snap.SecurityGroups, id)
 	}
 }
 
@@ -188,6 +194,8 @@ func (c *cache) clear(prefix string) {
 		clear(c.snap.Agents)
 	case store.AgentAlivePrefix:
 		clear(c.snap.Alive)
+	case store.SecurityGroupsPrefix:
+		clear(c.snap.SecurityGroups)
 	}
 }
 
@@ -202,6 +210,8 @@ func (c *cache) snapshot() (Snapshot, map[string]int64) {
 		PortStatus: maps.Clone(c.snap.PortStatus),
 		Agents:     maps.Clone(c.snap.Agents),
 		Alive:      maps.Clone(c.snap.Alive),
+
+		SecurityGroups: maps.Clone(c.snap.SecurityGroups),
 	}, maps.Clone(c.statusRev)
 }
 

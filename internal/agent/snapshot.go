@@ -13,6 +13,8 @@ type Snapshot struct {
 	// whether a port's status may be taken over from another host; tunnels
 	// do not depend on it (see peers).
 	Alive map[string]bool
+	// SecurityGroups by id.
+	SecurityGroups map[string]api.SecurityGroup
 }
 
 // portHost says which host a port is plugged into, as far as the store

@@ -21,6 +21,12 @@ type State struct {
 	Ports map[string]Port
 	// Peers are the other hosts with ports on this host's tunnel networks.
 	Peers []Peer
+	// SecurityGroups are the groups of this host's ports, by id.
+	SecurityGroups map[string]SecurityGroup
+	// GroupMembers are the addresses (fixed IPs and allowed pairs) of the
+	// ports, on any host, of each group that a rule here names as its
+	// remote group, by group id.
+	GroupMembers map[string][]netip.Prefix
 }
 
 // Network is the part of a network the data plane needs.
@@ -42,6 +48,9 @@ type Port struct {
 	AllowedAddressPairs []AddressPair
 	DeviceOwner         string
 	AdminStateUp        bool
+	// SecurityGroups filter the port's traffic (with port security on and
+	// a device owner that is not network:*), sorted.
+	SecurityGroups []string
 }
 
 // AddressPair is an extra (IP or prefix, MAC) a port may send from. MAC is

@@ -44,29 +44,6 @@ var (
 	ErrRuleEthertypeProto   = errors.New("service: rule ethertype conflicts proto") // SecurityGroupEthertypeConflictWithProtocol
 )
 
-// ipProtocols is Neutron's IP_PROTOCOL_MAP (names a rule may use).
-var ipProtocols = map[string]int{
-	"ah": 51, "dccp": 33, "egp": 8, "esp": 50, "gre": 47, "hopopt": 0, "icmp": 1, "igmp": 2,
-	"ipip": 4, "ipv6-encap": 41, "ipv6-frag": 44, "ipv6-icmp": 58, "icmpv6": 58, "ipv6-nonxt": 59,
-	"ipv6-opts": 60, "ipv6-route": 43, "ospf": 89, "pgm": 113, "rsvp": 46, "sctp": 132, "tcp": 6,
-	"udp": 17, "udplite": 136, "vrrp": 112,
-}
-
-// ProtocolNumber is a rule protocol's IP protocol number (-1: any).
-func ProtocolNumber(p *string) int {
-	if p == nil {
-		return -1
-	}
-	if n, ok := ipProtocols[lowerName(*p)]; ok {
-		return n
-	}
-	n, err := strconv.Atoi(*p)
-	if err != nil {
-		return -1
-	}
-	return n
-}
-
 // checkProtocol normalises a requested protocol: nil for any, a known
 // name (lower case) or a number 0-255 as text.
 func checkProtocol(o Opt[string]) (*string, error) {
@@ -74,15 +51,15 @@ func checkProtocol(o Opt[string]) (*string, error) {
 		return nil, nil
 	}
 	name := lowerName(o.V)
-	if _, ok := ipProtocols[name]; ok {
+	if _, ok := api.IPProtocols[name]; ok {
 		return &name, nil
 	}
 	if n, err := strconv.Atoi(name); err == nil && n >= 0 && n <= 255 {
 		s := strconv.Itoa(n)
 		return &s, nil
 	}
-	names := make([]string, 0, len(ipProtocols))
-	for k := range ipProtocols {
+	names := make([]string, 0, len(api.IPProtocols))
+	for k := range api.IPProtocols {
 		names = append(names, k)
 	}
 	sort.Strings(names)
@@ -114,7 +91,7 @@ func buildRule(r *SecurityGroupRuleRequest) (api.SecurityGroupRule, error) {
 	if out.Protocol, err = checkProtocol(r.Protocol); err != nil {
 		return out, err
 	}
-	if n := ProtocolNumber(out.Protocol); n == 58 && out.Ethertype == api.EtherTypeIPv4 {
+	if n := api.ProtocolNumber(out.Protocol); n == 58 && out.Ethertype == api.EtherTypeIPv4 {
 		return out, fault.New(ErrRuleEthertypeProto, "Invalid ethertype %s for protocol %s.", out.Ethertype, *out.Protocol)
 	}
 	if r.PortRangeMin.has() {
@@ -166,7 +143,7 @@ func checkPorts(r *api.SecurityGroupRule) error {
 	if r.Protocol == nil {
 		return fault.New(ErrRuleProtocolRequired, "Must also specify protocol if port range is given.")
 	}
-	switch ProtocolNumber(r.Protocol) {
+	switch api.ProtocolNumber(r.Protocol) {
 	case 6, 17, 33, 132, 136: // tcp, udp, dccp, sctp, udplite
 		for _, p := range []*int{lo, hi} {
 			if p != nil && (*p < 0 || *p > 65535) {
@@ -204,7 +181,7 @@ func sameRule(a, b *api.SecurityGroupRule) bool {
 		return p
 	}
 	return a.Direction == b.Direction && a.Ethertype == b.Ethertype &&
-		ProtocolNumber(a.Protocol) == ProtocolNumber(b.Protocol) &&
+		api.ProtocolNumber(a.Protocol) == api.ProtocolNumber(b.Protocol) &&
 		eqInt(a.PortRangeMin, b.PortRangeMin) && eqInt(a.PortRangeMax, b.PortRangeMax) &&
 		eqStr(prefix(a.RemoteIPPrefix), prefix(b.RemoteIPPrefix)) && eqStr(a.RemoteGroupID, b.RemoteGroupID)
 }

@@ -1,0 +1,115 @@
+package pipeline
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/vland/vland/internal/hoststate"
+)
+
+// secGroupState: two filtered ports in group "web" (TCP 80 and 8000-8080
+// from anywhere, SSH from 10.0.0.0/8, ping and everything from members of
+// "admin"), one in "admin", and the default-style egress rules.
+func secGroupState() (hoststate.State, PortMap) {
+	s, pm := seed001()
+	ip := netip.MustParseAddr
+	egress := []hoststate.Rule{{Protocol: -1, PortMin: -1, PortMax: -1}, {IPv6: true, Protocol: -1, PortMin: -1, PortMax: -1}}
+	s.SecurityGroups = map[string]hoststate.SecurityGroup{
+		"web": {ID: "web", Rules: append([]hoststate.Rule{
+			{Ingress: true, Protocol: 6, PortMin: 80, PortMax: 80},
+			{Ingress: true, Protocol: 6, PortMin: 8000, PortMax: 8080},
+			{Ingress: true, Protocol: 6, PortMin: 22, PortMax: 22, RemotePrefix: netip.MustParsePrefix("10.0.0.0/8")},
+			{Ingress: true, Protocol: 1, PortMin: 8, PortMax: -1, RemoteGroup: "admin"},
+			{Ingress: true, Protocol: -1, PortMin: -1, PortMax: -1, RemoteGroup: "admin"},
+		}, egress...)},
+		"admin": {ID: "admin", Rules: egress},
+	}
+	s.GroupMembers = map[string][]netip.Prefix{"admin": {netip.MustParsePrefix("172.16.166.120/32"), netip.MustParsePrefix("172.16.166.200/32")}}
+	a := s.Ports["port-a"]
+	a.SecurityGroups = []string{"web"}
+	s.Ports["port-a"] = a
+	s.Ports["port-b"] = hoststate.Port{ID: "port-b", NetworkID: "net-vx", MAC: "fa:16:3e:00:00:0b", IPs: []netip.Addr{ip("172.16.166.118")},
+		PortSecurity: true, AdminStateUp: true, SecurityGroups: []string{"web"}}
+	s.Ports["port-c"] = hoststate.Port{ID: "port-c", NetworkID: "net-vx", MAC: "fa:16:3e:00:00:0c", IPs: []netip.Addr{ip("172.16.166.120")},
+		PortSecurity: true, AdminStateUp: true, SecurityGroups: []string{"admin"}}
+	pm.Ports["port-b"], pm.Ports["port-c"] = 6, 7
+	return s, pm
+}
+
+func TestBuildSecurityGroups(t *testing.T) {
+	s, pm := secGroupState()
+	golden(t, "secgroups", Build(s, pm))
+}
+
+// Remote groups use conjunctions: adding members adds one flow each,
+// adding ports adds flows per rule, never members x rules.
+func TestConjunctionFlowsGrowLinearly(t *testing.T) {
+	count := func(members int) int {
+		s, pm := secGroupState()
+		var m []netip.Prefix
+		for i := 0; i < members; i++ {
+			m = append(m, netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 9, byte(i / 250), byte(i%250 + 1)}), 32))
+		}
+		s.GroupMembers["admin"] = m
+		n := 0
+		for _, f := range Build(s, pm).Int {
+			if f.Table == IntRulesIngress.ID {
+				n++
+			}
+		}
+		return n
+	}
+	base := count(0)
+	assert.Equal(t, base+100, count(100), "one flow per member")
+	assert.Equal(t, base+1000, count(1000))
+}
+
+func TestRangeMasks(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi int
+		want   string
+	}{
+		{80, 80, "80"},
+		{8000, 8080, "0x1f40/0xffe0 0x1f60/0xfff0 8064 0x1f80/0xfffe ... "},
+		{0, 65535, ""},
+		{1, 65535, ""},
+		{1024, 2047, "0x400/0xfc00"},
+	} {
+		got := strings.Join(rangeMasks(tc.lo, tc.hi), " ")
+		if tc.lo == 8000 {
+			// Every port of the range is covered, none outside.
+			assert.True(t, covers(rangeMasks(tc.lo, tc.hi), 8000, 8080), got)
+			continue
+		}
+		if tc.lo == 1 {
+			assert.True(t, covers(rangeMasks(tc.lo, tc.hi), 1, 65535), got)
+			continue
+		}
+		assert.Equal(t, tc.want, got, fmt.Sprint(tc.lo, "-", tc.hi))
+	}
+}
+
+// covers checks that value/mask pairs match exactly the ports lo..hi.
+func covers(masks []string, lo, hi int) bool {
+	for p := 0; p <= 0xffff; p++ {
+		in := false
+		for _, m := range masks {
+			var v, mask int
+			if _, err := fmt.Sscanf(m, "%v/%v", &v, &mask); err != nil {
+				fmt.Sscanf(m, "%d", &v)
+				mask = 0xffff
+			}
+			if p&mask == v {
+				in = true
+			}
+		}
+		if in != (p >= lo && p <= hi) {
+			return false
+		}
+	}
+	return true
+}
