@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -205,10 +206,17 @@ func (fc *flowCollector) add(f Flow) {
 		fc.order = append(fc.order, k)
 		return
 	}
-	if strings.HasPrefix(f.Actions, "conjunction(") && !strings.Contains(","+have.Actions+",", ","+f.Actions+",") {
-		acts := append(strings.Split(have.Actions, ","), f.Actions)
-		sort.Strings(acts)
-		have.Actions = strings.Join(acts, ",")
+	if strings.HasPrefix(f.Actions, "conjunction(") {
+		// Conjunction actions have commas inside: split after each ")".
+		acts := strings.SplitAfter(have.Actions, "),")
+		for i := range acts {
+			acts[i] = strings.TrimSuffix(acts[i], ",")
+		}
+		if !slices.Contains(acts, f.Actions) {
+			acts = append(acts, f.Actions)
+			sort.Strings(acts)
+			have.Actions = strings.Join(acts, ",")
+		}
 	}
 }
 

@@ -113,3 +113,21 @@ func covers(masks []string, lo, hi int) bool {
 	}
 	return true
 }
+
+// Two rules with the same match and different remote groups share one
+// clause flow with both conjunctions.
+func TestConjunctionActionsMerge(t *testing.T) {
+	s, pm := secGroupState()
+	g := s.SecurityGroups["web"]
+	g.Rules = append(g.Rules, hoststate.Rule{Ingress: true, Protocol: -1, PortMin: -1, PortMax: -1, RemoteGroup: "other"},
+		hoststate.Rule{Ingress: true, Protocol: -1, PortMin: -1, PortMax: -1, RemoteGroup: "third"})
+	s.SecurityGroups["web"] = g
+	found := false
+	for _, f := range Build(s, pm).Int {
+		if f.Match == "ct_state=+new-est-inv+trk,reg5=5,ip" {
+			found = true
+			assert.Equal(t, "conjunction(1,2/2),conjunction(2,2/2),conjunction(3,2/2)", f.Actions)
+		}
+	}
+	assert.True(t, found)
+}
