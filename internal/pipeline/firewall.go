@@ -36,13 +36,23 @@ const (
 	zoneArg = "NXM_NX_REG6[0..15]" // as a ct() zone
 )
 
-// Priorities in the rule tables.
+// Priorities in the rule tables. Replies, related packets, invalid and
+// revoked connections are decided above the rules; what reaches the rules
+// is a new connection or a packet of an established one in its original
+// direction, so that a rule's removal also ends the connections it
+// allowed: their next packet falls to prioRevoke, which marks the
+// connection (ct_mark=1) and drops it, and prioInvalid then drops every
+// later packet of it, both ways (Neutron does the same).
 const (
 	prioInvalid = 90
 	prioTracked = 80
 	prioConj    = 71
 	prioRule    = 70
+	prioRevoke  = 40
 )
+
+// ctMarkRevoked marks a connection no rule allows any more.
+const ctMarkRevoked = "ct_mark=0x1"
 
 // filteredPort reports whether a port goes through the firewall.
 func filteredPort(p hoststate.Port) bool { return !Trusted(p) }
@@ -85,14 +95,18 @@ func firewallBaseFlows() []Flow {
 	for _, typ := range []int{130, 131, 132, 134, 135, 136, 143} {
 		pass(IntBaseIngress, 100, toPort, "icmp6", sprintf("icmp_type=%d", typ))
 	}
-	// Rules tables: invalid drops, established and related pass.
+	// Rules tables: invalid and revoked drop, replies and related pass,
+	// established packets no rule allows any more revoke their connection.
 	for _, t := range []struct {
 		table Table
 		to    string
 	}{{IntRulesEgress, toSwitch}, {IntRulesIngress, toPort}} {
 		pass(t.table, prioInvalid, actDrop, "ct_state=+inv+trk")
-		pass(t.table, prioTracked, t.to, "ct_state=+est-rel-inv+trk")
+		pass(t.table, prioInvalid, actDrop, ctMarkRevoked, "ct_state=+trk")
+		pass(t.table, prioTracked, t.to, "ct_state=+est+rpl-inv+trk")
 		pass(t.table, prioTracked, t.to, "ct_state=+rel-inv+trk")
+		pass(t.table, prioRevoke, sprintf("ct(commit,zone=%s,exec(load:0x1->NXM_NX_CT_MARK[]))", zoneArg)+","+actDrop,
+			"ct_state=+est-rel-rpl-inv+trk")
 	}
 	return out
 }
@@ -121,11 +135,11 @@ func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, fc *flow
 			}
 			for _, m := range ruleMatches(r) {
 				if r.RemoteGroup == "" {
-					fc.add(on(t, o).prio(prioRule).match("ct_state=+new-est-inv+trk", self, m).do(accept...))
+					fc.add(on(t, o).prio(prioRule).match(self, m).do(accept...))
 					continue
 				}
 				id := conj.id(gid, r)
-				fc.add(on(t, o).prio(prioConj).match("ct_state=+new-est-inv+trk", self, m).do(sprintf("conjunction(%d,2/2)", id)))
+				fc.add(on(t, o).prio(prioConj).match(self, m).do(sprintf("conjunction(%d,2/2)", id)))
 			}
 		}
 	}
@@ -150,7 +164,7 @@ func firewallConjFlows(s hoststate.State, fc *flowCollector, conj *conjIDs) {
 			if pfx.Addr().Is4() == k.ipv6 {
 				continue
 			}
-			fc.add(on(t, o).prio(prioConj).match("ct_state=+new-est-inv+trk", proto, field+"="+prefixText(pfx)).
+			fc.add(on(t, o).prio(prioConj).match(proto, field+"="+prefixText(pfx)).
 				do(sprintf("conjunction(%d,1/2)", id)))
 		}
 	}

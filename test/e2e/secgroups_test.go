@@ -21,20 +21,68 @@ import (
 // connection.
 const tcpServer = `
 import socket, sys, threading
-def serve(port):
+def echo(c):
+    while True:
+        b = c.recv(1)
+        if not b:
+            return
+        c.sendall(b)
+def serve(port, echoing):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", port))
     s.listen(64)
     while True:
         c, _ = s.accept()
-        c.sendall(b"hi")
-        c.close()
+        if echoing:
+            threading.Thread(target=echo, args=(c,), daemon=True).start()
+        else:
+            c.sendall(b"hi")
+            c.close()
 for p in sys.argv[1:]:
-    threading.Thread(target=serve, args=(int(p),), daemon=True).start()
+    threading.Thread(target=serve, args=(int(p.split(":")[-1]), p.startswith("echo:")), daemon=True).start()
 print("listening", flush=True)
 threading.Event().wait()
 `
+
+// tcpHold keeps one connection to an echo port busy, printing "ok N" per
+// echoed byte, and "cut" when an echo does not come back within a second.
+const tcpHold = `
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+s.settimeout(1)
+n = 0
+while True:
+    try:
+        s.sendall(b"x")
+        if s.recv(1) != b"x":
+            print("closed", flush=True)
+            break
+    except Exception:
+        print("cut", flush=True)
+        break
+    n += 1
+    print("ok", n, flush=True)
+    time.sleep(0.05)
+`
+
+// holdOutput collects a tcpHold's output.
+type holdOutput struct {
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+func (h *holdOutput) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.out.Write(p)
+}
+
+func (h *holdOutput) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.out.String()
+}
 
 // tcpConnect exits 0 after reading "hi" from ip:port, 1 if it cannot
 // connect within a second.
@@ -111,12 +159,39 @@ func eventually(t *testing.T, what string, cond func() bool) time.Duration {
 	return time.Since(start)
 }
 
+// unfiltered turns port security off on the VMs' ports (and with it their
+// security groups), for tests of what other VMs send: a receiver's
+// security groups would otherwise drop it too.
+func unfiltered(t *testing.T, ctx context.Context, vms ...*lab.VM) {
+	t.Helper()
+	off, none := false, []string{}
+	for _, vm := range vms {
+		_, err := adminClient(t).UpdatePort(ctx, vm.PortID, client.PortUpdate{PortSecurityEnabled: &off, SecurityGroups: &none})
+		require.NoError(t, err)
+	}
+}
+
+// admitPings adds an ingress ICMP rule from cidr to the default group of
+// c's project, deleted when the test ends.
+func admitPings(t *testing.T, ctx context.Context, c *client.Client, cidr string) {
+	t.Helper()
+	groups, err := c.ListSecurityGroups(ctx, map[string][]string{"name": {"default"}})
+	require.NoError(t, err)
+	require.Len(t, groups, 1)
+	r, err := c.CreateSecurityGroupRule(ctx, client.SecurityGroupRuleCreate{SecurityGroupID: groups[0].ID,
+		Direction: api.DirectionIngress, Protocol: "icmp", RemoteIPPrefix: cidr})
+	require.NoError(t, err)
+	t.Cleanup(func() { deleteQuietly(t, "rule "+r.ID, c.DeleteSecurityGroupRule(context.Background(), r.ID)) })
+}
+
 // TestSecurityGroups: the conntrack firewall on real OVS, checked at the
 // receiver. A server VM in group web (TCP 8080 from anywhere) and client
 // VMs on its host and on another host in group clients: 8080 connects,
 // 9090 gets no SYN through; a rule admitting 9090 from the clients group
 // (a remote group, by conjunctive flows) opens it to the clients only;
-// deleting the 8080 rule stops new connections.
+// an established connection survives an added rule and ends when the
+// rule that allowed it is removed; deleting the 8080 rule stops new
+// connections.
 func TestSecurityGroups(t *testing.T) {
 	ctx := testCtx(t, 4*time.Minute)
 	l := sharedLab(t)
@@ -159,7 +234,7 @@ func TestSecurityGroups(t *testing.T) {
 	r8080, err := c.CreateSecurityGroupRule(ctx, tcp(8080, ""))
 	require.NoError(t, err)
 
-	cmd, err := l.Command(context.Background(), srv.Name, "/usr/bin/python3", "-c", tcpServer, "8080", "9090")
+	cmd, err := l.Command(context.Background(), srv.Name, "/usr/bin/python3", "-c", tcpServer, "8080", "9090", "echo:7070")
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
@@ -195,6 +270,36 @@ func TestSecurityGroups(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	otherIP := other.IP.Addr().String()
 	require.Zero(t, capture.syns()[otherIP+":9090"], "no SYN from outside the group reached the server")
+
+	// An established connection survives a rule added beside the one that
+	// allowed it, and ends when that rule is removed.
+	r7070, err := c.CreateSecurityGroupRule(ctx, tcp(7070, ""))
+	require.NoError(t, err)
+	eventually(t, "7070 from another host", func() bool {
+		_, err := l.Exec(ctx, remote.Name, "/usr/bin/python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 7070), timeout=1)", ip)
+		return err == nil
+	})
+	hold := &holdOutput{}
+	hcmd, err := l.Command(context.Background(), remote.Name, "/usr/bin/python3", "-c", tcpHold, ip, "7070")
+	require.NoError(t, err)
+	hcmd.Stdout, hcmd.Stderr = hold, hold
+	require.NoError(t, hcmd.Start())
+	t.Cleanup(func() { _ = hcmd.Process.Kill(); _ = hcmd.Wait() })
+	echoes := func() int { return strings.Count(hold.String(), "ok ") }
+	eventually(t, "echoes on the held connection", func() bool { return echoes() > 5 })
+	_, err = c.CreateSecurityGroupRule(ctx, tcp(6060, ""))
+	require.NoError(t, err)
+	time.Sleep(time.Second) // the agent applies the new rule meanwhile
+	seen := echoes()
+	time.Sleep(500 * time.Millisecond)
+	require.Greater(t, echoes(), seen, "the held connection stopped after an unrelated rule was added: %s", hold.String())
+	require.NotContains(t, hold.String(), "cut")
+	removed := time.Now()
+	require.NoError(t, c.DeleteSecurityGroupRule(ctx, r7070.ID))
+	eventually(t, "the held connection cut", func() bool { return strings.Contains(hold.String(), "cut") })
+	// The client notices after its 1 s read timeout.
+	t.Logf("FIGURE: established connection ended %v after its rule's removal (including the client's 1s read timeout); %d echoes before",
+		time.Since(removed).Round(time.Millisecond), echoes())
 
 	// Removing the 8080 rule stops new connections.
 	require.NoError(t, c.DeleteSecurityGroupRule(ctx, r8080.ID))
