@@ -105,7 +105,8 @@ func firewallBaseFlows() []Flow {
 		pass(t.table, prioInvalid, actDrop, ctMarkRevoked, "ct_state=+trk")
 		pass(t.table, prioTracked, t.to, "ct_state=+est+rpl-inv+trk")
 		pass(t.table, prioTracked, t.to, "ct_state=+rel-inv+trk")
-		pass(t.table, prioRevoke, sprintf("ct(commit,zone=%s,exec(load:0x1->NXM_NX_CT_MARK[]))", zoneArg)+","+actDrop,
+		// ct(commit) without a table ends the packet's pipeline: dropped.
+		pass(t.table, prioRevoke, sprintf("ct(commit,zone=%s,exec(load:0x1->NXM_NX_CT_MARK[]))", zoneArg),
 			"ct_state=+est-rel-rpl-inv+trk")
 	}
 	return out

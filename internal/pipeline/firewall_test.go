@@ -131,3 +131,13 @@ func TestConjunctionActionsMerge(t *testing.T) {
 	}
 	assert.True(t, found)
 }
+
+// OVS refuses "drop" beside other actions (a whole bundle fails).
+func TestDropAlone(t *testing.T) {
+	s, pm := secGroupState()
+	for _, f := range Build(s, pm).Int {
+		if strings.Contains(f.Actions, actDrop) {
+			assert.Equal(t, actDrop, f.Actions, f.String())
+		}
+	}
+}
