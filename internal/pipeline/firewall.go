@@ -106,8 +106,11 @@ func firewallBaseFlows() []Flow {
 		pass(t.table, prioTracked, t.to, "ct_state=+est+rpl-inv+trk")
 		pass(t.table, prioTracked, t.to, "ct_state=+rel-inv+trk")
 		// ct(commit) without a table ends the packet's pipeline: dropped.
-		pass(t.table, prioRevoke, sprintf("ct(commit,zone=%s,exec(load:0x1->NXM_NX_CT_MARK[]))", zoneArg),
-			"ct_state=+est-rel-rpl-inv+trk")
+		// ct() needs an IP match.
+		for _, proto := range []string{"ip", "ipv6"} {
+			pass(t.table, prioRevoke, sprintf("ct(commit,zone=%s,exec(load:0x1->NXM_NX_CT_MARK[]))", zoneArg),
+				"ct_state=+est-rel-rpl-inv+trk", proto)
+		}
 	}
 	return out
 }

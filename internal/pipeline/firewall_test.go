@@ -141,3 +141,20 @@ func TestDropAlone(t *testing.T) {
 		}
 	}
 }
+
+// OVS refuses ct() on a flow that does not match IPv4 or IPv6.
+func TestConntrackNeedsIP(t *testing.T) {
+	s, pm := secGroupState()
+	for _, f := range Build(s, pm).Int {
+		if strings.Contains(f.Actions, "ct(") {
+			ip := false
+			for _, m := range strings.Split(f.Match, ",") {
+				switch m {
+				case "ip", "ipv6", "tcp", "tcp6", "udp", "udp6", "icmp", "icmp6", "sctp", "sctp6":
+					ip = true
+				}
+			}
+			assert.True(t, ip, f.String())
+		}
+	}
+}
