@@ -59,6 +59,7 @@ func portFlows(s hoststate.State, pm PortMap) []Flow {
 			// reg6 lets table 60 steer its unicast to filtered ports.
 			out = append(out, on(IntClassifier, OwnerPort).prio(9).match(inPort(of)).
 				do(sprintf("load:%d->%s", lv, regZone), resubmit(IntTransient)))
+			directFlows(p, of, lv, fc)
 			continue
 		}
 		out = append(out, antiSpoofFlows(p, of, egressNext(p, lv))...)

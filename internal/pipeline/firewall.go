@@ -149,6 +149,18 @@ func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, fc *flow
 	}
 }
 
+// directFlows deliver unicast to an unfiltered port of this host
+// straight from 60, like the steering of filtered ports: frames steered
+// past NORMAL do not teach it the MACs of this host's ports, and NORMAL
+// would flood what it does not know (to other hosts too).
+func directFlows(p hoststate.Port, of, lv int, fc *flowCollector) {
+	o := OwnerFirewall
+	for _, mac := range portMACs(p) {
+		fc.add(on(IntTransient, o).prio(90).match(sprintf("reg6=%d", lv), "dl_dst="+mac).do(output(of)))
+		fc.add(on(IntTransient, o).prio(90).match(dlVLAN(lv), "dl_dst="+mac).do("strip_vlan", output(of)))
+	}
+}
+
 // firewallConjFlows are the remote group clauses and accept flows of every
 // conjunction id used.
 func firewallConjFlows(s hoststate.State, fc *flowCollector, conj *conjIDs) {
