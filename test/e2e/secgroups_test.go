@@ -169,6 +169,17 @@ func unfiltered(t *testing.T, ctx context.Context, vms ...*lab.VM) {
 		_, err := adminClient(t).UpdatePort(ctx, vm.PortID, client.PortUpdate{PortSecurityEnabled: &off, SecurityGroups: &none})
 		require.NoError(t, err)
 	}
+	// Wait until the hosts apply it: the port's table-0 flow goes straight
+	// to 60 (trusted) instead of the anti-spoofing tables.
+	for _, vm := range vms {
+		hi, err := sharedLab(t).ParseHost(vm.Host)
+		require.NoError(t, err)
+		ofport := vsctlGet(t, ctx, hi, "Interface", vm.Tap, "ofport")
+		require.Eventually(t, func() bool {
+			out, err := sharedLab(t).HostExec(ctx, hi, "ovs-ofctl", "dump-flows", "br-int", "table=0,in_port="+ofport)
+			return err == nil && strings.Contains(string(out), "resubmit(,60)") && !strings.Contains(string(out), "resubmit(,25)")
+		}, 20*time.Second, 100*time.Millisecond, "%s: port security off applied on %s", vm.Name, vm.Host)
+	}
 }
 
 // admitPings adds an ingress ICMP rule from cidr to the default group of
