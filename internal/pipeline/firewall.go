@@ -123,7 +123,7 @@ func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, fc *flow
 		fc.add(on(IntTransient, o).prio(90).match(sprintf("reg6=%d", lv), "dl_dst="+mac).
 			do(sprintf("load:%d->%s", of, regPort), resubmit(IntBaseIngress)))
 		fc.add(on(IntTransient, o).prio(90).match(dlVLAN(lv), "dl_dst="+mac).
-			do("strip_vlan", sprintf("load:%d->%s", lv, regZone), sprintf("load:%d->%s", of, regPort), resubmit(IntBaseIngress)))
+			do(sprintf(learnRemote, LearnedCookie), "strip_vlan", sprintf("load:%d->%s", lv, regZone), sprintf("load:%d->%s", of, regPort), resubmit(IntBaseIngress)))
 	}
 	for _, gid := range p.SecurityGroups {
 		g, ok := s.SecurityGroups[gid]
@@ -149,6 +149,16 @@ func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, fc *flow
 	}
 }
 
+// learnRemote is what frames from a tunnel or provider patch steered to a
+// local port teach table 60: their source MAC lives behind the port they
+// came in on (with their local VLAN tag). NORMAL would have learned it; the
+// steering bypasses NORMAL, so without this, local unicast to remote VMs
+// would flood. Learned flows carry LearnedCookie: reconciling never
+// touches them, they time out.
+const learnRemote = "learn(table=60,hard_timeout=300,priority=50,cookie=%#x," +
+	"NXM_NX_REG6[0..11]=NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[]," +
+	"load:NXM_OF_VLAN_TCI[]->NXM_OF_VLAN_TCI[],output:OXM_OF_IN_PORT[])"
+
 // directFlows deliver unicast to an unfiltered port of this host
 // straight from 60, like the steering of filtered ports: frames steered
 // past NORMAL do not teach it the MACs of this host's ports, and NORMAL
@@ -157,7 +167,7 @@ func directFlows(p hoststate.Port, of, lv int, fc *flowCollector) {
 	o := OwnerFirewall
 	for _, mac := range portMACs(p) {
 		fc.add(on(IntTransient, o).prio(90).match(sprintf("reg6=%d", lv), "dl_dst="+mac).do(output(of)))
-		fc.add(on(IntTransient, o).prio(90).match(dlVLAN(lv), "dl_dst="+mac).do("strip_vlan", output(of)))
+		fc.add(on(IntTransient, o).prio(90).match(dlVLAN(lv), "dl_dst="+mac).do(sprintf(learnRemote, LearnedCookie), "strip_vlan", output(of)))
 	}
 }
 
