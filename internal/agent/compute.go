@@ -142,6 +142,7 @@ func toPort(p api.Port, n api.Network) hoststate.Port {
 		AdminStateUp: p.AdminStateUp && n.AdminStateUp,
 	}
 	if filtered(p) {
+		out.Filtered = true
 		out.SecurityGroups = slices.Sorted(slices.Values(p.SecurityGroups))
 	}
 	for _, f := range p.FixedIPs {

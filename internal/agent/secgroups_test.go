@@ -33,6 +33,8 @@ func TestComputeSecurityGroups(t *testing.T) {
 	}
 	got := Compute(hostA, []hoststate.Interface{iface("p1"), iface("p3")}, snap)
 	require.Equal(t, []string{"web"}, got.Ports["p1"].SecurityGroups)
+	require.True(t, got.Ports["p1"].Filtered)
+	require.False(t, got.Ports["p3"].Filtered)
 	require.Empty(t, got.Ports["p3"].SecurityGroups, "no port security: not filtered")
 	require.Equal(t, map[string]hoststate.SecurityGroup{"web": {ID: "web", Rules: []hoststate.Rule{
 		{Ingress: true, Protocol: 6, PortMin: 80, PortMax: 80, RemotePrefix: netip.MustParsePrefix("10.0.0.0/8")},

@@ -48,8 +48,12 @@ type Port struct {
 	AllowedAddressPairs []AddressPair
 	DeviceOwner         string
 	AdminStateUp        bool
-	// SecurityGroups filter the port's traffic (with port security on and
-	// a device owner that is not network:*), sorted.
+	// Filtered says the port's traffic goes through its security groups
+	// (port security on, device owner not network:*); with no groups, all
+	// its IP traffic then drops (Neutron). States made without security
+	// groups leave it false.
+	Filtered bool
+	// SecurityGroups are the groups of a filtered port, sorted.
 	SecurityGroups []string
 }
 

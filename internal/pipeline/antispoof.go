@@ -63,7 +63,11 @@ func portFlows(s hoststate.State, pm PortMap) []Flow {
 			continue
 		}
 		out = append(out, antiSpoofFlows(p, of, egressNext(p, lv))...)
-		firewallPortFlows(s, p, of, lv, fc, conj)
+		if filteredPort(p) {
+			firewallPortFlows(s, p, of, lv, fc, conj)
+		} else {
+			directFlows(p, of, lv, fc)
+		}
 	}
 	firewallConjFlows(s, fc, conj)
 	return append(out, fc.list()...)

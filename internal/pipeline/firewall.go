@@ -55,12 +55,13 @@ const (
 const ctMarkRevoked = "ct_mark=0x1"
 
 // filteredPort reports whether a port goes through the firewall.
-func filteredPort(p hoststate.Port) bool { return !Trusted(p) }
+func filteredPort(p hoststate.Port) bool { return p.Filtered && !Trusted(p) }
 
 // egressNext is where table 25 sends a port's accepted frames.
 func egressNext(p hoststate.Port, lv int) string {
 	if !filteredPort(p) {
-		return resubmit(IntTransient)
+		// reg6 still lets 60 steer its unicast to filtered ports.
+		return fmt.Sprintf("load:%d->%s,%s", lv, regZone, resubmit(IntTransient))
 	}
 	return fmt.Sprintf("load:%d->%s,%s", lv, regZone, resubmit(IntBaseEgress))
 }

@@ -30,12 +30,12 @@ func secGroupState() (hoststate.State, PortMap) {
 	}
 	s.GroupMembers = map[string][]netip.Prefix{"admin": {netip.MustParsePrefix("172.16.166.120/32"), netip.MustParsePrefix("172.16.166.200/32")}}
 	a := s.Ports["port-a"]
-	a.SecurityGroups = []string{"web"}
+	a.SecurityGroups, a.Filtered = []string{"web"}, true
 	s.Ports["port-a"] = a
 	s.Ports["port-b"] = hoststate.Port{ID: "port-b", NetworkID: "net-vx", MAC: "fa:16:3e:00:00:0b", IPs: []netip.Addr{ip("172.16.166.118")},
-		PortSecurity: true, AdminStateUp: true, SecurityGroups: []string{"web"}}
+		PortSecurity: true, AdminStateUp: true, Filtered: true, SecurityGroups: []string{"web"}}
 	s.Ports["port-c"] = hoststate.Port{ID: "port-c", NetworkID: "net-vx", MAC: "fa:16:3e:00:00:0c", IPs: []netip.Addr{ip("172.16.166.120")},
-		PortSecurity: true, AdminStateUp: true, SecurityGroups: []string{"admin"}}
+		PortSecurity: true, AdminStateUp: true, Filtered: true, SecurityGroups: []string{"admin"}}
 	pm.Ports["port-b"], pm.Ports["port-c"] = 6, 7
 	return s, pm
 }
