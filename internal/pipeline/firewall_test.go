@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -157,4 +158,50 @@ func TestConntrackNeedsIP(t *testing.T) {
 			assert.True(t, ip, f.String())
 		}
 	}
+}
+
+// TestFirewallScale is the flow count of the benchmark host: 100
+// ports in 10 groups of 100 rules each (every tenth rule naming a remote
+// group), 1,000 remote members. Conjunctions keep it near ports x rules
+// per port + members, far from the product of rules and members.
+func TestFirewallScale(t *testing.T) {
+	s, pm := seed001()
+	s.Ports, pm.Ports = map[string]hoststate.Port{}, map[string]int{}
+	s.SecurityGroups, s.GroupMembers = map[string]hoststate.SecurityGroup{}, map[string][]netip.Prefix{}
+	for g := 0; g < 10; g++ {
+		id := fmt.Sprintf("g%d", g)
+		var rules []hoststate.Rule
+		for r := 0; r < 100; r++ {
+			rule := hoststate.Rule{Ingress: r%2 == 0, Protocol: 6, PortMin: 1000 + r, PortMax: 1000 + r}
+			if r%10 == 0 {
+				rule.RemoteGroup = fmt.Sprintf("g%d", (g+1)%10)
+			}
+			rules = append(rules, rule)
+		}
+		s.SecurityGroups[id] = hoststate.SecurityGroup{ID: id, Rules: rules}
+		for m := 0; m < 100; m++ {
+			s.GroupMembers[id] = append(s.GroupMembers[id], netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(g), byte(m), 1}), 32))
+		}
+	}
+	for i := 0; i < 100; i++ {
+		id := fmt.Sprintf("p%03d", i)
+		s.Ports[id] = hoststate.Port{ID: id, NetworkID: "net-vx", MAC: fmt.Sprintf("fa:16:3e:00:01:%02x", i),
+			IPs: []netip.Addr{netip.AddrFrom4([4]byte{172, 16, 1, byte(i + 1)})}, PortSecurity: true, AdminStateUp: true,
+			Filtered: true, SecurityGroups: []string{fmt.Sprintf("g%d", i%10)}}
+		pm.Ports[id] = 10 + i
+	}
+	start := time.Now()
+	f := Build(s, pm)
+	took := time.Since(start)
+	fw := 0
+	for _, fl := range f.Int {
+		if fl.Owner == OwnerFirewall {
+			fw++
+		}
+	}
+	t.Logf("FIGURE: 100 ports, 10 groups x 100 rules (10 with remote groups of 100 members): %d br-int flows, %d of them firewall, built in %v",
+		len(f.Int), fw, took.Round(time.Millisecond))
+	// Per port: 100 rule flows + 4 steering; per (group, remote, direction):
+	// 1 accept + 100 member flows; plus the static base.
+	assert.Less(t, fw, 100*104+10*2*101+100)
 }
