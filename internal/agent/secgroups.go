@@ -86,7 +86,7 @@ func portAddrs(p api.Port) []netip.Prefix {
 }
 
 func toGroup(g api.SecurityGroup) hoststate.SecurityGroup {
-	out := hoststate.SecurityGroup{ID: g.ID}
+	out := hoststate.SecurityGroup{ID: g.ID, Stateless: !g.Stateful}
 	for _, r := range g.SecurityGroupRules {
 		hr := hoststate.Rule{
 			Ingress: r.Direction == api.DirectionIngress, IPv6: r.Ethertype == api.EtherTypeIPv6,

@@ -24,7 +24,7 @@ func TestComputeSecurityGroups(t *testing.T) {
 	snap := snapOf([]api.Network{vxlanNet("n1", 111)}, []api.Port{local, far, open}, nil, nil)
 	p80, tcp, prefix, clients := 80, "tcp", "10.0.0.0/8", "clients"
 	snap.SecurityGroups = map[string]api.SecurityGroup{
-		"web": {ID: "web", SecurityGroupRules: []api.SecurityGroupRule{
+		"web": {ID: "web", Stateful: true, SecurityGroupRules: []api.SecurityGroupRule{
 			{Direction: "ingress", Ethertype: "IPv4", Protocol: &tcp, PortRangeMin: &p80, PortRangeMax: &p80, RemoteIPPrefix: &prefix},
 			{Direction: "ingress", Ethertype: "IPv4", RemoteGroupID: &clients},
 			{Direction: "egress", Ethertype: "IPv6"},

@@ -4,8 +4,10 @@ import "net/netip"
 
 // SecurityGroup is the part of a security group the firewall needs.
 type SecurityGroup struct {
-	ID    string
-	Rules []Rule
+	ID string
+	// Stateless groups filter without conntrack: replies need rules too.
+	Stateless bool
+	Rules     []Rule
 }
 
 // Rule is one security group rule, normalised for flows.

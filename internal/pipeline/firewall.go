@@ -126,6 +126,15 @@ func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, fc *flow
 		fc.add(on(IntTransient, o).prio(90).match(dlVLAN(lv), "dl_dst="+mac).
 			do(sprintf(learnRemote, LearnedCookie), "strip_vlan", sprintf("load:%d->%s", lv, regZone), sprintf("load:%d->%s", of, regPort), resubmit(IntBaseIngress)))
 	}
+	stateless := statelessPort(s, p)
+	if stateless {
+		// No conntrack: IP goes straight to the rules, which must then
+		// allow replies too (Neutron's stateless groups).
+		for _, proto := range []string{"ip", "ipv6"} {
+			fc.add(on(IntBaseEgress, o).prio(91).match(proto, inPort(of)).do(resubmit(IntRulesEgress)))
+			fc.add(on(IntBaseIngress, o).prio(91).match(proto, sprintf("reg5=%d", of)).do(resubmit(IntRulesIngress)))
+		}
+	}
 	for _, gid := range p.SecurityGroups {
 		g, ok := s.SecurityGroups[gid]
 		if !ok {
@@ -138,9 +147,30 @@ func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, fc *flow
 				t, self = IntRulesIngress, sprintf("reg5=%d", of)
 				accept = []string{sprintf("ct(commit,zone=%s)", zoneArg), sprintf("output:%d", of)}
 			}
+			if stateless {
+				accept = accept[1:]
+			}
 			for _, m := range ruleMatches(r) {
 				if r.RemoteGroup == "" {
 					fc.add(on(t, o).prio(prioRule).match(self, m).do(accept...))
+					continue
+				}
+				if stateless {
+					// Conjunction accepts commit; a stateless port expands
+					// its remote group rules instead.
+					for _, pfx := range s.GroupMembers[r.RemoteGroup] {
+						if pfx.Addr().Is4() == r.IPv6 {
+							continue
+						}
+						field := "nw_dst"
+						if r.Ingress {
+							field = "nw_src"
+						}
+						if r.IPv6 {
+							field = "ipv6_" + strings.TrimPrefix(field, "nw_")
+						}
+						fc.add(on(t, o).prio(prioRule).match(self, m, field+"="+prefixText(pfx)).do(accept...))
+					}
 					continue
 				}
 				id := conj.id(gid, r)
@@ -170,6 +200,23 @@ func directFlows(p hoststate.Port, of, lv int, fc *flowCollector) {
 		fc.add(on(IntTransient, o).prio(90).match(sprintf("reg6=%d", lv), "dl_dst="+mac).do(output(of)))
 		fc.add(on(IntTransient, o).prio(90).match(dlVLAN(lv), "dl_dst="+mac).do(sprintf(learnRemote, LearnedCookie), "strip_vlan", output(of)))
 	}
+}
+
+// statelessPort reports whether a port's groups are all stateless (Neutron
+// refuses ports in both kinds).
+func statelessPort(s hoststate.State, p hoststate.Port) bool {
+	n := 0
+	for _, id := range p.SecurityGroups {
+		g, ok := s.SecurityGroups[id]
+		if !ok {
+			continue
+		}
+		if !g.Stateless {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 // firewallConjFlows are the remote group clauses and accept flows of every

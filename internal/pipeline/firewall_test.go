@@ -205,3 +205,27 @@ func TestFirewallScale(t *testing.T) {
 	// 1 accept + 100 member flows; plus the static base.
 	assert.Less(t, fw, 100*104+10*2*101+100)
 }
+
+// A port in a stateless group skips conntrack: IP goes straight to its
+// rules, which accept without committing.
+func TestStatelessGroup(t *testing.T) {
+	s, pm := secGroupState()
+	g := s.SecurityGroups["admin"]
+	g.Stateless = true
+	g.Rules = append(g.Rules, hoststate.Rule{Ingress: true, Protocol: 6, PortMin: 22, PortMax: 22, RemoteGroup: "admin"})
+	s.SecurityGroups["admin"] = g
+	text := Text(Build(s, pm).Int)
+	for _, want := range []string{
+		"table=71,priority=91,ip,in_port=7 actions=resubmit(,72)",
+		"table=81,priority=91,ip,reg5=7 actions=resubmit(,82)",
+		"table=72,priority=70,in_port=7,ip actions=resubmit(,60)",
+		"table=82,priority=70,reg5=7,tcp,tp_dst=22,nw_src=172.16.166.120 actions=output:7",
+	} {
+		assert.Contains(t, text, want)
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, "in_port=7") || strings.Contains(line, "reg5=7") {
+			assert.NotContains(t, line, "ct(", line)
+		}
+	}
+}
