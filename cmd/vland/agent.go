@@ -14,6 +14,7 @@ import (
 
 	"github.com/vland/vland/internal/agent"
 	"github.com/vland/vland/internal/dataplane"
+	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
 )
 
@@ -30,12 +31,15 @@ type agentFlags struct {
 	ovsdb          string
 	ovsRunDir      string
 	etcdEndpoints  []string
+	etcd           etcdAuthFlags
 	intBridge      string
 	tunBridge      string
 	networkNode    bool
+	roles          []string
 	debug          bool
 	leaseTTL       time.Duration
 	resync         time.Duration
+	dhcp           dhcpFlags
 }
 
 // newAgentCmd builds `vland agent`: the host agent daemon.
@@ -57,13 +61,17 @@ func newAgentCmd() *cobra.Command {
 	fs.StringVar(&f.ovsdb, "ovsdb", "unix:/var/run/openvswitch/db.sock", "OVSDB server endpoint")
 	fs.StringVar(&f.ovsRunDir, "ovs-rundir", "/var/run/openvswitch", "directory of ovs-vswitchd's bridge management sockets (BRIDGE.mgmt)")
 	fs.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd client URLs of the store")
+	f.etcd.register(fs, "etcd user (default vland-agent-HOST; see: vland agent credentials)",
+		"file holding the etcd user's password")
 	fs.StringVar(&f.intBridge, "integration-bridge", "br-int", "integration bridge")
 	fs.StringVar(&f.tunBridge, "tunnel-bridge", "br-tun", "tunnel bridge")
 	fs.BoolVar(&f.networkNode, "network-node", false, "this host is a network node (routers, DHCP, external network)")
+	fs.StringSliceVar(&f.roles, "roles", []string{"compute"}, "services this host runs: compute, dhcp, l3, metadata (any set)")
 	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
 	fs.DurationVar(&f.leaseTTL, "heartbeat-ttl", agent.DefaultLeaseTTL, "how long the host stays alive in the store after the agent stops")
 	fs.DurationVar(&f.resync, "resync-interval", agent.DefaultResyncInterval, "period of a full reconcile without changes")
-	cmd.AddCommand(newAgentListCmd())
+	f.dhcp.add(fs)
+	cmd.AddCommand(newAgentListCmd(), newAgentCredentialsCmd())
 	return cmd
 }
 
@@ -76,16 +84,21 @@ func runAgent(ctx context.Context, f agentFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := etcdstore.New(f.etcdEndpoints)
+	cc, err := f.etcd.config(f.etcdEndpoints, store.AgentUser(cfg.Host))
+	if err != nil {
+		return err
+	}
+	st, err := etcdstore.Connect(cc)
 	if err != nil {
 		return fmt.Errorf("connect to store: %w", err)
 	}
 	defer st.Close()
+	cfg.Services = agentServices(f, cfg)
 	a, err := agent.New(cfg, st, newDataplane(f, cfg))
 	if err != nil {
 		return err
 	}
-	cfg.Log.Info("agent starting", "host", cfg.Host, "local_ip", f.localIP, "etcd", f.etcdEndpoints)
+	cfg.Log.Info("agent starting", "host", cfg.Host, "local_ip", f.localIP, "etcd", f.etcdEndpoints, "etcd_user", cc.Username)
 	if err := a.Run(ctx); err != nil {
 		return err
 	}
@@ -104,6 +117,7 @@ func agentConfig(f agentFlags) (agent.Config, error) {
 		IntegrationBridge: f.intBridge,
 		TunnelBridge:      f.tunBridge,
 		NetworkNode:       f.networkNode,
+		Roles:             f.roles,
 		LeaseTTL:          f.leaseTTL,
 		ResyncInterval:    f.resync,
 		Log:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
@@ -120,6 +134,9 @@ func agentConfig(f agentFlags) (agent.Config, error) {
 		return cfg, fmt.Errorf("--bridge-mappings: %w", err)
 	}
 	cfg.BridgeMappings = bm
+	if err := agent.ValidateRoles(cfg.Roles); err != nil {
+		return cfg, fmt.Errorf("--roles: %w", err)
+	}
 	return cfg, nil
 }
 

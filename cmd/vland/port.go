@@ -92,6 +92,7 @@ func newPortCreateCmd(cc *clientCmd) *cobra.Command {
 	fs.StringArrayVar(&groups, "security-group", nil, "security group of the port, name or ID (repeatable; default: the project's default group)")
 	cmd.MarkFlagsMutuallyExclusive("security-group", "no-security-group")
 	af.add(cmd)
+	df := addPortDNSFlags(cmd)
 	tf := addTagFlags(cmd, "port")
 	addSwitchPair(cmd, "enable-port-security", "disable-port-security", "port security on (default)", "port security off")
 	addSwitchPair(cmd, "enable", "disable", "admin state up (default)", "admin state down")
@@ -113,6 +114,10 @@ func newPortCreateCmd(cc *clientCmd) *cobra.Command {
 			}
 			var err error
 			if req.FixedIPs, req.AllowedAddressPairs, err = af.parse(ctx, c); err != nil {
+				return err
+			}
+			req.DNSName = df.dnsName
+			if req.ExtraDHCPOpts, err = parseDHCPOptions(df.opts); err != nil {
 				return err
 			}
 			if req.NetworkID, err = networkID(ctx, c, network); err != nil {

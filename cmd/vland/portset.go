@@ -31,6 +31,7 @@ func newPortSetCmd(cc *clientCmd) *cobra.Command {
 	fs.Bool("no-security-group", false, "remove every security group first")
 	fs.StringArrayVar(&groups, "security-group", nil, "add the port to this security group, name or ID (repeatable)")
 	af.add(cmd)
+	df := addPortDNSFlags(cmd)
 	tf := addTagFlags(cmd, "port")
 	addSwitchPair(cmd, "enable-port-security", "disable-port-security", "port security on", "port security off")
 	addSwitchPair(cmd, "enable", "disable", "admin state up", "admin state down")
@@ -59,6 +60,14 @@ func newPortSetCmd(cc *clientCmd) *cobra.Command {
 			}
 			if sgs := extendList(cmd, "security-group", "no-security-group", p.SecurityGroups, ids); sgs != nil {
 				req.SecurityGroups = dedup(*sgs)
+			}
+			req.DNSName = changedString(cmd, "dns-name", df.dnsName)
+			if len(df.opts) > 0 {
+				opts, err := parseDHCPOptions(df.opts)
+				if err != nil {
+					return err
+				}
+				req.ExtraDHCPOpts = &opts
 			}
 			if req != (client.PortUpdate{}) || !tf.changed(cmd) {
 				if _, err := c.UpdatePort(ctx, p.ID, req); err != nil {

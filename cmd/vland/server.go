@@ -2,30 +2,37 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/keystone"
+	"github.com/vland/vland/internal/scheduler"
 	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/server"
+	"github.com/vland/vland/internal/store"
 )
 
 // serverFlags are `vland server`'s flags, in ML2's vocabulary.
 type serverFlags struct {
 	listen, dataDir, clientURL, peerURL                string
 	etcdEndpoints                                      []string
+	etcd                                               etcdAuthFlags
 	auth, authConfig                                   string
 	tenantTypes, vniRanges, tunnelIDRanges, geneveVNIs string
 	vlanRanges, flatNetworks                           string
 	physnetMTU                                         int
 	maxFixedIPs, maxTxnOps                             int
 	quota                                              api.Quota
+	dhcpAgentsPerNetwork                               int
+	agentDownTime                                      time.Duration
 	debug                                              bool
 }
 
@@ -49,6 +56,8 @@ func init() {
 	fl.StringVar(&f.listen, "listen", server.DefaultListen, "API listen address")
 	fl.StringVar(&f.dataDir, "data-dir", "/var/lib/vland", "embedded etcd data directory")
 	fl.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", nil, "external etcd cluster (a,b,c) instead of the embedded node")
+	f.etcd.register(fl, "etcd user of the external cluster, with the vland-server role (see: vland etcd provision)",
+		"file holding the etcd user's password")
 	fl.StringVar(&f.clientURL, "etcd-client-url", "http://127.0.0.1:2379", "embedded etcd client URL (agents connect to it)")
 	fl.StringVar(&f.peerURL, "etcd-peer-url", "", "embedded etcd peer URL (default: a free 127.0.0.1 port)")
 	fl.StringVar(&f.auth, "auth", string(keystone.ModeKeystone), "authentication: keystone or noauth")
@@ -65,6 +74,8 @@ func init() {
 	fl.IntVar(&f.quota.Network, "quota-network", 100, "default networks per project (-1: unlimited)")
 	fl.IntVar(&f.quota.Subnet, "quota-subnet", 100, "default subnets per project (-1: unlimited)")
 	fl.IntVar(&f.quota.Port, "quota-port", 500, "default ports per project (-1: unlimited)")
+	fl.IntVar(&f.dhcpAgentsPerNetwork, "dhcp-agents-per-network", scheduler.DefaultAgentsPerNetwork, "DHCP hosts serving each network with DHCP enabled")
+	fl.DurationVar(&f.agentDownTime, "agent-down-time", scheduler.DefaultAgentDownTime, "how long a dead DHCP host keeps its networks before they move")
 	fl.BoolVar(&f.debug, "debug", false, "log every API request")
 	rootCmd.AddCommand(cmd)
 }
@@ -79,6 +90,20 @@ func (f *serverFlags) config() (server.Config, error) {
 		Listen: f.listen, DataDir: f.dataDir, EtcdEndpoints: f.etcdEndpoints,
 		EtcdClientURL: f.clientURL, EtcdPeerURL: f.peerURL, Auth: mode,
 		MaxFixedIPsPerPort: f.maxFixedIPs, MaxTxnOps: f.maxTxnOps, DefaultQuota: f.quota,
+		DHCPAgentsPerNetwork: f.dhcpAgentsPerNetwork, AgentDownTime: f.agentDownTime,
+	}
+	if f.dhcpAgentsPerNetwork < 0 {
+		return cfg, fmt.Errorf("--dhcp-agents-per-network must be at least 1")
+	}
+	if f.etcd.set() {
+		if len(f.etcdEndpoints) == 0 {
+			return cfg, errors.New("--etcd-username, --etcd-password-file and the TLS flags are for an external cluster (--etcd-endpoints); the embedded etcd makes its own credentials")
+		}
+		cc, err := f.etcd.config(f.etcdEndpoints, store.ServerUser)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.EtcdUsername, cfg.EtcdPassword, cfg.EtcdTLS = cc.Username, cc.Password, cc.TLS
 	}
 	if f.debug {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -30,7 +30,8 @@ func newSubnetCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "subnet", Short: "Manage subnets"}
 	cc := newClientCmd(cmd, true)
 	cmd.AddCommand(newSubnetCreateCmd(cc), newSubnetListCmd(cc), newShowCmd(cc, subnetResource),
-		newSubnetSetCmd(cc), newUnsetCmd(cc, subnetResource, "subnets"), newDeleteCmd(cc, subnetResource))
+		newSubnetSetCmd(cc), newUnsetCmd(cc, subnetResource, "subnets"), newDeleteCmd(cc, subnetResource),
+		newSubnetPoolCmd(cc))
 	return cmd
 }
 
@@ -52,25 +53,40 @@ func (f *subnetListFlags) add(cmd *cobra.Command, gatewayDefault string) {
 func newSubnetCreateCmd(cc *clientCmd) *cobra.Command {
 	var req client.SubnetCreate
 	var lf subnetListFlags
-	var network, project string
+	var network, project, pool string
+	var prefixLen int
 	cmd := &cobra.Command{Use: "create NAME", Short: "Create a subnet", Args: cobra.ExactArgs(1)}
 	fs := cmd.Flags()
 	fs.StringVar(&network, "network", "", "network the subnet belongs to (name or ID)")
-	fs.StringVar(&req.CIDR, "subnet-range", "", "CIDR, e.g. 10.1.0.0/24")
+	fs.StringVar(&req.CIDR, "subnet-range", "", "CIDR, e.g. 10.1.0.0/24 (inside the pool with --subnet-pool)")
+	fs.StringVar(&pool, "subnet-pool", "", "subnet pool to allocate the prefix from (name or ID)")
+	fs.IntVar(&prefixLen, "prefix-length", 0, "prefix length of the allocation (default: the pool's)")
+	fs.Bool("use-default-subnet-pool", false, "allocate from the default pool of --ip-version")
 	fs.IntVar(&req.IPVersion, "ip-version", 4, "IP version")
 	fs.StringVar(&req.Description, "description", "", "description")
 	fs.StringVar(&project, "project", "", "owning project, name or ID (admin only; created on first use)")
 	lf.add(cmd, "auto")
 	tf := addTagFlags(cmd, "subnet")
 	_ = cmd.MarkFlagRequired("network")
-	_ = cmd.MarkFlagRequired("subnet-range")
+	cmd.MarkFlagsOneRequired("subnet-range", "subnet-pool", "use-default-subnet-pool")
+	cmd.MarkFlagsMutuallyExclusive("subnet-pool", "use-default-subnet-pool")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
 			req.Name, req.Tags = args[0], tf.tags
 			if err := lf.fillCreate(cmd, &req); err != nil {
 				return err
 			}
+			req.Prefixlen = changedInt(cmd, "prefix-length", prefixLen)
+			if cmd.Flags().Changed("use-default-subnet-pool") {
+				on := true
+				req.UseDefaultPool = &on
+			}
 			var err error
+			if pool != "" {
+				if req.SubnetPoolID, err = subnetPoolID(ctx, c, pool); err != nil {
+					return err
+				}
+			}
 			if req.NetworkID, err = networkID(ctx, c, network); err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func runAgent(t *testing.T, st store.Store, dp Dataplane, edit ...func(*Config))
 	for _, e := range edit {
 		e(&cfg)
 	}
-	a, err := New(cfg, st, dp)
+	a, err := New(cfg, agentStore(st), dp)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -76,13 +77,29 @@ func get[T any](st store.Store, key string) (T, error) {
 	return v, json.Unmarshal(kv.Value, &v)
 }
 
-// statusOf returns "host/STATUS" of a port, or "none".
+// statusOf returns the status records of a port as "host/STATUS", comma
+// separated in host order, or "none".
 func statusOf(st store.Store, portID string) string {
-	ps, err := get[api.PortStatus](st, store.PortStatusKey(portID))
+	kvs, _, err := st.List(context.Background(), store.PortStatusPrefix)
 	if err != nil {
+		return "error: " + err.Error()
+	}
+	var out []string
+	for _, kv := range kvs {
+		host, id, ok := store.ParsePortStatusKey(kv.Key)
+		if !ok || id != portID {
+			continue
+		}
+		var ps api.PortStatus
+		if err := json.Unmarshal(kv.Value, &ps); err != nil || ps.Host != host {
+			return "bad record " + kv.Key
+		}
+		out = append(out, host+"/"+ps.Status)
+	}
+	if len(out) == 0 {
 		return "none"
 	}
-	return ps.Host + "/" + ps.Status
+	return strings.Join(out, ",")
 }
 
 func exists(st store.Store, key string) bool {
@@ -109,6 +126,7 @@ func testRegistration(t *testing.T, st store.Store) {
 	require.Equal(t, api.AgentConfig{
 		TunnelTypes: []string{"vxlan"}, LocalIP: "192.168.50.1", BridgeMappings: map[string]string{"physnet1": "br-ex"},
 		DatapathType: "netdev", IntegrationBr: "br-int", TunnelBr: "br-tun", L2Population: true,
+		Roles: []string{api.RoleCompute},
 	}, rec.Configurations)
 	_, err = time.Parse(time.DateTime, rec.HeartbeatTimestamp)
 	require.NoError(t, err)
@@ -239,8 +257,8 @@ func TestPeers(t *testing.T) {
 	put(t, st, store.AgentAliveKey("hostB"), map[string]string{"host": "hostB"})
 	put(t, st, store.PortKey("b1"), vmPort("b1", "n1", "fa:16:3e:00:00:02", "10.1.0.6", ""))
 	put(t, st, store.PortKey("b2"), vmPort("b2", "n2", "fa:16:3e:00:00:03", "10.2.0.6", ""))
-	put(t, st, store.PortStatusKey("b1"), active("b1", "hostB"))
-	put(t, st, store.PortStatusKey("b2"), active("b2", "hostB"))
+	put(t, st, store.PortStatusKey("hostB", "b1"), active("b1", "hostB"))
+	put(t, st, store.PortStatusKey("hostB", "b2"), active("b2", "hostB"))
 	waitApplied(t, dp, base+"peer hostB 192.168.50.2 [n1]\n", 200*time.Millisecond)
 
 	// hostB's agent dies: its OVS may still forward, so the tunnel stays,
@@ -255,8 +273,8 @@ func TestPeers(t *testing.T) {
 	waitApplied(t, dp, base, 200*time.Millisecond)
 }
 
-// A port moving from another host to this one is claimed only once the old
-// host lets go (or the binding names this host), never fought over.
+// A port moving between hosts: each host reports the VIF it has under its
+// own key and never touches another host's record.
 func TestPortMove(t *testing.T) {
 	st := memstore.New()
 	t.Cleanup(func() { st.Close() })
@@ -264,24 +282,22 @@ func TestPortMove(t *testing.T) {
 	put(t, st, store.AgentKey("hostB"), ovsAgent("hostB", "192.168.50.2"))
 	put(t, st, store.AgentAliveKey("hostB"), map[string]string{"host": "hostB"})
 	put(t, st, store.PortKey("m1"), vmPort("m1", "n1", "fa:16:3e:00:00:01", "10.1.0.5", ""))
-	put(t, st, store.PortStatusKey("m1"), active("m1", "hostB"))
+	put(t, st, store.PortStatusKey("hostB", "m1"), active("m1", "hostB"))
 	dp := newFakeDP("m1")
 	runAgent(t, st, dp)
 	waitApplied(t, dp, "net n1 vxlan 111\nport m1 net=n1 up=true\n", time.Second)
+	waitStatus(t, st, "m1", "hostA/ACTIVE,hostB/ACTIVE")
+
+	// hostB unplugs it and reports DOWN; hostA's record stays.
+	put(t, st, store.PortStatusKey("hostB", "m1"), api.PortStatus{PortID: "m1", Host: "hostB", Status: api.StatusDown})
 	time.Sleep(50 * time.Millisecond)
-	require.Equal(t, "hostB/ACTIVE", statusOf(st, "m1"), "live hostB still reports it")
+	require.Equal(t, "hostA/ACTIVE,hostB/DOWN", statusOf(st, "m1"))
 
-	// hostB unplugs it and reports DOWN: hostA takes it.
-	put(t, st, store.PortStatusKey("m1"), api.PortStatus{PortID: "m1", Host: "hostB", Status: api.StatusDown})
-	waitStatus(t, st, "m1", "hostA/ACTIVE")
-
-	// It moves back to hostB, which reports it: hostA's unplug must not
-	// overwrite hostB's record.
-	put(t, st, store.PortStatusKey("m1"), active("m1", "hostB"))
+	// It moves back to hostB: hostA reports its unplug in its own record.
+	put(t, st, store.PortStatusKey("hostB", "m1"), active("m1", "hostB"))
 	dp.unplug("m1")
 	waitApplied(t, dp, "", 200*time.Millisecond)
-	time.Sleep(50 * time.Millisecond)
-	require.Equal(t, "hostB/ACTIVE", statusOf(st, "m1"))
+	waitStatus(t, st, "m1", "hostA/DOWN,hostB/ACTIVE")
 }
 
 // Applying fails twice: the agent retries with a growing pause, then

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,12 +18,13 @@ import (
 // kept current by List then Watch from the listed revision. Every change
 // signals changed (coalesced), which wakes the reconcile loop.
 type cache struct {
-	st  store.Store
-	log *slog.Logger
+	st       store.Store
+	log      *slog.Logger
+	prefixes []string // followed store prefixes
 
 	mu        sync.Mutex
 	snap      Snapshot
-	statusRev map[string]int64 // port id -> ModRevision of its status key
+	statusRev map[string]int64 // status key -> its ModRevision
 	pending   int              // prefixes not listed yet
 	ready     chan struct{}    // closed once every prefix was listed
 	changed   chan struct{}
@@ -34,21 +36,31 @@ var cachePrefixes = []string{
 	store.AgentsPrefix, store.AgentAlivePrefix, store.SecurityGroupsPrefix,
 }
 
-func newCache(st store.Store, log *slog.Logger) *cache {
+// servicePrefixes are followed too when the agent runs network services
+// (the agent learns only what its roles need).
+var servicePrefixes = []string{store.SubnetsPrefix}
+
+func newCache(st store.Store, log *slog.Logger, services bool) *cache {
+	prefixes := cachePrefixes
+	if services {
+		prefixes = append(slices.Clone(cachePrefixes), servicePrefixes...)
+	}
 	return &cache{
-		st:  st,
-		log: log,
+		st:       st,
+		log:      log,
+		prefixes: prefixes,
 		snap: Snapshot{
 			Networks:   map[string]api.Network{},
+			Subnets:    map[string]api.Subnet{},
 			Ports:      map[string]api.Port{},
-			PortStatus: map[string]api.PortStatus{},
+			PortStatus: map[string]map[string]api.PortStatus{},
 			Agents:     map[string]api.Agent{},
 			Alive:      map[string]bool{},
 
 			SecurityGroups: map[string]api.SecurityGroup{},
 		},
 		statusRev: map[string]int64{},
-		pending:   len(cachePrefixes),
+		pending:   len(prefixes),
 		ready:     make(chan struct{}),
 		changed:   make(chan struct{}, 1),
 	}
@@ -57,7 +69,7 @@ func newCache(st store.Store, log *slog.Logger) *cache {
 // run follows every prefix until ctx ends.
 func (c *cache) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, p := range cachePrefixes {
+	for _, p := range c.prefixes {
 		wg.Go(func() { c.follow(ctx, p) })
 	}
 	wg.Wait()
@@ -144,12 +156,12 @@ func (c *cache) put(prefix string, kv store.KV) {
 	switch prefix {
 	case store.NetworksPrefix:
 		err = decodeInto(kv.Value, id, c.snap.Networks)
+	case store.SubnetsPrefix:
+		err = decodeInto(kv.Value, id, c.snap.Subnets)
 	case store.PortsPrefix:
 		err = decodeInto(kv.Value, id, c.snap.Ports)
 	case store.PortStatusPrefix:
-		if err = decodeInto(kv.Value, id, c.snap.PortStatus); err == nil {
-			c.statusRev[id] = kv.ModRevision
-		}
+		err = c.putStatus(kv)
 	case store.AgentsPrefix:
 		err = decodeInto(kv.Value, id, c.snap.Agents)
 	case store.AgentAlivePrefix:
@@ -167,11 +179,18 @@ func (c *cache) del(prefix, id string) {
 	switch prefix {
 	case store.NetworksPrefix:
 		delete(c.snap.Networks, id)
+	case store.SubnetsPrefix:
+		delete(c.snap.Subnets, id)
 	case store.PortsPrefix:
 		delete(c.snap.Ports, id)
 	case store.PortStatusPrefix:
-		delete(c.snap.PortStatus, id)
-		delete(c.statusRev, id)
+		if host, port, ok := store.ParsePortStatusKey(prefix + id); ok {
+			delete(c.snap.PortStatus[port], host)
+			if len(c.snap.PortStatus[port]) == 0 {
+				delete(c.snap.PortStatus, port)
+			}
+		}
+		delete(c.statusRev, prefix+id)
 	case store.AgentsPrefix:
 		delete(c.snap.Agents, id)
 	case store.AgentAlivePrefix:
@@ -185,6 +204,8 @@ func (c *cache) clear(prefix string) {
 	switch prefix {
 	case store.NetworksPrefix:
 		clear(c.snap.Networks)
+	case store.SubnetsPrefix:
+		clear(c.snap.Subnets)
 	case store.PortsPrefix:
 		clear(c.snap.Ports)
 	case store.PortStatusPrefix:
@@ -206,13 +227,44 @@ func (c *cache) snapshot() (Snapshot, map[string]int64) {
 	defer c.mu.Unlock()
 	return Snapshot{
 		Networks:   maps.Clone(c.snap.Networks),
+		Subnets:    maps.Clone(c.snap.Subnets),
 		Ports:      maps.Clone(c.snap.Ports),
-		PortStatus: maps.Clone(c.snap.PortStatus),
+		PortStatus: cloneStatus(c.snap.PortStatus),
 		Agents:     maps.Clone(c.snap.Agents),
 		Alive:      maps.Clone(c.snap.Alive),
 
 		SecurityGroups: maps.Clone(c.snap.SecurityGroups),
 	}, maps.Clone(c.statusRev)
+}
+
+// putStatus records a status key; keys of another layout (the old
+// port-status/<port id>) are skipped.
+func (c *cache) putStatus(kv store.KV) error {
+	host, port, ok := store.ParsePortStatusKey(kv.Key)
+	if !ok {
+		return nil
+	}
+	var st api.PortStatus
+	if err := json.Unmarshal(kv.Value, &st); err != nil {
+		return err
+	}
+	st.Host, st.PortID = host, port // the key, not the value, says who wrote it
+	if c.snap.PortStatus[port] == nil {
+		c.snap.PortStatus[port] = map[string]api.PortStatus{}
+	}
+	c.snap.PortStatus[port][host] = st
+	c.statusRev[kv.Key] = kv.ModRevision
+	return nil
+}
+
+// cloneStatus copies the nested status map (the cache keeps changing its
+// inner maps).
+func cloneStatus(m map[string]map[string]api.PortStatus) map[string]map[string]api.PortStatus {
+	out := make(map[string]map[string]api.PortStatus, len(m))
+	for id, byHost := range m {
+		out[id] = maps.Clone(byHost)
+	}
+	return out
 }
 
 func decodeInto[T any](b []byte, id string, m map[string]T) error {

@@ -45,7 +45,7 @@ func active(portID, host string) api.PortStatus {
 func snapOf(nets []api.Network, ports []api.Port, statuses []api.PortStatus, agents []api.Agent, dead ...string) Snapshot {
 	s := Snapshot{
 		Networks: map[string]api.Network{}, Ports: map[string]api.Port{},
-		PortStatus: map[string]api.PortStatus{}, Agents: map[string]api.Agent{}, Alive: map[string]bool{},
+		PortStatus: map[string]map[string]api.PortStatus{}, Agents: map[string]api.Agent{}, Alive: map[string]bool{},
 	}
 	for _, n := range nets {
 		s.Networks[n.ID] = n
@@ -54,7 +54,10 @@ func snapOf(nets []api.Network, ports []api.Port, statuses []api.PortStatus, age
 		s.Ports[p.ID] = p
 	}
 	for _, st := range statuses {
-		s.PortStatus[st.PortID] = st
+		if s.PortStatus[st.PortID] == nil {
+			s.PortStatus[st.PortID] = map[string]api.PortStatus{}
+		}
+		s.PortStatus[st.PortID][st.Host] = st
 	}
 	for _, a := range agents {
 		s.Agents[a.Host] = a

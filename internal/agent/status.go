@@ -18,27 +18,23 @@ type statusWrite struct {
 	Op   store.Op
 }
 
-// statusWrites says which port-status keys this host must write after an
-// Apply, as guarded writes against the revisions the snapshot was taken at.
-// It is pure. The rules:
+// statusWrites says which of this host's port-status keys it must write
+// after an Apply, as guarded writes against the revisions (by key) the
+// snapshot was taken at. It is pure. Each host writes only its own records
+// (store.PortStatusKey(host, port)); readers choose between the records of
+// a port that several hosts report during a move. The rules:
 //   - a port applied here is ACTIVE if the data plane bound it, else DOWN;
-//     nothing is written when the record already says so;
-//   - a port is only claimed from another live host whose record says
-//     ACTIVE when its binding:host_id names this host (Neutron's binding is
-//     authoritative), so two hosts that briefly both have the VIF during a
-//     move do not overwrite each other in turn;
-//   - a port this host reported but no longer has becomes DOWN, or its key
-//     is deleted if the port is gone from the store. A record another host
-//     wrote is never touched.
+//     nothing is written when this host's record already says so;
+//   - a port this host reported but no longer has becomes DOWN, or its
+//     record is deleted if the port is gone from the store.
 func statusWrites(host string, st hoststate.State, results []hoststate.PortResult, snap Snapshot, revs map[string]int64, ts string) []statusWrite {
 	var out []statusWrite
+	write := func(op store.Op) {
+		out = append(out, statusWrite{Cond: store.Cond{Key: op.Key, ModRevision: revs[op.Key]}, Op: op})
+	}
 	put := func(id, status string) {
 		b, _ := json.Marshal(api.PortStatus{PortID: id, Host: host, Status: status, UpdatedAt: ts})
-		key := store.PortStatusKey(id)
-		out = append(out, statusWrite{
-			Cond: store.Cond{Key: key, ModRevision: revs[id]},
-			Op:   store.Op{Key: key, Value: b},
-		})
+		write(store.Op{Key: store.PortStatusKey(host, id), Value: b})
 	}
 	for _, r := range results {
 		if _, ok := st.Ports[r.PortID]; !ok {
@@ -48,26 +44,18 @@ func statusWrites(host string, st hoststate.State, results []hoststate.PortResul
 		if r.Bound {
 			want = api.StatusActive
 		}
-		cur, ok := snap.PortStatus[r.PortID]
-		if ok && cur.Host == host && cur.Status == want {
-			continue
-		}
-		if ok && cur.Host != host && !mayClaim(host, cur, snap) {
+		if cur, ok := snap.PortStatus[r.PortID][host]; ok && cur.Status == want {
 			continue
 		}
 		put(r.PortID, want)
 	}
 	for _, id := range sortedKeys(snap.PortStatus) {
-		cur := snap.PortStatus[id]
-		if _, here := st.Ports[id]; here || cur.Host != host {
+		cur, mine := snap.PortStatus[id][host]
+		if _, here := st.Ports[id]; here || !mine {
 			continue
 		}
 		if _, exists := snap.Ports[id]; !exists {
-			key := store.PortStatusKey(id)
-			out = append(out, statusWrite{
-				Cond: store.Cond{Key: key, ModRevision: revs[id]},
-				Op:   store.Op{Key: key, Delete: true},
-			})
+			write(store.Op{Key: store.PortStatusKey(host, id), Delete: true})
 			continue
 		}
 		if cur.Status != api.StatusDown {
@@ -75,14 +63,6 @@ func statusWrites(host string, st hoststate.State, results []hoststate.PortResul
 		}
 	}
 	return out
-}
-
-// mayClaim reports whether host may overwrite cur, a status another host wrote.
-func mayClaim(host string, cur api.PortStatus, snap Snapshot) bool {
-	if cur.Status != api.StatusActive || !snap.Alive[cur.Host] {
-		return true
-	}
-	return snap.Ports[cur.PortID].BindingHostID == host
 }
 
 // writeStatuses performs the writes in one transaction, so a burst of

@@ -18,7 +18,10 @@ func describe(t *testing.T, ws []statusWrite) string {
 	t.Helper()
 	var b strings.Builder
 	for _, w := range ws {
-		id := strings.TrimPrefix(w.Op.Key, store.PortStatusPrefix)
+		require.Equal(t, w.Cond.Key, w.Op.Key)
+		host, id, ok := store.ParsePortStatusKey(w.Op.Key)
+		require.True(t, ok, w.Op.Key)
+		require.Equal(t, "hostA", host, "a host writes only its own records")
 		if w.Op.Delete {
 			fmt.Fprintf(&b, "delete %s if rev=%d\n", id, w.Cond.ModRevision)
 			continue
@@ -65,17 +68,18 @@ func TestStatusWrites(t *testing.T) {
 			statuses: []api.PortStatus{active("p1", "hostB"), active("gone", "hostB")},
 		},
 		{
-			name:     "no claim from a live host that reported it ACTIVE",
-			ports:    []api.Port{vmPort("p1", "n1", "m", "", "")},
-			statuses: []api.PortStatus{active("p1", "hostB")},
-			results:  []hoststate.PortResult{{PortID: "p1", Bound: true}},
-		},
-		{
-			name:     "claim when bound here, when the old host is dead or reported DOWN",
+			name:     "a VIF here is reported whatever other hosts report",
 			ports:    []api.Port{vmPort("p1", "n1", "m", "", "hostA"), vmPort("p2", "n1", "m", "", ""), vmPort("p3", "n1", "m", "", "")},
 			statuses: []api.PortStatus{active("p1", "hostB"), active("p2", "hostC"), {PortID: "p3", Host: "hostB", Status: api.StatusDown}},
 			results:  []hoststate.PortResult{{PortID: "p1", Bound: true}, {PortID: "p2", Bound: true}, {PortID: "p3", Bound: true}},
-			want:     "put p1 hostA/ACTIVE if rev=101\nput p2 hostA/ACTIVE if rev=102\nput p3 hostA/ACTIVE if rev=103\n",
+			want:     "put p1 hostA/ACTIVE if rev=0\nput p2 hostA/ACTIVE if rev=0\nput p3 hostA/ACTIVE if rev=0\n",
+		},
+		{
+			name:     "own record updated against its own revision, next to another host's",
+			ports:    []api.Port{vmPort("p1", "n1", "m", "", "")},
+			statuses: []api.PortStatus{active("p1", "hostB"), {PortID: "p1", Host: "hostA", Status: api.StatusDown}},
+			results:  []hoststate.PortResult{{PortID: "p1", Bound: true}},
+			want:     "put p1 hostA/ACTIVE if rev=102\n",
 		},
 	}
 	for _, tc := range tests {
@@ -83,7 +87,7 @@ func TestStatusWrites(t *testing.T) {
 			snap := snapOf(nets, tc.ports, tc.statuses, agents)
 			revs := map[string]int64{}
 			for i, s := range tc.statuses {
-				revs[s.PortID] = int64(101 + i)
+				revs[store.PortStatusKey(s.Host, s.PortID)] = int64(101 + i)
 			}
 			var ifaces []hoststate.Interface
 			for _, r := range tc.results {

@@ -20,7 +20,7 @@ func startKeystone(t *testing.T) string {
 	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close() })
-	st, err := etcdstore.New(e.Endpoints())
+	st, err := etcdstore.Connect(e.ServerClient())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	cfg := keystone.DefaultConfig()

@@ -20,7 +20,10 @@ type SubnetCreate struct {
 	ProjectID       string               `json:"project_id,omitempty"`
 	NetworkID       string               `json:"network_id"`
 	IPVersion       int                  `json:"ip_version,omitempty"`
-	CIDR            string               `json:"cidr"`
+	CIDR            string               `json:"cidr,omitempty"`
+	SubnetPoolID    string               `json:"subnetpool_id,omitempty"`
+	Prefixlen       *int                 `json:"prefixlen,omitempty"`
+	UseDefaultPool  *bool                `json:"use_default_subnetpool,omitempty"`
 	GatewayIP       *string              `json:"gateway_ip,omitempty"`
 	NoGateway       bool                 `json:"-"`
 	AllocationPools []api.AllocationPool `json:"allocation_pools,omitempty"`
@@ -56,7 +59,10 @@ func (s SubnetUpdate) MarshalJSON() ([]byte, error) {
 }
 
 // withNullGateway marshals v and, if null is set, adds "gateway_ip": null.
-func withNullGateway(v any, null bool) ([]byte, error) {
+func withNullGateway(v any, null bool) ([]byte, error) { return withNull(v, "gateway_ip", null) }
+
+// withNull marshals v and, if null is set, adds "<key>": null.
+func withNull(v any, key string, null bool) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil || !null {
 		return data, err
@@ -65,7 +71,7 @@ func withNullGateway(v any, null bool) ([]byte, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, err
 	}
-	m["gateway_ip"] = nil
+	m[key] = nil
 	return json.Marshal(m)
 }
 

@@ -70,3 +70,6 @@ func (u *Used) LowestFree(pools []Range, take func(netip.Addr) bool) (netip.Addr
 	}
 	return netip.Addr{}, false
 }
+
+// Len is the number of allocated addresses.
+func (u *Used) Len() int { return len(u.set) }

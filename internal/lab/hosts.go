@@ -10,6 +10,8 @@ import (
 
 	"github.com/vland/vland/internal/netns"
 	"github.com/vland/vland/internal/ovs/daemon"
+	"github.com/vland/vland/internal/store"
+	"github.com/vland/vland/internal/store/etcdstore"
 )
 
 // agentGrace is how long an agent gets to exit on SIGTERM before SIGKILL.
@@ -19,6 +21,9 @@ const agentGrace = 5 * time.Second
 // the br-phy carrying its underlay address.
 func buildHost(ctx context.Context, st *State, i int) (*daemon.OVS, error) {
 	h := st.Hosts[i-1]
+	if err := os.MkdirAll(hostNetnsDir(h), 0o755); err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
 	if err := netns.Create(h.NetNS); err != nil {
 		return nil, err
 	}
@@ -68,8 +73,9 @@ func (l *Lab) RestartVswitchd(ctx context.Context, i int) error {
 	return setupPhyBridge(ctx, o, ns, l.st.Hosts[i-1].UnderlayIP)
 }
 
-func agentPidfile(h HostState) string { return filepath.Join(h.Dir, "agent.pid") }
-func agentLog(h HostState) string     { return filepath.Join(h.Dir, "agent.log") }
+func agentPidfile(h HostState) string      { return filepath.Join(h.Dir, "agent.pid") }
+func agentLog(h HostState) string          { return filepath.Join(h.Dir, "agent.log") }
+func agentPasswordFile(h HostState) string { return filepath.Join(h.Dir, "etcd-agent.password") }
 
 // agentArgv is the command line of host h's agent. It runs in the root
 // namespace and reaches the host's OVS through its unix sockets.
@@ -78,11 +84,14 @@ func (st *State) agentArgv(h HostState) []string {
 		"--host", h.Name,
 		"--local-ip", h.UnderlayIP.Addr().String(),
 		"--etcd-endpoints", st.EtcdURL,
+		"--etcd-username", store.AgentUser(h.Name),
+		"--etcd-password-file", agentPasswordFile(h),
 		"--ovsdb", "unix:" + filepath.Join(h.Dir, "db.sock"),
 		"--ovs-rundir", h.Dir,
 		"--datapath", "netdev",
 		"--tunnel-types", strings.Join(st.TunnelTypes, ","),
 	}
+	argv = append(argv, serviceArgs(h)...)
 	if h.NetworkNode {
 		argv = append(argv, "--network-node")
 		if st.External != nil {
@@ -92,7 +101,8 @@ func (st *State) agentArgv(h HostState) []string {
 	return append(argv, st.AgentArgs...)
 }
 
-// StartAgent starts host i's agent unless it already runs.
+// StartAgent starts host i's agent unless it already runs, with its own
+// etcd user (provisioned on first start, as `vland agent credentials` does).
 func (l *Lab) StartAgent(i int) error {
 	h, err := l.HostInfo(i)
 	if err != nil {
@@ -101,9 +111,51 @@ func (l *Lab) StartAgent(i int) error {
 	if pid := readPid(agentPidfile(h)); alive(pid) && mentions(cmdline(pid), l.st.Dir) {
 		return nil
 	}
+	if err := l.agentCredentials(h); err != nil {
+		return err
+	}
 	env := append(os.Environ(), "OVS_RUNDIR="+h.Dir, "OVS_DBDIR="+h.Dir, "OVS_LOGDIR="+h.Dir)
 	_, err = startDetached(l.st.agentArgv(h), env, agentLog(h), agentPidfile(h))
 	return err
+}
+
+// agentCredentials writes h's agent password file, creating the agent's
+// etcd user with the embedded etcd's root password, unless it exists.
+func (l *Lab) agentCredentials(h HostState) error {
+	path := agentPasswordFile(h)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	rootPW, err := etcdstore.ReadPasswordFile(filepath.Join(serverDataDir(l.st.Dir), etcdstore.RootPasswordFile))
+	if err != nil {
+		return fmt.Errorf("lab: agent credentials of %s: %w", h.Name, err)
+	}
+	cli, err := etcdstore.AdminClient(etcdstore.ClientConfig{Endpoints: []string{l.st.EtcdURL}, Username: store.RootUser, Password: rootPW})
+	if err != nil {
+		return fmt.Errorf("lab: agent credentials of %s: %w", h.Name, err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pw := etcdstore.RandomPassword()
+	if err := etcdstore.ProvisionAgent(ctx, cli, h.Name, pw); err != nil {
+		return fmt.Errorf("lab: agent credentials of %s: %w", h.Name, err)
+	}
+	return etcdstore.WritePasswordFile(path, pw)
+}
+
+// AgentEtcdClient is how host i's agent logs in to etcd (for tests of
+// what its credentials allow).
+func (l *Lab) AgentEtcdClient(i int) (etcdstore.ClientConfig, error) {
+	h, err := l.HostInfo(i)
+	if err != nil {
+		return etcdstore.ClientConfig{}, err
+	}
+	pw, err := etcdstore.ReadPasswordFile(agentPasswordFile(h))
+	if err != nil {
+		return etcdstore.ClientConfig{}, err
+	}
+	return etcdstore.ClientConfig{Endpoints: []string{l.st.EtcdURL}, Username: store.AgentUser(h.Name), Password: pw}, nil
 }
 
 // KillAgent kills host i's agent abruptly (SIGKILL), as a crash would: its

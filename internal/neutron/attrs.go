@@ -84,6 +84,9 @@ var subnetAttrs = func() map[string]attr[subReq] {
 		"subnetpool_id":     postOnly(bind(str(64, true), func(r *subReq) *service.Opt[string] { return &r.SubnetPoolID })),
 	}
 	projectAttrs(t, func(r *subReq) *service.Opt[string] { return &r.ProjectID })
+	// subnet_allocation, default-subnetpools: a prefix from a pool.
+	t["prefixlen"] = postOnly(bind(integer(false), func(r *subReq) *service.Opt[int] { return &r.Prefixlen }))
+	t["use_default_subnetpool"] = postOnly(bind(boolean, func(r *subReq) *service.Opt[bool] { return &r.UseDefaultSubnetPool }))
 	commonReadOnly(t)
 	t["tags"] = postOnly(bind(strList, func(r *subReq) *service.Opt[[]string] { return &r.Tags }))
 	return t

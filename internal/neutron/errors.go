@@ -79,9 +79,14 @@ var errorTable = []struct {
 	{service.ErrRuleEthertypeCIDR, wireError{http.StatusBadRequest, "SecurityGroupRuleParameterConflict"}},
 	{service.ErrRuleEthertypeProto, wireError{http.StatusBadRequest, "SecurityGroupEthertypeConflictWithProtocol"}},
 	{service.ErrBusy, wireError{http.StatusServiceUnavailable, "ServiceUnavailable"}},
+	{service.ErrInvalidDHCPAgent, wireError{http.StatusNotFound, "InvalidDHCPAgent"}},
+	{service.ErrNetworkHostedByDHCPAgent, wireError{http.StatusConflict, "NetworkHostedByDHCPAgent"}},
+	{service.ErrNetworkNotHostedByDHCPAgent, wireError{http.StatusConflict, "NetworkNotHostedByDhcpAgent"}},
+	{service.ErrAgentAlive, wireError{http.StatusConflict, "AgentInUse"}},
 	{errNotFound, wireError{http.StatusNotFound, "HTTPNotFound"}},
 	{errTooLarge, wireError{http.StatusRequestEntityTooLarge, "HTTPRequestEntityTooLarge"}},
 	{errExtensionNotFound, wireError{http.StatusNotFound, "ExtensionNotFound"}},
+	{errMethodNotAllowed, wireError{http.StatusMethodNotAllowed, "HTTPMethodNotAllowed"}},
 }
 
 // Transport-level error kinds.
@@ -89,6 +94,7 @@ var (
 	errNotFound          = errors.New("neutron: no such resource")
 	errTooLarge          = errors.New("neutron: request body too large")
 	errExtensionNotFound = errors.New("neutron: no such extension")
+	errMethodNotAllowed  = errors.New("neutron: method not allowed")
 )
 
 // transportErr builds a client error of a transport kind.

@@ -63,6 +63,7 @@ func onSecond(t testing.TB, who caller) caller {
 	secondOnce.Do(func() {
 		second, secondErr = server.New(context.Background(), server.Config{
 			Listen: "127.0.0.1:0", EtcdEndpoints: srv.EtcdEndpoints(), Auth: keystone.ModeNoAuth,
+			EtcdUsername: srv.EtcdClient().Username, EtcdPassword: srv.EtcdClient().Password,
 			Segments: segments(), DefaultQuota: unlimited, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		})
 		if secondErr == nil {

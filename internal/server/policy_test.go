@@ -86,6 +86,9 @@ func TestPortStatusAndAgents(t *testing.T) {
 	ctx := context.Background()
 	st := srv.Store()
 	status, _ := json.Marshal(api.PortStatus{PortID: id, Host: "compute1", Status: api.StatusActive})
+	// Another host that once had the VIF reports it DOWN: the ACTIVE
+	// record of the unbound port wins.
+	old, _ := json.Marshal(api.PortStatus{PortID: id, Host: "compute0", Status: api.StatusDown})
 	agent, _ := json.Marshal(api.Agent{ID: "agent-compute1", Host: "compute1", AgentType: api.AgentTypeOVS, Binary: "vland-agent"})
 	lease, err := st.Grant(ctx, 30*time.Second)
 	if err != nil {
@@ -93,7 +96,8 @@ func TestPortStatusAndAgents(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = st.Revoke(ctx, lease) })
 	_, err = st.Txn(ctx, nil, []store.Op{
-		{Key: store.PortStatusKey(id), Value: status},
+		{Key: store.PortStatusKey("compute1", id), Value: status},
+		{Key: store.PortStatusKey("compute0", id), Value: old},
 		{Key: store.AgentKey("compute1"), Value: agent},
 		{Key: store.AgentAliveKey("compute1"), Value: []byte("1"), Lease: lease},
 	})
@@ -117,7 +121,9 @@ func TestPortStatusAndAgents(t *testing.T) {
 	}
 	call(t, admin, "GET", "/v2.0/agents/nope", nil).wantError(t, 404, "AgentNotFound")
 	call(t, p, "DELETE", "/v2.0/ports/"+id, nil).want(t, 204)
-	if _, err := st.Get(ctx, store.PortStatusKey(id)); err == nil {
-		t.Fatal(fmt.Sprint("port status key survived the port"))
+	for _, host := range []string{"compute0", "compute1"} {
+		if _, err := st.Get(ctx, store.PortStatusKey(host, id)); err == nil {
+			t.Fatal(fmt.Sprint("port status key of ", host, " survived the port"))
+		}
 	}
 }

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/keystone"
 	"github.com/vland/vland/internal/neutron"
+	"github.com/vland/vland/internal/scheduler"
 	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/service"
 	"github.com/vland/vland/internal/store"
@@ -40,6 +42,12 @@ type Config struct {
 	// EtcdEndpoints selects an external etcd cluster instead of the
 	// embedded node.
 	EtcdEndpoints []string
+	// EtcdUsername and EtcdPassword log in to the external cluster (a user
+	// with the store.ServerRole role); EtcdTLS secures the connection to
+	// it. The embedded node uses the credentials it generates itself.
+	EtcdUsername string
+	EtcdPassword string
+	EtcdTLS      *tls.Config
 	// EtcdClientURL and EtcdPeerURL are the embedded node's listeners;
 	// "" picks free 127.0.0.1 ports.
 	EtcdClientURL string
@@ -60,6 +68,11 @@ type Config struct {
 	// DefaultQuota is the quota of projects without their own (zero value:
 	// Neutron's 100 networks, 100 subnets, 500 ports; -1 is unlimited).
 	DefaultQuota api.Quota
+	// DHCPAgentsPerNetwork is how many DHCP hosts serve each network (0:
+	// 1), AgentDownTime how long a dead DHCP host keeps its networks (0:
+	// 75 s); see internal/scheduler.
+	DHCPAgentsPerNetwork int
+	AgentDownTime        time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -76,6 +89,9 @@ type Server struct {
 	serveErr chan error
 	once     sync.Once
 	closeErr error
+
+	sched         *scheduler.Scheduler
+	stopScheduler func()
 }
 
 // New opens the store, builds the services and binds the listener; it
@@ -100,6 +116,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openStore(); err != nil {
 		return nil, err
 	}
+	if n, err := store.DropLegacyKeys(ctx, s.st); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	} else if n > 0 {
+		s.log.Info("dropped keys of an old layout", "keys", n)
+	}
 	handler, err := s.buildHandler(ctx)
 	if err != nil {
 		return nil, err
@@ -108,13 +129,15 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("server: listen %s: %w", cfg.Listen, err)
 	}
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 5 * time.Minute}
+	s.startScheduler()
 	return s, nil
 }
 
 // openStore starts the embedded etcd or connects to the external one.
 func (s *Server) openStore() error {
-	endpoints := s.cfg.EtcdEndpoints
-	if len(endpoints) == 0 {
+	cc := etcdstore.ClientConfig{Endpoints: s.cfg.EtcdEndpoints, Username: s.cfg.EtcdUsername,
+		Password: s.cfg.EtcdPassword, TLS: s.cfg.EtcdTLS}
+	if len(cc.Endpoints) == 0 {
 		if s.cfg.DataDir == "" {
 			return errors.New("server: a data dir is needed for the embedded etcd (or give etcd endpoints)")
 		}
@@ -125,11 +148,11 @@ func (s *Server) openStore() error {
 			return fmt.Errorf("server: embedded etcd: %w", err)
 		}
 		s.embedded = e
-		endpoints = e.Endpoints()
+		cc = e.ServerClient()
 	}
-	st, err := etcdstore.New(endpoints)
+	st, err := etcdstore.Connect(cc)
 	if err != nil {
-		return fmt.Errorf("server: connect etcd %v: %w", endpoints, err)
+		return fmt.Errorf("server: %w", err)
 	}
 	s.st = st
 	return nil
@@ -166,6 +189,16 @@ func (s *Server) EtcdEndpoints() []string {
 		return s.embedded.Endpoints()
 	}
 	return append([]string(nil), s.cfg.EtcdEndpoints...)
+}
+
+// EtcdClient is how the server connects to its etcd, credentials included
+// (a second server of the same deployment, tests).
+func (s *Server) EtcdClient() etcdstore.ClientConfig {
+	if s.embedded != nil {
+		return s.embedded.ServerClient()
+	}
+	return etcdstore.ClientConfig{Endpoints: s.EtcdEndpoints(), Username: s.cfg.EtcdUsername,
+		Password: s.cfg.EtcdPassword, TLS: s.cfg.EtcdTLS}
 }
 
 // Store is the server's store connection (tests and tools).
@@ -212,6 +245,9 @@ func (s *Server) Close() error {
 			if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 				errs = append(errs, err)
 			}
+		}
+		if s.stopScheduler != nil {
+			s.stopScheduler()
 		}
 		if s.svc != nil {
 			s.svc.Close()

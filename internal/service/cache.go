@@ -43,10 +43,11 @@ type cache struct {
 	counts   map[string]int                 // <project>/<resource> -> resources
 	quotas   map[string]versioned[api.Quota]
 	bulks    map[string]struct{} // bulk creates in progress
-	status   map[string]api.PortStatus
+	status   map[string]map[string]api.PortStatus
 	agents   map[string]api.Agent
 	alive    map[string]struct{}
 	sg       secGroupCache
+	pl       poolCache // subnet pools and address scopes
 }
 
 func newCache(st store.Store, log *slog.Logger) *cache {
@@ -67,10 +68,11 @@ func (c *cache) reset() {
 	c.counts = map[string]int{}
 	c.quotas = map[string]versioned[api.Quota]{}
 	c.bulks = map[string]struct{}{}
-	c.status = map[string]api.PortStatus{}
+	c.status = map[string]map[string]api.PortStatus{}
 	c.agents = map[string]api.Agent{}
 	c.alive = map[string]struct{}{}
 	c.sg = newSecGroupCache()
+	c.pl = newPoolCache()
 }
 
 // load lists the whole prefix into a fresh cache and returns the revision
@@ -236,7 +238,7 @@ func (c *cache) apply(ev store.Event) {
 			c.quotas[id] = versioned[api.Quota]{q, ev.KV.ModRevision}
 		}
 	case strings.HasPrefix(key, store.PortStatusPrefix):
-		c.applyStatus(strings.TrimPrefix(key, store.PortStatusPrefix), put, ev.KV)
+		c.applyStatus(put, ev.KV)
 	case strings.HasPrefix(key, store.AgentsPrefix):
 		host := strings.TrimPrefix(key, store.AgentsPrefix)
 		delete(c.agents, host)
@@ -244,6 +246,8 @@ func (c *cache) apply(ev store.Event) {
 		if put && decode(ev.KV.Value, &a, c.log, key) {
 			c.agents[host] = a
 		}
+	case strings.HasPrefix(key, store.SubnetPoolsPrefix), strings.HasPrefix(key, store.AddressScopesPrefix):
+		c.applyPool(key, put, ev.KV)
 	case strings.HasPrefix(key, store.AgentAlivePrefix):
 		setMember(c.alive, strings.TrimPrefix(key, store.AgentAlivePrefix), put)
 	}
@@ -264,11 +268,24 @@ func (c *cache) applyPort(id string, put bool, kv store.KV) {
 	setKey(c.netPorts, p.NetworkID, id, true)
 }
 
-func (c *cache) applyStatus(id string, put bool, kv store.KV) {
-	delete(c.status, id)
+// applyStatus records one host's status record of a port; keys of the old
+// port-status/<port id> layout are ignored (store.DropLegacyKeys).
+func (c *cache) applyStatus(put bool, kv store.KV) {
+	host, id, ok := store.ParsePortStatusKey(kv.Key)
+	if !ok {
+		return
+	}
+	delete(c.status[id], host)
 	var st api.PortStatus
 	if put && decode(kv.Value, &st, c.log, kv.Key) {
-		c.status[id] = st
+		st.Host, st.PortID = host, id // the key says who wrote it
+		if c.status[id] == nil {
+			c.status[id] = map[string]api.PortStatus{}
+		}
+		c.status[id][host] = st
+	}
+	if len(c.status[id]) == 0 {
+		delete(c.status, id)
 	}
 }
 

@@ -130,11 +130,43 @@ func (c *cache) allQuotas() map[string]api.Quota {
 	return out
 }
 
-func (c *cache) portStatus(id string) (api.PortStatus, bool) {
+// portStatus returns the status record that speaks for a port: that of
+// the host it is bound to; for an unbound port, an ACTIVE record (a live
+// host's first), else any, the first host by name on a tie.
+func (c *cache) portStatus(id, boundHost string) (api.PortStatus, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	st, ok := c.status[id]
-	return st, ok
+	byHost := c.status[id]
+	if boundHost != "" {
+		st, ok := byHost[boundHost]
+		return st, ok
+	}
+	var best api.PortStatus
+	bestRank := -1
+	for host, st := range byHost {
+		rank := 0
+		if st.Status == api.StatusActive {
+			rank += 2
+		}
+		if _, alive := c.alive[host]; alive {
+			rank++
+		}
+		if rank > bestRank || (rank == bestRank && host < best.Host) {
+			best, bestRank = st, rank
+		}
+	}
+	return best, bestRank >= 0
+}
+
+// statusHosts names the hosts with a status record of a port.
+func (c *cache) statusHosts(id string) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	hosts := make([]string, 0, len(c.status[id]))
+	for h := range c.status[id] {
+		hosts = append(hosts, h)
+	}
+	return hosts
 }
 
 // agentList returns every agent record with its liveness.

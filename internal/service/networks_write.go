@@ -90,7 +90,7 @@ func (s *Service) applyNetworkUpdate(who identity.Identity, n *storedNetwork, r 
 	n.Shared = r.Shared.or(n.Shared)
 	n.External = r.External.or(n.External)
 	n.PortSecurityEnabled = r.PortSecurityEnabled.or(n.PortSecurityEnabled)
-	return nil
+	return setDNSDomain(&n.Network, r)
 }
 
 // providerChanged reports whether r asks for different provider attributes
@@ -156,7 +156,7 @@ func (s *Service) removeNetwork(ctx context.Context, v versioned[storedNetwork])
 			return store.ErrConflict // deleted since the listing: read again
 		}
 		owned = append(owned, group{conds: []store.Cond{{Key: store.PortKey(p.obj.ID), ModRevision: p.rev}},
-			ops: portDeleteOps(&p.obj)})
+			ops: s.portDeleteOps(&p.obj)})
 	}
 	last := s.networkDeleteGroup(v, store.NoKeysCreatedUnder(prefix, listed))
 	if s.fits(append(owned, last)) {
@@ -202,6 +202,9 @@ func (s *Service) networkDeleteGroup(v versioned[storedNetwork], noNewPorts stor
 		g.ops = append(g.ops, store.Op{Key: store.SubnetKey(sid), Delete: true})
 		if sub, ok := s.cache.subnet(sid); ok && sub.obj.QuotaSlot != "" {
 			g.ops = append(g.ops, store.Op{Key: sub.obj.QuotaSlot, Delete: true})
+		}
+		if sub, ok := s.cache.subnet(sid); ok {
+			g.ops = append(g.ops, deleteOps(poolKeys(&sub.obj.Subnet))...)
 		}
 	}
 	return g

@@ -143,7 +143,7 @@ func (s *Service) rollbackBulk(bulk string, ports []storedPort) {
 	defer cancel()
 	groups := make([]group, len(ports))
 	for i := range ports {
-		groups[i] = group{ops: portDeleteOps(&ports[i])}
+		groups[i] = group{ops: s.portDeleteOps(&ports[i])}
 	}
 	groups = append(groups, group{ops: []store.Op{{Key: store.BulkKey(bulk), Delete: true}}})
 	for _, chunk := range s.pack(groups, 0) {
@@ -193,6 +193,9 @@ func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortR
 		Tags:           tags, RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := setPairs(&p, r.AllowedAddressPairs); err != nil {
+		return p, nil, err
+	}
+	if err := applyPortDNSDHCP(&p, r); err != nil {
 		return p, nil, err
 	}
 	if p.BindingVNICType != vnicNormal {
@@ -321,14 +324,17 @@ func portIndexOp(p *api.Port) store.Op {
 	return store.Op{Key: store.NetworkPortKey(p.NetworkID, p.ID), Value: []byte(p.DeviceOwner)}
 }
 
-// portDeleteOps deletes a port with its addresses, MAC, status, index key
-// and quota slot.
-func portDeleteOps(p *storedPort) []store.Op {
+// portDeleteOps deletes a port with its addresses, MAC, index key, quota
+// slot and the status records the cache knows of (an agent deletes a
+// record it writes after this itself, once it sees the port gone).
+func (s *Service) portDeleteOps(p *storedPort) []store.Op {
 	ops := []store.Op{
 		{Key: store.PortKey(p.ID), Delete: true},
 		{Key: store.MACKey(p.NetworkID, p.MACAddress), Delete: true},
-		{Key: store.PortStatusKey(p.ID), Delete: true},
 		{Key: store.NetworkPortKey(p.NetworkID, p.ID), Delete: true},
+	}
+	for _, host := range s.cache.statusHosts(p.ID) {
+		ops = append(ops, store.Op{Key: store.PortStatusKey(host, p.ID), Delete: true})
 	}
 	ops = append(ops, secGroupIndexOps(&p.Port, nil)...)
 	if p.QuotaSlot != "" {

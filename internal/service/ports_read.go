@@ -31,13 +31,13 @@ func fillBinding(p *api.Port, reported, datapath string) {
 	}
 }
 
-// portView merges the agent-reported status into a stored port. A status
-// from another host than the port's binding is stale (the port moved) and
-// ignored.
+// portView merges the agent-reported status into a stored port. Only the
+// record of the host the port is bound to counts (others are stale: the
+// port moved); see cache.portStatus.
 func (s *Service) portView(p api.Port) api.Port {
 	p.Status = api.StatusDown
 	reported := ""
-	if st, ok := s.cache.portStatus(p.ID); ok && (p.BindingHostID == "" || st.Host == p.BindingHostID) {
+	if st, ok := s.cache.portStatus(p.ID, p.BindingHostID); ok {
 		reported = st.Host
 		if st.Status != "" {
 			p.Status = st.Status
@@ -48,6 +48,8 @@ func (s *Service) portView(p api.Port) api.Port {
 		host = reported
 	}
 	fillBinding(&p, reported, s.cache.datapath(host))
+	p.ExtraDHCPOpts = nonNil(p.ExtraDHCPOpts)
+	p.DNSAssignment = dnsAssignment(&p, s.networkOf(p.NetworkID))
 	return p
 }
 

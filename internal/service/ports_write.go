@@ -86,6 +86,9 @@ func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, 
 	if err := setPairs(&p.Port, r.AllowedAddressPairs); err != nil {
 		return p.Port, nil, nil, err
 	}
+	if err := applyPortDNSDHCP(&p.Port, r); err != nil {
+		return p.Port, nil, nil, err
+	}
 	sgConds, err := s.updatePortSecGroups(who, r, &old.Port, &p.Port)
 	if err != nil {
 		return p.Port, nil, nil, err
@@ -218,7 +221,7 @@ func (s *Service) DeletePort(ctx context.Context, id string, ifMatch int64) erro
 		if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
 			return err
 		}
-		_, err := s.txn(ctx, []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}, portDeleteOps(&v.obj))
+		_, err := s.txn(ctx, []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}, s.portDeleteOps(&v.obj))
 		return err
 	})
 }

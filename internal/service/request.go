@@ -41,6 +41,7 @@ type NetworkRequest struct {
 	SegmentationID        Opt[int]
 	AvailabilityZoneHints Opt[[]string]
 	Tags                  Opt[[]string] // create only
+	DNSDomain             Opt[string]
 }
 
 // SubnetRequest is the body of a subnet create or update.
@@ -59,7 +60,11 @@ type SubnetRequest struct {
 	IPv6RAMode      Opt[string]
 	IPv6AddressMode Opt[string]
 	SubnetPoolID    Opt[string]
-	Tags            Opt[[]string] // create only
+	// Prefixlen and UseDefaultSubnetPool (create only) ask for a prefix
+	// from the pool (subnet_allocation, default-subnetpools).
+	Prefixlen            Opt[int]
+	UseDefaultSubnetPool Opt[bool]
+	Tags                 Opt[[]string] // create only
 }
 
 // PortRequest is the body of a port create or update.
@@ -80,4 +85,6 @@ type PortRequest struct {
 	BindingVNICType     Opt[string]
 	BindingProfile      Opt[map[string]any]
 	Tags                Opt[[]string] // create only
+	ExtraDHCPOpts       Opt[[]map[string]any]
+	DNSName             Opt[string]
 }

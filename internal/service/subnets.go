@@ -25,7 +25,7 @@ func (s *Service) CreateSubnets(ctx context.Context, reqs []SubnetRequest) ([]ap
 			return nil, err
 		}
 	}
-	err = s.retry(ctx, func() error { return s.commitSubnets(ctx, who, subs) })
+	err = s.retry(ctx, func() error { return s.commitSubnets(ctx, who, subs, reqs) })
 	if err != nil {
 		return nil, err
 	}
@@ -41,11 +41,8 @@ func (s *Service) newSubnet(who identity.Identity, r *SubnetRequest) (api.Subnet
 	if !r.NetworkID.has() {
 		return api.Subnet{}, fault.New(fault.ErrBadRequest, "Failed to parse request. Required attribute 'network_id' not specified")
 	}
-	if !r.CIDR.has() {
-		return api.Subnet{}, fault.New(fault.ErrBadRequest, "Bad subnets request: a subnetpool must be specified in the absence of a cidr.")
-	}
-	if r.SubnetPoolID.has() {
-		return api.Subnet{}, fault.InvalidInput("subnet pools are not supported")
+	if err := checkPoolRequest(r); err != nil {
+		return api.Subnet{}, err
 	}
 	if r.IPv6RAMode.has() || r.IPv6AddressMode.has() {
 		return api.Subnet{}, fault.InvalidInput("ipv6_ra_mode and ipv6_address_mode are not supported")
@@ -54,11 +51,14 @@ func (s *Service) newSubnet(who identity.Identity, r *SubnetRequest) (api.Subnet
 	if r.IPVersion.has() && version != 4 && version != 6 {
 		return api.Subnet{}, fault.BadAttr("ip_version", "%d is not in [4, 6]", version)
 	}
-	prefix, err := ipam.ParseCIDR(r.CIDR.V, version)
-	if err != nil {
-		return api.Subnet{}, err
+	var cidr string
+	if !r.pooled() {
+		prefix, err := ipam.ParseCIDR(r.CIDR.V, version)
+		if err != nil {
+			return api.Subnet{}, err
+		}
+		version, cidr = ipam.Version(prefix.Addr()), prefix.String()
 	}
-	version = ipam.Version(prefix.Addr())
 	project, err := projectFor(who, r.ProjectID)
 	if err != nil {
 		return api.Subnet{}, err
@@ -71,8 +71,11 @@ func (s *Service) newSubnet(who identity.Identity, r *SubnetRequest) (api.Subnet
 	sub := api.Subnet{
 		ID: newID(), Name: r.Name.or(""), Description: r.Description.or(""),
 		ProjectID: project, TenantID: project, NetworkID: r.NetworkID.V,
-		IPVersion: version, CIDR: prefix.String(), EnableDHCP: r.EnableDHCP.or(true),
+		IPVersion: version, CIDR: cidr, EnableDHCP: r.EnableDHCP.or(true),
 		Tags: tags, RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	if r.pooled() {
+		return sub, nil // addressed when its prefix is allocated (allocSubnet)
 	}
 	if err := setAddressing(&sub, r, true); err != nil {
 		return api.Subnet{}, err
@@ -116,11 +119,22 @@ func setAddressing(sub *api.Subnet, r *SubnetRequest, create bool) error {
 // commitSubnets writes the subnets and their networks' subnet lists in one
 // txn conditioned on each network's revision, which also makes the CIDR
 // overlap check exact.
-func (s *Service) commitSubnets(ctx context.Context, who identity.Identity, subs []api.Subnet) error {
+func (s *Service) commitSubnets(ctx context.Context, who identity.Identity, subs []api.Subnet, reqs []SubnetRequest) error {
 	nets := map[string]versioned[storedNetwork]{}
 	var order []string
 	pending := map[string]string{} // this batch's subnets: id -> cidr
+	holds := &poolHolds{c: s.cache}
+	defer holds.release()
+	var conds []store.Cond
+	var ops []store.Op
 	for i := range subs {
+		if reqs[i].pooled() {
+			c, o, err := s.allocSubnet(who, &subs[i], &reqs[i], holds)
+			if err != nil {
+				return err
+			}
+			conds, ops = append(conds, c...), append(ops, o...)
+		}
 		v, ok := nets[subs[i].NetworkID]
 		if !ok {
 			var err error
@@ -132,6 +146,9 @@ func (s *Service) commitSubnets(ctx context.Context, who identity.Identity, subs
 		if err := s.checkOverlap(&v.obj.Network, &subs[i], pending); err != nil {
 			return err
 		}
+		if err := s.checkPoolAffinity(&v.obj.Network, &subs[i]); err != nil {
+			return err
+		}
 		pending[subs[i].ID] = subs[i].CIDR
 		v.obj.Subnets = append(append([]string(nil), v.obj.Subnets...), subs[i].ID)
 		nets[subs[i].NetworkID] = v
@@ -139,8 +156,6 @@ func (s *Service) commitSubnets(ctx context.Context, who identity.Identity, subs
 	a := &alloc{s: s}
 	defer a.release()
 	quota := newQuotaGuard(s)
-	var conds []store.Cond
-	var ops []store.Op
 	for _, id := range order {
 		v := nets[id]
 		v.obj.RevisionNumber++
@@ -157,9 +172,11 @@ func (s *Service) commitSubnets(ctx context.Context, who identity.Identity, subs
 		ops = append(ops, store.Op{Key: slot, Value: []byte(subs[i].ID)},
 			store.Op{Key: store.SubnetKey(subs[i].ID), Value: mustJSON(storedSubnet{Subnet: subs[i], QuotaSlot: slot})})
 	}
-	if _, err := s.txn(ctx, append(conds, quota.condList()...), ops); err != nil {
+	rev, err := s.txn(ctx, append(conds, quota.condList()...), ops)
+	if err != nil {
 		return err
 	}
+	holds.rev = rev
 	a.commit()
 	return nil
 }

@@ -122,6 +122,7 @@ func (s *Service) removeSubnet(ctx context.Context, v versioned[storedSubnet]) e
 	if v.obj.QuotaSlot != "" {
 		ops = append(ops, store.Op{Key: v.obj.QuotaSlot, Delete: true})
 	}
+	ops = append(ops, deleteOps(poolKeys(&sub))...)
 	if n, ok := s.cache.network(sub.NetworkID); ok {
 		nw := n.obj
 		nw.Subnets = slices.DeleteFunc(slices.Clone(nw.Subnets), func(id string) bool { return id == sub.ID })

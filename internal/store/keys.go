@@ -1,6 +1,9 @@
 package store
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Every key prefix vland uses lives here. Values are JSON unless noted.
 const (
@@ -46,7 +49,25 @@ const (
 	AgentsPrefix     = root + "agents/"
 	AgentAlivePrefix = root + "agent-alive/"
 
-	// PortStatusPrefix + <port id>: api.PortStatus, written by agents.
+	// AgentSettingsPrefix + <agent id>: the admin_state_up and description
+	// an admin set on one row of /v2.0/agents (server-owned, so the agent's
+	// own record writes never race with them).
+	AgentSettingsPrefix = root + "agent-settings/"
+
+	// DHCPBindingsPrefix + <network id> + "/" + <host>: the host's DHCP
+	// agent serves the network (service.DHCPBinding), written by the
+	// scheduler and the dhcp_agent_scheduler API. The DHCP port follows it.
+	DHCPBindingsPrefix = root + "dhcp-bindings/"
+
+	// LeaderPrefix + <controller>: etcd election keys; the server holding
+	// the oldest key runs that controller (e.g. "scheduler").
+	LeaderPrefix = root + "leader/"
+
+	// PortStatusPrefix + <host> + "/" + <port id>: api.PortStatus, written
+	// by the agent of that host. The host comes first so that an agent's
+	// etcd role can be allowed to write its own host's range only (see
+	// grants.go); a port can have a record from each host that has its VIF
+	// (during a move), and readers pick one (api.PickPortStatus).
 	PortStatusPrefix = root + "port-status/"
 
 	// Security groups: SecurityGroupsPrefix + <id> holds a group with its
@@ -116,8 +137,23 @@ func AgentKey(host string) string { return AgentsPrefix + host }
 // AgentAliveKey is the leased heartbeat key of a host's agent.
 func AgentAliveKey(host string) string { return AgentAlivePrefix + host }
 
-// PortStatusKey is the key of a port's status as reported by its agent.
-func PortStatusKey(portID string) string { return PortStatusPrefix + portID }
+// PortStatusKey is the key of a port's status as reported by host's agent.
+func PortStatusKey(host, portID string) string { return PortStatusOf(host) + portID }
+
+// PortStatusOf is the prefix of the port status records host's agent writes.
+func PortStatusOf(host string) string { return PortStatusPrefix + host + "/" }
+
+// ParsePortStatusKey splits a key under PortStatusPrefix into host and port
+// id; ok is false for anything else (such as a record of the old
+// port-status/<port id> layout).
+func ParsePortStatusKey(key string) (host, portID string, ok bool) {
+	rest, found := strings.CutPrefix(key, PortStatusPrefix)
+	if !found {
+		return "", "", false
+	}
+	host, portID, ok = strings.Cut(rest, "/")
+	return host, portID, ok && host != "" && portID != "" && !strings.Contains(portID, "/")
+}
 
 // ProjectKey is the key of a project created through the identity API.
 func ProjectKey(id string) string { return ProjectsPrefix + id }
@@ -130,3 +166,49 @@ func SecGroupPortsOf(groupID string) string { return SecGroupPortsPrefix + group
 
 // SecGroupPortKey is the index key of a port in a security group.
 func SecGroupPortKey(groupID, portID string) string { return SecGroupPortsOf(groupID) + portID }
+
+// Subnet pools and address scopes. SubnetPoolsPrefix + <id> holds a pool,
+// AddressScopesPrefix + <id> a scope. A subnet allocated from a pool
+// holds PoolPrefixKey(pool, bits), bits being its prefix's leading bits
+// ('0'/'1'), so that a prefix and every prefix overlapping it are one
+// key range plus its ancestors' keys: a create conditions on both and no
+// two subnets of a pool can overlap, whichever servers create them.
+// PoolUsagePrefix + <pool>/<project>/<subnet>: the project's subnets in
+// the pool, for the per-project default_quota. DefaultPoolsPrefix + <4|6>:
+// the default pool of an IP version (value: its id).
+const (
+	SubnetPoolsPrefix   = root + "subnetpools/"
+	AddressScopesPrefix = root + "address-scopes/"
+	PoolPrefixesPrefix  = root + "subnetpool-prefixes/"
+	PoolUsagePrefix     = root + "subnetpool-usage/"
+	DefaultPoolsPrefix  = root + "subnetpool-defaults/"
+)
+
+// SubnetPoolKey is the key of a subnet pool.
+func SubnetPoolKey(id string) string { return SubnetPoolsPrefix + id }
+
+// AddressScopeKey is the key of an address scope.
+func AddressScopeKey(id string) string { return AddressScopesPrefix + id }
+
+// PoolPrefixesOf is the prefix of a pool's allocation keys.
+func PoolPrefixesOf(poolID string) string { return PoolPrefixesPrefix + poolID + "/" }
+
+// PoolPrefixKey is the allocation key of a prefix (as ipam.PrefixBits) in a pool.
+func PoolPrefixKey(poolID, bits string) string { return PoolPrefixesOf(poolID) + "p" + bits }
+
+// PoolUsageOf is the prefix of a project's subnets in a pool.
+func PoolUsageOf(poolID, projectID string) string {
+	return PoolUsagePrefix + poolID + "/" + projectID + "/"
+}
+
+// DefaultPoolKey is the key naming the default pool of an IP version.
+func DefaultPoolKey(version int) string { return DefaultPoolsPrefix + strconv.Itoa(version) }
+
+// AgentSettingsKey is the key of one agent row's admin settings.
+func AgentSettingsKey(agentID string) string { return AgentSettingsPrefix + agentID }
+
+// DHCPBindingKey is the key of a network's binding to a host's DHCP agent.
+func DHCPBindingKey(networkID, host string) string { return DHCPBindingsOf(networkID) + host }
+
+// DHCPBindingsOf is the prefix of a network's DHCP bindings.
+func DHCPBindingsOf(networkID string) string { return DHCPBindingsPrefix + networkID + "/" }

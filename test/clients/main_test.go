@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/vland/vland/internal/keystone"
+	"github.com/vland/vland/internal/store/etcdstore"
 	"github.com/vland/vland/internal/testutil"
 )
 
@@ -41,8 +42,8 @@ var prefix = testutil.Prefix()
 type vlandServer struct {
 	url            string
 	adminProjectID string
-	projectIDs     map[string]string // by name
-	etcd           []string          // the store's client URLs
+	projectIDs     map[string]string      // by name
+	etcd           etcdstore.ClientConfig // how the server reaches its store
 	close          func()
 }
 

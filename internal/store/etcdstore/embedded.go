@@ -1,8 +1,10 @@
 package etcdstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -13,6 +15,8 @@ import (
 
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+
+	"github.com/vland/vland/internal/store"
 )
 
 // Embedded-etcd tuning. Fsync stays on: the store is vland's only copy of
@@ -33,6 +37,18 @@ const (
 	// portAttempts is how often an automatically chosen port pair is
 	// retried when another process grabbed a port in the meantime.
 	portAttempts = 5
+	// bcryptCost is the embedded node's password hashing cost (etcd's
+	// default is 10). Its passwords are random 128-bit strings, which key
+	// stretching does not make any stronger; a low cost keeps logins (one
+	// per client connection and token refresh) fast.
+	bcryptCost = 4
+)
+
+// The embedded node's credentials, generated on first start into its data
+// dir (mode 0600) and reused after: etcd's root user, and the server's user.
+const (
+	RootPasswordFile   = "etcd-root.password"
+	ServerPasswordFile = "etcd-server.password"
 )
 
 // EmbeddedConfig configures a single-node etcd inside the vland process.
@@ -54,12 +70,68 @@ type Embedded struct {
 	etcd      *embed.Etcd
 	endpoints []string
 	lock      *os.File
+	rootPW    string
+	serverPW  string
 }
 
-// StartEmbedded starts a single-node etcd and waits until it serves. Its
-// logs are discarded. Two processes cannot share a DataDir: the second
+// StartEmbedded starts a single-node etcd and waits until it serves, with
+// auth on and vland's roles provisioned (see Provision): the root and server
+// passwords are read from the data dir, or generated there on first start.
+// Its logs are discarded. Two processes cannot share a DataDir: the second
 // fails fast instead of hanging on etcd's own file locks.
 func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
+	e, err := startEmbedded(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.provision(cfg.DataDir); err != nil {
+		_ = e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// provision reads or creates the password files and applies the grants.
+func (e *Embedded) provision(dir string) error {
+	var err error
+	if e.rootPW, err = passwordIn(filepath.Join(dir, RootPasswordFile)); err != nil {
+		return err
+	}
+	if e.serverPW, err = passwordIn(filepath.Join(dir, ServerPasswordFile)); err != nil {
+		return err
+	}
+	cli, err := newClient(e.RootClient())
+	if err != nil {
+		return fmt.Errorf("etcdstore: embedded etcd: log in as root (password in %s): %w", RootPasswordFile, err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	return Provision(ctx, cli, e.rootPW, e.serverPW)
+}
+
+// passwordIn returns the password in path, first writing a random one if
+// the file does not exist.
+func passwordIn(path string) (string, error) {
+	pw, err := ReadPasswordFile(path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return pw, err
+	}
+	pw = RandomPassword()
+	return pw, WritePasswordFile(path, pw)
+}
+
+// RootClient is how to connect to the node as etcd's root user.
+func (e *Embedded) RootClient() ClientConfig {
+	return ClientConfig{Endpoints: e.Endpoints(), Username: store.RootUser, Password: e.rootPW}
+}
+
+// ServerClient is how a vland server connects to the node.
+func (e *Embedded) ServerClient() ClientConfig {
+	return ClientConfig{Endpoints: e.Endpoints(), Username: store.ServerUser, Password: e.serverPW}
+}
+
+func startEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("etcdstore: embedded etcd needs a data dir")
 	}
@@ -109,6 +181,7 @@ func startOnce(cfg EmbeddedConfig) (*Embedded, error) {
 		ec.QuotaBackendBytes = DefaultQuotaBytes
 	}
 	ec.MaxTxnOps = maxTxnOps
+	ec.BcryptCost = bcryptCost
 	ec.Logger = "zap"
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 

@@ -15,7 +15,10 @@
 // StartEmbedded runs a single node inside the process: fsync on, periodic
 // auto-compaction keeping 1 h of history, a 2 GiB quota, up to 1024 ops per
 // transaction, logs discarded, free 127.0.0.1 ports picked (and retried)
-// when no URL is given. Tests get one with storetest.NewEtcd(t).
+// when no URL is given, and etcd auth always on with vland's roles
+// (store/grants.go, applied by Provision and ProvisionAgent). Connect logs in
+// with a ClientConfig (user, password, TLS). Tests get a node with
+// storetest.NewEtcd(t).
 package etcdstore
 
 import (
@@ -27,7 +30,6 @@ import (
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/vland/vland/internal/store"
 )
@@ -43,19 +45,18 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // New connects to the etcd cluster at endpoints (e.g.
-// "http://127.0.0.1:2379"). The client's own logs are discarded; errors are
-// returned instead.
+// "http://127.0.0.1:2379") without credentials, which only works on a
+// cluster without auth. See Connect.
 func New(endpoints []string) (*Store, error) {
-	if len(endpoints) == 0 {
-		return nil, errors.New("etcdstore: no endpoints")
-	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   endpoints,
-		DialTimeout: dialTimeout,
-		Logger:      zap.NewNop(),
-	})
+	return Connect(ClientConfig{Endpoints: endpoints})
+}
+
+// Connect connects to the etcd cluster as cfg says (user, TLS). The
+// client's own logs are discarded; errors are returned instead.
+func Connect(cfg ClientConfig) (*Store, error) {
+	cli, err := newClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("etcdstore: connect %v: %w", endpoints, err)
+		return nil, err
 	}
 	return &Store{cli: cli}, nil
 }

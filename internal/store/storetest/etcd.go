@@ -20,11 +20,18 @@ func NewEmbedded(t testing.TB) *etcdstore.Embedded {
 }
 
 // NewEtcd returns an etcd-backed store on a fresh embedded node (see
-// NewEmbedded); both are closed when the test ends.
+// NewEmbedded), logged in as etcd's root user so that any key and
+// maintenance call (compaction) is allowed; both are closed when the test
+// ends.
 func NewEtcd(t testing.TB) *etcdstore.Store {
 	t.Helper()
-	e := NewEmbedded(t)
-	st, err := etcdstore.New(e.Endpoints())
+	return Connect(t, NewEmbedded(t).RootClient())
+}
+
+// Connect returns a store connected as cfg says, closed when the test ends.
+func Connect(t testing.TB, cfg etcdstore.ClientConfig) *etcdstore.Store {
+	t.Helper()
+	st, err := etcdstore.Connect(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	return st
