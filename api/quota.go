@@ -9,6 +9,9 @@ type Quota struct {
 	Network   int    `json:"network"`
 	Subnet    int    `json:"subnet"`
 	Port      int    `json:"port"`
+	// Security groups and their rules (Neutron's defaults 10 and 100).
+	SecurityGroup     int `json:"security_group"`
+	SecurityGroupRule int `json:"security_group_rule"`
 }
 
 // QuotaUsage is one resource's line of GET /v2.0/quotas/{id}/details.
@@ -23,4 +26,7 @@ type QuotaDetails struct {
 	Network QuotaUsage `json:"network"`
 	Subnet  QuotaUsage `json:"subnet"`
 	Port    QuotaUsage `json:"port"`
+
+	SecurityGroup     QuotaUsage `json:"security_group"`
+	SecurityGroupRule QuotaUsage `json:"security_group_rule"`
 }

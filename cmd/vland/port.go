@@ -78,6 +78,7 @@ func newPortCreateCmd(cc *clientCmd) *cobra.Command {
 	var req client.PortCreate
 	var af portAddrFlags
 	var network, project string
+	var groups []string
 	cmd := &cobra.Command{Use: "create NAME", Short: "Create a port", Args: cobra.ExactArgs(1)}
 	fs := cmd.Flags()
 	fs.StringVar(&network, "network", "", "network of the port (name or ID)")
@@ -88,6 +89,8 @@ func newPortCreateCmd(cc *clientCmd) *cobra.Command {
 	fs.StringVar(&req.Description, "description", "", "description")
 	fs.StringVar(&project, "project", "", "owning project, name or ID (admin only; created on first use)")
 	fs.Bool("no-security-group", false, "no security group on the port")
+	fs.StringArrayVar(&groups, "security-group", nil, "security group of the port, name or ID (repeatable; default: the project's default group)")
+	cmd.MarkFlagsMutuallyExclusive("security-group", "no-security-group")
 	af.add(cmd)
 	df := addPortDNSFlags(cmd)
 	tf := addTagFlags(cmd, "port")
@@ -101,6 +104,13 @@ func newPortCreateCmd(cc *clientCmd) *cobra.Command {
 			req.AdminStateUp = triState(cmd, "enable", "disable")
 			if cmd.Flags().Changed("no-security-group") {
 				req.SecurityGroups = &[]string{}
+			}
+			if len(groups) > 0 {
+				ids, err := secGroupIDs(ctx, c, groups)
+				if err != nil {
+					return err
+				}
+				req.SecurityGroups = &ids
 			}
 			var err error
 			if req.FixedIPs, req.AllowedAddressPairs, err = af.parse(ctx, c); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,7 @@ import (
 func newPortSetCmd(cc *clientCmd) *cobra.Command {
 	var name, desc, host, deviceID, deviceOwner, mac string
 	var af portAddrFlags
+	var groups []string
 	cmd := &cobra.Command{Use: "set PORT", Short: "Change a port", Args: cobra.ExactArgs(1)}
 	fs := cmd.Flags()
 	fs.StringVar(&name, "name", "", "new name")
@@ -26,7 +28,8 @@ func newPortSetCmd(cc *clientCmd) *cobra.Command {
 	fs.StringVar(&mac, "mac-address", "", "new MAC address (admin only)")
 	fs.Bool("no-fixed-ip", false, "clear the fixed IPs first")
 	fs.Bool("no-allowed-address", false, "clear the allowed address pairs first")
-	fs.Bool("no-security-group", false, "remove every security group")
+	fs.Bool("no-security-group", false, "remove every security group first")
+	fs.StringArrayVar(&groups, "security-group", nil, "add the port to this security group, name or ID (repeatable)")
 	af.add(cmd)
 	df := addPortDNSFlags(cmd)
 	tf := addTagFlags(cmd, "port")
@@ -51,8 +54,12 @@ func newPortSetCmd(cc *clientCmd) *cobra.Command {
 				FixedIPs:            extendList(cmd, "fixed-ip", "no-fixed-ip", currentFixedIPs(p), fips),
 				AllowedAddressPairs: extendList(cmd, "allowed-address", "no-allowed-address", p.AllowedAddressPairs, pairs),
 			}
-			if cmd.Flags().Changed("no-security-group") {
-				req.SecurityGroups = &[]string{}
+			ids, err := secGroupIDs(ctx, c, groups)
+			if err != nil {
+				return err
+			}
+			if sgs := extendList(cmd, "security-group", "no-security-group", p.SecurityGroups, ids); sgs != nil {
+				req.SecurityGroups = dedup(*sgs)
 			}
 			req.DNSName = changedString(cmd, "dns-name", df.dnsName)
 			if len(df.opts) > 0 {
@@ -80,4 +87,16 @@ func currentFixedIPs(p api.Port) []client.FixedIPRequest {
 		out = append(out, client.FixedIPRequest{SubnetID: f.SubnetID, IPAddress: f.IPAddress})
 	}
 	return out
+}
+
+// dedup drops repeated entries, keeping the first (the API refuses
+// duplicates in security_groups).
+func dedup(xs []string) *[]string {
+	out := []string{}
+	for _, x := range xs {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return &out
 }

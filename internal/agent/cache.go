@@ -33,7 +33,7 @@ type cache struct {
 // prefixes the agent follows, with how a key's value lands in the cache.
 var cachePrefixes = []string{
 	store.NetworksPrefix, store.PortsPrefix, store.PortStatusPrefix,
-	store.AgentsPrefix, store.AgentAlivePrefix,
+	store.AgentsPrefix, store.AgentAlivePrefix, store.SecurityGroupsPrefix,
 }
 
 // servicePrefixes are followed too when the agent runs network services
@@ -56,6 +56,8 @@ func newCache(st store.Store, log *slog.Logger, services bool) *cache {
 			PortStatus: map[string]map[string]api.PortStatus{},
 			Agents:     map[string]api.Agent{},
 			Alive:      map[string]bool{},
+
+			SecurityGroups: map[string]api.SecurityGroup{},
 		},
 		statusRev: map[string]int64{},
 		pending:   len(prefixes),
@@ -164,6 +166,8 @@ func (c *cache) put(prefix string, kv store.KV) {
 		err = decodeInto(kv.Value, id, c.snap.Agents)
 	case store.AgentAlivePrefix:
 		c.snap.Alive[id] = true
+	case store.SecurityGroupsPrefix:
+		err = decodeInto(kv.Value, id, c.snap.SecurityGroups)
 	}
 	if err != nil {
 		c.log.Warn("ignoring undecodable store value", "key", kv.Key, "err", err)
@@ -191,6 +195,8 @@ func (c *cache) del(prefix, id string) {
 		delete(c.snap.Agents, id)
 	case store.AgentAlivePrefix:
 		delete(c.snap.Alive, id)
+	case store.SecurityGroupsPrefix:
+		delete(c.snap.SecurityGroups, id)
 	}
 }
 
@@ -209,6 +215,8 @@ func (c *cache) clear(prefix string) {
 		clear(c.snap.Agents)
 	case store.AgentAlivePrefix:
 		clear(c.snap.Alive)
+	case store.SecurityGroupsPrefix:
+		clear(c.snap.SecurityGroups)
 	}
 }
 
@@ -224,6 +232,8 @@ func (c *cache) snapshot() (Snapshot, map[string]int64) {
 		PortStatus: cloneStatus(c.snap.PortStatus),
 		Agents:     maps.Clone(c.snap.Agents),
 		Alive:      maps.Clone(c.snap.Alive),
+
+		SecurityGroups: maps.Clone(c.snap.SecurityGroups),
 	}, maps.Clone(c.statusRev)
 }
 

@@ -57,6 +57,7 @@ func Compute(h HostConfig, ifaces []hoststate.Interface, snap Snapshot) hoststat
 		st.Ports[p.ID] = toPort(p, n)
 	}
 	st.Peers = peers(h.Host, st, snap)
+	securityGroups(&st, snap)
 	return st
 }
 
@@ -147,6 +148,10 @@ func toPort(p api.Port, n api.Network) hoststate.Port {
 		PortSecurity: p.PortSecurityEnabled,
 		DeviceOwner:  p.DeviceOwner,
 		AdminStateUp: p.AdminStateUp && n.AdminStateUp,
+	}
+	if filtered(p) {
+		out.Filtered = true
+		out.SecurityGroups = slices.Sorted(slices.Values(p.SecurityGroups))
 	}
 	for _, f := range p.FixedIPs {
 		if a, err := netip.ParseAddr(f.IPAddress); err == nil {

@@ -33,14 +33,14 @@ func TestComputePorts(t *testing.T) {
 		},
 		Ports: map[string]hoststate.Port{
 			"p1": {ID: "p1", NetworkID: "n1", MAC: "fa:16:3e:00:00:01", IPs: []netip.Addr{netip.MustParseAddr("10.1.0.5")},
-				PortSecurity: true, DeviceOwner: "compute:nova", AdminStateUp: true,
+				PortSecurity: true, DeviceOwner: "compute:nova", AdminStateUp: true, Filtered: true,
 				AllowedAddressPairs: []hoststate.AddressPair{
 					{Prefix: netip.MustParsePrefix("10.1.0.100/32"), MAC: "fa:16:3e:00:00:01"},
 					{Prefix: netip.MustParsePrefix("10.9.0.0/16"), MAC: "fa:16:3e:00:00:99"},
 				}},
 			// Admin-down network: the port is down too.
 			"p2": {ID: "p2", NetworkID: "n2", MAC: "fa:16:3e:00:00:02", IPs: []netip.Addr{netip.MustParseAddr("10.2.0.5")},
-				PortSecurity: true, DeviceOwner: "compute:nova", AdminStateUp: false},
+				PortSecurity: true, DeviceOwner: "compute:nova", AdminStateUp: false, Filtered: true},
 		},
 	}, got)
 }

@@ -17,6 +17,8 @@ type Snapshot struct {
 	// which host's ACTIVE report wins when several hosts report a port
 	// (portHost); tunnels do not depend on it (see peers).
 	Alive map[string]bool
+	// SecurityGroups by id.
+	SecurityGroups map[string]api.SecurityGroup
 }
 
 // portHost says which host a port is plugged into, as far as the store

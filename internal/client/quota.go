@@ -15,6 +15,9 @@ type QuotaUpdate struct {
 	Network *int `json:"network,omitempty"`
 	Subnet  *int `json:"subnet,omitempty"`
 	Port    *int `json:"port,omitempty"`
+
+	SecurityGroup     *int `json:"security_group,omitempty"`
+	SecurityGroupRule *int `json:"security_group_rule,omitempty"`
 }
 
 func quotaPath(project string) string { return "/v2.0/quotas/" + url.PathEscape(project) }

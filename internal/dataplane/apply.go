@@ -45,7 +45,10 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	errs = append(errs, err)
 	// A port forwards only once ovs-vswitchd has applied its tag: wait for
 	// that last, so that it reconfigures while the flows go in.
-	applied, err := d.syncTags(ctx, s, ports, bound, vlans)
+	// Ports leaving service keep their tag until their flows are gone (see
+	// below): table 60 delivers to ports and learned MACs by explicit
+	// output, which a dead VLAN alone would not stop.
+	applied, err := d.syncTags(ctx, s, ports, bound, vlans, false)
 	errs = append(errs, err)
 	// Wire only ports whose tag reads back: an untagged port is a trunk,
 	// whose VM could send into any local VLAN. (ovs-vswitchd may apply the
@@ -73,6 +76,9 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 		errs = append(errs, d.install(ctx, br, fs))
 	}
 	ph.mark("flows")
+	dead, err := d.syncTags(ctx, s, ports, bound, vlans, true)
+	errs = append(errs, err)
+	applied = max(applied, dead)
 	if applied > 0 {
 		errs = append(errs, d.db.WaitCfg(ctx, applied, applyWait))
 		ph.mark("vswitchd")

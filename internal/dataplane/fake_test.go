@@ -159,7 +159,7 @@ func (f *fakeOVS) plug(name, ifaceID string) {
 		IfaceExternalIDs: map[string]string{extIfaceID: ifaceID}}
 }
 
-var numRE = regexp.MustCompile(`(in_port=|output:|dl_vlan=|mod_vlan_vid:)(\d+)`)
+var numRE = regexp.MustCompile(`(in_port=|output:|dl_vlan=|mod_vlan_vid:|reg6=|load:)(\d+)(->NXM_NX_REG6\[\])?`)
 
 // String prints bridges, ports and flows, normalized.
 func (f *fakeOVS) String() string {
@@ -185,8 +185,11 @@ func (f *fakeOVS) String() string {
 				if sub[1] == "in_port=" || sub[1] == "output:" {
 					return sub[1] + ofName[br+"/"+sub[2]]
 				}
+				if sub[1] == "load:" && sub[3] == "" {
+					return m // only loads of reg6 (the local VLAN) are normalized
+				}
 				if v, ok := vlanNet[sub[2]]; ok {
-					return sub[1] + v
+					return sub[1] + v + sub[3]
 				}
 				return m
 			}))

@@ -83,7 +83,7 @@ func localVLANs(s hoststate.State, bound map[string]ovsdb.PortInfo, ports []ovsd
 // next_cfg to wait for before reporting ports bound, 0 if nothing changed.
 // Ports are only updated, never created: the VIF's owner (Nova, the lab)
 // may delete a port at any moment, and an upsert would bring it back.
-func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovsdb.PortInfo, bound map[string]ovsdb.PortInfo, vlans map[string]int) (int, error) {
+func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovsdb.PortInfo, bound map[string]ovsdb.PortInfo, vlans map[string]int, dead bool) (int, error) {
 	var ups []ovsdb.PortUpdate
 	for _, p := range ports {
 		id := p.IfaceExternalIDs[extIfaceID]
@@ -99,6 +99,9 @@ func (d *Dataplane) syncTags(ctx context.Context, s hoststate.State, ports []ovs
 		}
 		if p.Tag != nil && *p.Tag == tag && containsAll(p.OtherConfig, oc) {
 			continue
+		}
+		if (tag == pipeline.DeadVLAN) != dead {
+			continue // the other pass
 		}
 		ups = append(ups, ovsdb.PortUpdate{Name: p.Name, Tag: tag, OtherConfig: oc})
 	}

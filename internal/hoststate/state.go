@@ -23,6 +23,12 @@ type State struct {
 	Ports map[string]Port
 	// Peers are the other hosts with ports on this host's tunnel networks.
 	Peers []Peer
+	// SecurityGroups are the groups of this host's ports, by id.
+	SecurityGroups map[string]SecurityGroup
+	// GroupMembers are the addresses (fixed IPs and allowed pairs) of the
+	// ports, on any host, of each group that a rule here names as its
+	// remote group, by group id.
+	GroupMembers map[string][]netip.Prefix
 }
 
 // Tunnel port modes: one br-tun port per peer and type (Neutron's, seeds
@@ -54,6 +60,13 @@ type Port struct {
 	AllowedAddressPairs []AddressPair
 	DeviceOwner         string
 	AdminStateUp        bool
+	// Filtered says the port's traffic goes through its security groups
+	// (port security on, device owner not network:*); with no groups, all
+	// its IP traffic then drops (Neutron). States made without security
+	// groups leave it false.
+	Filtered bool
+	// SecurityGroups are the groups of a filtered port, sorted.
+	SecurityGroups []string
 }
 
 // AddressPair is an extra (IP or prefix, MAC) a port may send from. MAC is

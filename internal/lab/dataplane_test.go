@@ -120,6 +120,20 @@ func TestExternalNetwork(t *testing.T) {
 	}, 30*time.Second, 500*time.Millisecond, "VM on the flat external network reaches the gateway")
 	out, err := l.Exec(ctx, "e1", "ping", "-c1", "-W2", lab.InternetIP.String())
 	require.NoError(t, err, string(out))
+	// The VM's default security group admits only its own members (as in
+	// Neutron): let the outside world ping in.
+	vm, err := l.VM("e1")
+	require.NoError(t, err)
+	port, err := c.GetPort(ctx, vm.PortID)
+	require.NoError(t, err)
+	require.Len(t, port.SecurityGroups, 1)
+	_, err = c.CreateSecurityGroupRule(ctx, client.SecurityGroupRuleCreate{SecurityGroupID: port.SecurityGroups[0],
+		Direction: "ingress", Protocol: "icmp"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, err := l.ExternalExec(ctx, "ping", "-c1", "-W1", "203.0.113.50")
+		return err == nil
+	}, 10*time.Second, 200*time.Millisecond, "the outside reaches the VM once its group admits ICMP")
 	out, err = l.ExternalExec(ctx, "ping", "-c1", "-W2", "203.0.113.50")
 	require.NoError(t, err, string(out))
 }

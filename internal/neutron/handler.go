@@ -37,6 +37,7 @@ type API interface {
 	poolAPI
 	agentAPI
 	rbacAPI
+	secGroupAPI
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -68,8 +69,9 @@ func Register(mux *http.ServeMux, svc API) {
 	agents.register(mux)
 	registerAgentActions(mux, agents, svc)
 	rbacResource(svc).register(mux)
+	registerSecGroups(mux, svc)
 	registerQuotas(mux, svc)
-	registerTags(mux, svc, "networks", "subnets", "ports")
+	registerTags(mux, svc, "networks", "subnets", "ports", "security-groups")
 	registerPools(mux, svc)
 	mux.HandleFunc("GET /{$}", handleVersions)
 	mux.HandleFunc("GET /v2.0", handleV2)

@@ -26,6 +26,9 @@ var quotaAttrs = map[string]attr[quotaReq]{
 	"network": rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.Network })),
 	"subnet":  rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.Subnet })),
 	"port":    rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.Port })),
+
+	"security_group":      rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.SecurityGroup })),
+	"security_group_rule": rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.SecurityGroupRule })),
 }
 
 // registerQuotas mounts /v2.0/quotas (extensions quotas, quota_details).

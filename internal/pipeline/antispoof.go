@@ -42,24 +42,35 @@ func portFlows(s hoststate.State, pm PortMap) []Flow {
 	}
 	sort.Strings(ids)
 	var out []Flow
+	fc, conj := newFlowCollector(), &conjIDs{ids: map[conjKey]int{}}
 	for _, id := range ids {
 		p := s.Ports[id]
 		of, ok := wiredPort(s, pm, p)
 		if !ok {
 			continue
 		}
+		lv := pm.LocalVLANs[p.NetworkID]
 		// A port is an access port: a frame it sends with an 802.1Q header
 		// could carry another network's local VLAN, should OVS ever treat
 		// the port as a trunk (its tag missing). Drop it first, whatever
 		// the port's security.
 		out = append(out, on(IntClassifier, OwnerPort).prio(11).match(inPort(of), vlanTagged).do(actDrop))
 		if Trusted(p) {
-			out = append(out, on(IntClassifier, OwnerPort).prio(9).match(inPort(of)).do(resubmit(IntTransient)))
+			// reg6 lets table 60 steer its unicast to filtered ports.
+			out = append(out, on(IntClassifier, OwnerPort).prio(9).match(inPort(of)).
+				do(sprintf("load:%d->%s", lv, regZone), resubmit(IntTransient)))
+			directFlows(p, of, lv, fc)
 			continue
 		}
-		out = append(out, antiSpoofFlows(p, of)...)
+		out = append(out, antiSpoofFlows(p, of, egressNext(p, lv))...)
+		if filteredPort(p) {
+			firewallPortFlows(s, p, of, lv, fc, conj)
+		} else {
+			directFlows(p, of, lv, fc)
+		}
 	}
-	return out
+	firewallConjFlows(s, fc, conj)
+	return append(out, fc.list()...)
 }
 
 // vlanTagged matches frames that carry an 802.1Q header (the CFI/present
@@ -74,7 +85,7 @@ const vlanTagged = "vlan_tci=0x1000/0x1000"
 // discover/request from 0.0.0.0, IPv6 link-local sources and DAD/MLD from
 // the unspecified address. Other ethertypes drop, as in Neutron with no
 // permitted_ethertypes.
-func antiSpoofFlows(p hoststate.Port, of int) []Flow {
+func antiSpoofFlows(p hoststate.Port, of int, next string) []Flow {
 	in := inPort(of)
 	out := []Flow{
 		on(IntClassifier, OwnerPort).prio(10).match("arp", in).do(resubmit(IntARPSpoof)),
@@ -91,7 +102,7 @@ func antiSpoofFlows(p hoststate.Port, of int) []Flow {
 		out = append(out, on(IntARPSpoof, OwnerPort).prio(2).match("icmp6", in, "icmp_type=136", "nd_target="+prefixText(pfx)).do(resubmit(IntMACSpoof)))
 	}
 	src := func(proto string, match ...string) {
-		out = append(out, on(IntMACSpoof, OwnerPort).prio(2).match(append([]string{proto, in}, match...)...).do(resubmit(IntTransient)))
+		out = append(out, on(IntMACSpoof, OwnerPort).prio(2).match(append([]string{proto, in}, match...)...).do(next))
 	}
 	for _, mac := range portMACs(p) {
 		dl := "dl_src=" + mac

@@ -13,11 +13,12 @@ const (
 	OwnerTunnel   Owner = 4 // tunnel ports, tunnel id <-> local VLAN, flooding
 	OwnerProvider Owner = 5 // provider bridge patches and VLAN translation
 	OwnerLearned  Owner = 6 // flows learned in br-tun table 20 (never reconciled)
+	OwnerFirewall Owner = 7 // security groups (br-int 60 steering, 71, 72, 81, 82)
 )
 
 var ownerNames = map[Owner]string{
 	OwnerBase: "base", OwnerCanary: "canary", OwnerPort: "port",
-	OwnerTunnel: "tunnel", OwnerProvider: "provider", OwnerLearned: "learned",
+	OwnerTunnel: "tunnel", OwnerProvider: "provider", OwnerLearned: "learned", OwnerFirewall: "firewall",
 }
 
 func (o Owner) String() string {

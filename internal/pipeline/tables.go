@@ -47,7 +47,15 @@ var (
 	IntMACSpoof = Table{ID: 25, Name: "MACSpoof", Role: RoleInt, Miss: MissDrop,
 		Doc: "frames from a port must carry its MAC or an allowed-address-pair MAC and, for IPv4/IPv6, a source address of that MAC; other ethertypes drop"}
 	IntTransient = Table{ID: 60, Name: "Transient", Role: RoleInt, Miss: MissNone,
-		Doc: "normal L2 switching within the local VLAN"}
+		Doc: "unicast to a filtered port of this host to its ingress firewall (81); the rest normal L2 switching within the local VLAN"}
+	IntBaseEgress = Table{ID: 71, Name: "BaseEgress", Role: RoleInt, Miss: MissDrop,
+		Doc: "security groups, from a filtered port: ARP, DHCP client and ND pass, DHCP/RA servers drop, IP through conntrack (zone = reg6) to 72"}
+	IntRulesEgress = Table{ID: 72, Name: "RulesEgress", Role: RoleInt, Miss: MissDrop,
+		Doc: "invalid drops, established/related pass, new connections matching an egress rule are committed and pass to 60"}
+	IntBaseIngress = Table{ID: 81, Name: "BaseIngress", Role: RoleInt, Miss: MissDrop,
+		Doc: "to the filtered port in reg5: ARP, DHCP replies and ND pass, IP through conntrack to 82"}
+	IntRulesIngress = Table{ID: 82, Name: "RulesIngress", Role: RoleInt, Miss: MissDrop,
+		Doc: "invalid drops, established/related pass, new connections matching an ingress rule are committed; output to reg5"}
 )
 
 // br-tun tables.
@@ -81,6 +89,7 @@ var (
 // Tables lists every table, in the order docs and dumps present them.
 var Tables = []Table{
 	IntClassifier, IntCanary, IntARPSpoof, IntMACSpoof, IntTransient,
+	IntBaseEgress, IntRulesEgress, IntBaseIngress, IntRulesIngress,
 	TunClassifier, TunPatchLVToTun, TunGREToLV, TunVXLANToLV, TunGeneveToLV,
 	TunLearn, TunUcast, TunARPResponder, TunFlood,
 	ProvLocalSwitching,

@@ -51,7 +51,7 @@ func TestExtensionShowEqualsListEntry(t *testing.T) {
 			t.Errorf("extension %s: show %v, list entry %v", alias, one, e)
 		}
 	}
-	call(t, who, "GET", "/v2.0/extensions/security-group", nil).wantError(t, 404, "ExtensionNotFound")
+	call(t, who, "GET", "/v2.0/extensions/address-group", nil).wantError(t, 404, "ExtensionNotFound")
 }
 
 // fields= narrows a show as it narrows a list, on every collection.

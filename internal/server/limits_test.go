@@ -24,6 +24,7 @@ func TestTooManyFixedIPsIs400(t *testing.T) {
 	p := member("proj-many-ips")
 	netID := mkNetwork(t, p, map[string]any{"name": "many"})["id"].(string)
 	subID := mkSubnet(t, p, netID, "10.80.0.0/20", nil)["id"].(string)
+	defaultGroup(t, p) // a port create makes it first (kept if the create fails)
 	before := snapshot(t)
 	for _, n := range []int{101, 1100} {
 		fixed := make([]map[string]string, n)
@@ -54,6 +55,7 @@ func TestBigBulkPortCreate(t *testing.T) {
 	p := member("proj-big-bulk")
 	netID := mkNetwork(t, p, map[string]any{"name": "bulk"})["id"].(string)
 	mkSubnet(t, p, netID, "10.81.0.0/22", nil)
+	defaultGroup(t, p) // a port create makes it first (kept if the create fails)
 	before := snapshot(t)
 	bad := bulkPorts(netID, 300, nil)
 	bad["ports"].([]map[string]any)[299]["fixed_ips"] = []map[string]string{{"ip_address": "10.81.0.2"}}

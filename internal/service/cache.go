@@ -46,6 +46,7 @@ type cache struct {
 	status   map[string]map[string]api.PortStatus
 	agents   map[string]api.Agent
 	alive    map[string]struct{}
+	sg       secGroupCache
 	pl       poolCache // subnet pools and address scopes
 }
 
@@ -70,6 +71,7 @@ func (c *cache) reset() {
 	c.status = map[string]map[string]api.PortStatus{}
 	c.agents = map[string]api.Agent{}
 	c.alive = map[string]struct{}{}
+	c.sg = newSecGroupCache()
 	c.pl = newPoolCache()
 }
 
@@ -215,6 +217,8 @@ func (c *cache) apply(ev store.Event) {
 		}
 	case strings.HasPrefix(key, store.PortsPrefix):
 		c.applyPort(strings.TrimPrefix(key, store.PortsPrefix), put, ev.KV)
+	case strings.HasPrefix(key, store.SecurityGroupsPrefix):
+		c.applySecGroup(strings.TrimPrefix(key, store.SecurityGroupsPrefix), put, ev.KV)
 	case strings.HasPrefix(key, store.IPsPrefix):
 		subnet, ip, _ := strings.Cut(strings.TrimPrefix(key, store.IPsPrefix), "/")
 		c.applyIP(subnet, ip, put)

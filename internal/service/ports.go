@@ -80,6 +80,7 @@ func portGroups(ports []storedPort, conds [][]store.Cond, keys [][]string) []gro
 			g.conds = append(g.conds, store.Cond{Key: k})
 		}
 		g.ops = append(portOps(&ports[i], keys[i]), portIndexOp(&ports[i].Port))
+		g.ops = append(g.ops, secGroupIndexOps(nil, &ports[i].Port)...)
 		groups[i] = g
 	}
 	return groups
@@ -187,7 +188,6 @@ func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortR
 		DeviceID: r.DeviceID.or(""), DeviceOwner: r.DeviceOwner.or(""),
 		AdminStateUp: r.AdminStateUp.or(true), Status: api.StatusDown,
 		PortSecurityEnabled: r.PortSecurityEnabled.or(n.PortSecurityEnabled),
-		SecurityGroups:      nonNil(r.SecurityGroups.or(nil)),
 		BindingHostID:       r.BindingHostID.or(""), BindingVNICType: r.BindingVNICType.or(vnicNormal),
 		BindingProfile: r.BindingProfile.or(map[string]any{}),
 		Tags:           tags, RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
@@ -201,6 +201,10 @@ func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortR
 	if p.BindingVNICType != vnicNormal {
 		return p, nil, fault.BadAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
 	}
+	sgConds, err := s.createPortSecGroups(ctx, who, r, &p)
+	if err != nil {
+		return p, nil, err
+	}
 	if p.MACAddress, err = a.chooseMAC(r.MACAddress, n.ID); err != nil {
 		return p, nil, err
 	}
@@ -208,7 +212,7 @@ func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortR
 	if p.FixedIPs, err = a.fixedIPs(r.FixedIPs, n, subs, nil); err != nil {
 		return p, nil, err
 	}
-	return p, portConds(nv, subs, p.FixedIPs), nil
+	return p, append(portConds(nv, subs, p.FixedIPs), sgConds...), nil
 }
 
 // portNetwork returns the network a port goes on: the caller must own it
@@ -306,6 +310,7 @@ func portConds(nv versioned[storedNetwork], subs subnetSet, ips []api.FixedIP) [
 // portOps writes a port and creates its allocation keys.
 func portOps(p *storedPort, keys []string) []store.Op {
 	fillBinding(&p.Port, "", "")
+	p.SGSet = true // every port write checks its groups
 	ops := []store.Op{{Key: store.PortKey(p.ID), Value: mustJSON(p)}}
 	for _, k := range keys {
 		ops = append(ops, store.Op{Key: k, Value: []byte(p.ID)})
@@ -331,6 +336,7 @@ func (s *Service) portDeleteOps(p *storedPort) []store.Op {
 	for _, host := range s.cache.statusHosts(p.ID) {
 		ops = append(ops, store.Op{Key: store.PortStatusKey(host, p.ID), Delete: true})
 	}
+	ops = append(ops, secGroupIndexOps(&p.Port, nil)...)
 	if p.QuotaSlot != "" {
 		ops = append(ops, store.Op{Key: p.QuotaSlot, Delete: true})
 	}

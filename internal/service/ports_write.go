@@ -89,6 +89,11 @@ func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, 
 	if err := applyPortDNSDHCP(&p.Port, r); err != nil {
 		return p.Port, nil, nil, err
 	}
+	sgConds, err := s.updatePortSecGroups(who, r, &old.Port, &p.Port)
+	if err != nil {
+		return p.Port, nil, nil, err
+	}
+	conds, ops = append(conds, sgConds...), append(ops, secGroupIndexOps(&old.Port, &p.Port)...)
 	if p.BindingVNICType != vnicNormal {
 		return p.Port, nil, nil, fault.BadAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
 	}
@@ -155,7 +160,6 @@ func applyPortUpdate(old api.Port, r *PortRequest) api.Port {
 	p.DeviceOwner = r.DeviceOwner.or(p.DeviceOwner)
 	p.AdminStateUp = r.AdminStateUp.or(p.AdminStateUp)
 	p.PortSecurityEnabled = r.PortSecurityEnabled.or(p.PortSecurityEnabled)
-	p.SecurityGroups = nonNil(r.SecurityGroups.or(p.SecurityGroups))
 	p.BindingHostID = r.BindingHostID.or(p.BindingHostID)
 	if r.BindingHostID.Set && r.BindingHostID.Null {
 		p.BindingHostID = ""

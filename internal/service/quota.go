@@ -34,6 +34,9 @@ type QuotaRequest struct {
 	Network Opt[int]
 	Subnet  Opt[int]
 	Port    Opt[int]
+
+	SecurityGroup     Opt[int]
+	SecurityGroupRule Opt[int]
 }
 
 // quotaOf returns the project's limits and the revision of its record (0:
@@ -42,6 +45,10 @@ func (s *Service) quotaOf(project string) (api.Quota, int64) {
 	if v, ok := s.cache.quota(project); ok {
 		q := v.obj
 		q.ProjectID, q.TenantID = "", ""
+		if q.SecurityGroup == 0 && q.SecurityGroupRule == 0 {
+			// A record written before security groups had quotas.
+			q.SecurityGroup, q.SecurityGroupRule = s.cfg.DefaultQuota.SecurityGroup, s.cfg.DefaultQuota.SecurityGroupRule
+		}
 		return q, v.rev
 	}
 	return s.cfg.DefaultQuota, 0
@@ -53,6 +60,10 @@ func limitOf(q api.Quota, resource string) int {
 		return q.Network
 	case quotaSubnet:
 		return q.Subnet
+	case quotaSecGroup:
+		return q.SecurityGroup
+	case quotaSecGroupRule:
+		return q.SecurityGroupRule
 	}
 	return q.Port
 }
@@ -83,8 +94,7 @@ func (g *quotaGuard) slot(a *alloc, project, resource string) (string, error) {
 		// The count catches a quota lowered below what is in use (slots
 		// above the new limit stay held); the slots make it exact under
 		// concurrency.
-		n, sub, p := g.s.cache.usage(project)
-		used := map[string]int{quotaNetwork: n, quotaSubnet: sub, quotaPort: p}[resource]
+		used := g.s.cache.used(project, resource)
 		if used+g.added[project+"/"+resource] >= limit {
 			return "", overQuota(resource)
 		}
@@ -153,6 +163,9 @@ func (s *Service) QuotaDetails(ctx context.Context, project string) (api.QuotaDe
 		Network: api.QuotaUsage{Limit: q.Network, Used: n},
 		Subnet:  api.QuotaUsage{Limit: q.Subnet, Used: sub},
 		Port:    api.QuotaUsage{Limit: q.Port, Used: p},
+
+		SecurityGroup:     api.QuotaUsage{Limit: q.SecurityGroup, Used: s.cache.used(project, quotaSecGroup)},
+		SecurityGroupRule: api.QuotaUsage{Limit: q.SecurityGroupRule, Used: s.cache.used(project, quotaSecGroupRule)},
 	}, nil
 }
 
@@ -189,7 +202,8 @@ func (s *Service) UpdateQuota(ctx context.Context, project string, r QuotaReques
 	if !who.IsAdmin() {
 		return api.Quota{}, forbidden("update_quota")
 	}
-	for name, o := range map[string]Opt[int]{quotaNetwork: r.Network, quotaSubnet: r.Subnet, quotaPort: r.Port} {
+	for name, o := range map[string]Opt[int]{quotaNetwork: r.Network, quotaSubnet: r.Subnet, quotaPort: r.Port,
+		quotaSecGroup: r.SecurityGroup, quotaSecGroupRule: r.SecurityGroupRule} {
 		if o.Set && (o.Null || o.V < -1) {
 			return api.Quota{}, fault.BadAttr(name, "'%d' is not a valid quota limit, it must be -1 or greater", o.V)
 		}
@@ -198,6 +212,7 @@ func (s *Service) UpdateQuota(ctx context.Context, project string, r QuotaReques
 	err = s.retry(ctx, func() error {
 		q, rev := s.quotaOf(project)
 		q.Network, q.Subnet, q.Port = r.Network.or(q.Network), r.Subnet.or(q.Subnet), r.Port.or(q.Port)
+		q.SecurityGroup, q.SecurityGroupRule = r.SecurityGroup.or(q.SecurityGroup), r.SecurityGroupRule.or(q.SecurityGroupRule)
 		_, err := s.txn(ctx, []store.Cond{{Key: store.QuotaKey(project), ModRevision: rev}},
 			[]store.Op{{Key: store.QuotaKey(project), Value: mustJSON(q)}})
 		out = q

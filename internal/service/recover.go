@@ -46,6 +46,7 @@ func (s *Service) recover(ctx context.Context) {
 	if err := s.migrateKeys(ctx); err != nil {
 		s.log.Warn("service: adding port index keys failed", "err", err)
 	}
+	s.migratePortSecGroups(ctx)
 }
 
 // recoverBulks rolls back the bulk creates whose deadline has passed, and

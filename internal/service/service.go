@@ -82,6 +82,10 @@ func (c Config) withDefaults() Config {
 	if c.DefaultQuota == (api.Quota{}) {
 		c.DefaultQuota = api.Quota{Network: 100, Subnet: 100, Port: 500}
 	}
+	if c.DefaultQuota.SecurityGroup == 0 && c.DefaultQuota.SecurityGroupRule == 0 {
+		// Neutron's defaults; a config from before security groups sets neither.
+		c.DefaultQuota.SecurityGroup, c.DefaultQuota.SecurityGroupRule = 10, 100
+	}
 	return c
 }
 

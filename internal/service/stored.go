@@ -35,11 +35,14 @@ type storedSubnet struct {
 }
 
 // storedPort: see storedNetwork. Bulk names the bulk create the port
-// belongs to; while that bulk's key exists the port is invisible.
+// belongs to; while that bulk's key exists the port is invisible. SGSet
+// says its security groups were checked (ports of servers before security
+// groups are migrated at start-up, see secgroup_ports.go).
 type storedPort struct {
 	api.Port
 	QuotaSlot string `json:"vland:quota_slot,omitempty"`
 	Bulk      string `json:"vland:bulk,omitempty"`
+	SGSet     bool   `json:"vland:sg_set,omitempty"`
 }
 
 // rootPrefix is the common prefix of every vland key (what the cache

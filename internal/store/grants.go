@@ -44,11 +44,12 @@ func ServerPerms() []Perm {
 }
 
 // AgentReadPrefixes are the prefixes every agent may read (and watch): the
-// desired state of networks, subnets (a DHCP agent serves them) and ports,
-// and what the agents report.
+// desired state of networks, subnets (a DHCP agent serves them), ports and
+// security groups (the firewall), and what the agents report.
 var AgentReadPrefixes = []string{
 	NetworksPrefix, SubnetsPrefix, PortsPrefix,
 	AgentsPrefix, AgentAlivePrefix, PortStatusPrefix,
+	SecurityGroupsPrefix,
 }
 
 // AgentPerms are the permissions of host's agent role: read

@@ -70,6 +70,13 @@ const (
 	// (during a move), and readers pick one (api.PickPortStatus).
 	PortStatusPrefix = root + "port-status/"
 
+	// Security groups: SecurityGroupsPrefix + <id> holds a group with its
+	// rules. SecGroupPortsPrefix + <group id> + "/" + <port id>: one key per
+	// port in the group, written in the port's own transactions, so that a
+	// group delete can condition on "no port joined since I listed".
+	SecurityGroupsPrefix = root + "security-groups/"
+	SecGroupPortsPrefix  = root + "secgroup-ports/"
+
 	// Identity: projects created through the API, and the token secret.
 	ProjectsPrefix = root + "projects/"
 	TokenSecretKey = root + "keystone/secret"
@@ -150,6 +157,15 @@ func ParsePortStatusKey(key string) (host, portID string, ok bool) {
 
 // ProjectKey is the key of a project created through the identity API.
 func ProjectKey(id string) string { return ProjectsPrefix + id }
+
+// SecurityGroupKey is the key of a security group.
+func SecurityGroupKey(id string) string { return SecurityGroupsPrefix + id }
+
+// SecGroupPortsOf is the prefix of a security group's port index keys.
+func SecGroupPortsOf(groupID string) string { return SecGroupPortsPrefix + groupID + "/" }
+
+// SecGroupPortKey is the index key of a port in a security group.
+func SecGroupPortKey(groupID, portID string) string { return SecGroupPortsOf(groupID) + portID }
 
 // Subnet pools and address scopes. SubnetPoolsPrefix + <id> holds a pool,
 // AddressScopesPrefix + <id> a scope. A subnet allocated from a pool

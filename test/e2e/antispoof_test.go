@@ -25,6 +25,7 @@ func TestAntiSpoofing(t *testing.T) {
 		vmSpec{Name: "sp-mac", Network: n, Host: 1, IP: "10.3.0.12", Project: "spoof"},
 		vmSpec{Name: "sp-pair", Network: n, Host: 1, IP: "10.3.0.13", Project: "spoof"})
 	peer, spIP, spMAC, spPair := vms[0], vms[1], vms[2], vms[3]
+	unfiltered(t, ctx, peer) // what reaches the peer is decided at the senders' ports
 	const peerIP = "10.3.0.10"
 	for _, vm := range vms[1:] {
 		waitPing(t, ctx, vm.Name, peerIP, 15*time.Second)

@@ -61,6 +61,10 @@ func TestRBACNetworkSharing(t *testing.T) {
 	require.NoError(t, err)
 	vms := createVMs(t, ctx, vmSpec{Name: "rbac-own1", Network: n, Host: 1, IP: "10.31.0.11", Project: rbacOwner})
 	ownVM := vms[0]
+	// Each project's default security group admits only its own members:
+	// both let pings in from the network, as users of a shared network do.
+	admitPings(t, ctx, owner, "10.31.0.0/24")
+	admitPings(t, ctx, granted, "10.31.0.0/24")
 
 	// Before any grant: the network does not exist for the others.
 	for name, c := range map[string]*client.Client{rbacGranted: granted, rbacOther: other} {
