@@ -4,11 +4,13 @@ package api
 // unlimited. ProjectID and TenantID are set only in the list of
 // non-default quotas.
 type Quota struct {
-	ProjectID string `json:"project_id,omitempty"`
-	TenantID  string `json:"tenant_id,omitempty"`
-	Network   int    `json:"network"`
-	Subnet    int    `json:"subnet"`
-	Port      int    `json:"port"`
+	ProjectID  string `json:"project_id,omitempty"`
+	TenantID   string `json:"tenant_id,omitempty"`
+	Network    int    `json:"network"`
+	Subnet     int    `json:"subnet"`
+	Port       int    `json:"port"`
+	Router     int    `json:"router"`
+	FloatingIP int    `json:"floatingip"`
 }
 
 // QuotaUsage is one resource's line of GET /v2.0/quotas/{id}/details.
@@ -20,7 +22,9 @@ type QuotaUsage struct {
 
 // QuotaDetails is GET /v2.0/quotas/{id}/details (quota_details extension).
 type QuotaDetails struct {
-	Network QuotaUsage `json:"network"`
-	Subnet  QuotaUsage `json:"subnet"`
-	Port    QuotaUsage `json:"port"`
+	Network    QuotaUsage `json:"network"`
+	Subnet     QuotaUsage `json:"subnet"`
+	Port       QuotaUsage `json:"port"`
+	Router     QuotaUsage `json:"router"`
+	FloatingIP QuotaUsage `json:"floatingip"`
 }

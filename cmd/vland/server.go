@@ -70,6 +70,8 @@ func init() {
 	fl.IntVar(&f.quota.Network, "quota-network", 100, "default networks per project (-1: unlimited)")
 	fl.IntVar(&f.quota.Subnet, "quota-subnet", 100, "default subnets per project (-1: unlimited)")
 	fl.IntVar(&f.quota.Port, "quota-port", 500, "default ports per project (-1: unlimited)")
+	fl.IntVar(&f.quota.Router, "quota-router", 10, "default routers per project (-1: unlimited)")
+	fl.IntVar(&f.quota.FloatingIP, "quota-floatingip", 50, "default floating IPs per project (-1: unlimited)")
 	fl.BoolVar(&f.debug, "debug", false, "log every API request")
 	rootCmd.AddCommand(cmd)
 }

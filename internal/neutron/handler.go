@@ -35,6 +35,7 @@ type API interface {
 	tagAPI
 	poolAPI
 	rbacAPI
+	l3API
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -68,6 +69,7 @@ func Register(mux *http.ServeMux, svc API) {
 	registerQuotas(mux, svc)
 	registerTags(mux, svc, "networks", "subnets", "ports")
 	registerPools(mux, svc)
+	registerL3(mux, svc)
 	mux.HandleFunc("GET /{$}", handleVersions)
 	mux.HandleFunc("GET /v2.0", handleV2)
 	mux.HandleFunc("GET /v2.0/{$}", handleV2)

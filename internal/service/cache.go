@@ -47,6 +47,7 @@ type cache struct {
 	agents   map[string]api.Agent
 	alive    map[string]struct{}
 	pl       poolCache // subnet pools and address scopes
+	l3       l3Cache   // routers and floating IPs
 }
 
 func newCache(st store.Store, log *slog.Logger) *cache {
@@ -71,6 +72,7 @@ func (c *cache) reset() {
 	c.agents = map[string]api.Agent{}
 	c.alive = map[string]struct{}{}
 	c.pl = newPoolCache()
+	c.l3 = newL3Cache()
 }
 
 // load lists the whole prefix into a fresh cache and returns the revision
@@ -244,6 +246,8 @@ func (c *cache) apply(ev store.Event) {
 		}
 	case strings.HasPrefix(key, store.SubnetPoolsPrefix), strings.HasPrefix(key, store.AddressScopesPrefix):
 		c.applyPool(key, put, ev.KV)
+	case strings.HasPrefix(key, store.RoutersPrefix), strings.HasPrefix(key, store.FloatingIPsPrefix):
+		c.applyL3(key, put, ev.KV)
 	case strings.HasPrefix(key, store.AgentAlivePrefix):
 		setMember(c.alive, strings.TrimPrefix(key, store.AgentAlivePrefix), put)
 	}

@@ -145,7 +145,7 @@ func (s *Service) removeNetwork(ctx context.Context, v versioned[storedNetwork])
 	}
 	var owned []group
 	for _, kv := range idx {
-		if !isNetworkDevice(string(kv.Value)) {
+		if keepsNetworkInUse(string(kv.Value)) {
 			return s.networkInUse(ctx, v)
 		}
 		p, ok, err := s.anyPort(ctx, strings.TrimPrefix(kv.Key, prefix))

@@ -27,13 +27,18 @@ const (
 	quotaNetwork = "network"
 	quotaSubnet  = "subnet"
 	quotaPort    = "port"
+	// L3 (routers.go, floatingips.go).
+	quotaRouter     = "router"
+	quotaFloatingIP = "floatingip"
 )
 
 // QuotaRequest is the body of PUT /v2.0/quotas/{project_id}.
 type QuotaRequest struct {
-	Network Opt[int]
-	Subnet  Opt[int]
-	Port    Opt[int]
+	Network    Opt[int]
+	Subnet     Opt[int]
+	Port       Opt[int]
+	Router     Opt[int]
+	FloatingIP Opt[int]
 }
 
 // quotaOf returns the project's limits and the revision of its record (0:
@@ -53,6 +58,10 @@ func limitOf(q api.Quota, resource string) int {
 		return q.Network
 	case quotaSubnet:
 		return q.Subnet
+	case quotaRouter:
+		return q.Router
+	case quotaFloatingIP:
+		return q.FloatingIP
 	}
 	return q.Port
 }
@@ -84,7 +93,8 @@ func (g *quotaGuard) slot(a *alloc, project, resource string) (string, error) {
 		// above the new limit stay held); the slots make it exact under
 		// concurrency.
 		n, sub, p := g.s.cache.usage(project)
-		used := map[string]int{quotaNetwork: n, quotaSubnet: sub, quotaPort: p}[resource]
+		r, f := g.s.cache.l3Usage(project)
+		used := map[string]int{quotaNetwork: n, quotaSubnet: sub, quotaPort: p, quotaRouter: r, quotaFloatingIP: f}[resource]
 		if used+g.added[project+"/"+resource] >= limit {
 			return "", overQuota(resource)
 		}
@@ -149,10 +159,13 @@ func (s *Service) QuotaDetails(ctx context.Context, project string) (api.QuotaDe
 		return api.QuotaDetails{}, err
 	}
 	n, sub, p := s.cache.usage(project)
+	r, f := s.cache.l3Usage(project)
 	return api.QuotaDetails{
-		Network: api.QuotaUsage{Limit: q.Network, Used: n},
-		Subnet:  api.QuotaUsage{Limit: q.Subnet, Used: sub},
-		Port:    api.QuotaUsage{Limit: q.Port, Used: p},
+		Network:    api.QuotaUsage{Limit: q.Network, Used: n},
+		Subnet:     api.QuotaUsage{Limit: q.Subnet, Used: sub},
+		Port:       api.QuotaUsage{Limit: q.Port, Used: p},
+		Router:     api.QuotaUsage{Limit: q.Router, Used: r},
+		FloatingIP: api.QuotaUsage{Limit: q.FloatingIP, Used: f},
 	}, nil
 }
 
@@ -189,7 +202,8 @@ func (s *Service) UpdateQuota(ctx context.Context, project string, r QuotaReques
 	if !who.IsAdmin() {
 		return api.Quota{}, forbidden("update_quota")
 	}
-	for name, o := range map[string]Opt[int]{quotaNetwork: r.Network, quotaSubnet: r.Subnet, quotaPort: r.Port} {
+	for name, o := range map[string]Opt[int]{quotaNetwork: r.Network, quotaSubnet: r.Subnet, quotaPort: r.Port,
+		quotaRouter: r.Router, quotaFloatingIP: r.FloatingIP} {
 		if o.Set && (o.Null || o.V < -1) {
 			return api.Quota{}, fault.BadAttr(name, "'%d' is not a valid quota limit, it must be -1 or greater", o.V)
 		}
@@ -198,6 +212,7 @@ func (s *Service) UpdateQuota(ctx context.Context, project string, r QuotaReques
 	err = s.retry(ctx, func() error {
 		q, rev := s.quotaOf(project)
 		q.Network, q.Subnet, q.Port = r.Network.or(q.Network), r.Subnet.or(q.Subnet), r.Port.or(q.Port)
+		q.Router, q.FloatingIP = r.Router.or(q.Router), r.FloatingIP.or(q.FloatingIP)
 		_, err := s.txn(ctx, []store.Cond{{Key: store.QuotaKey(project), ModRevision: rev}},
 			[]store.Op{{Key: store.QuotaKey(project), Value: mustJSON(q)}})
 		out = q
