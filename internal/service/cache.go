@@ -231,7 +231,7 @@ func (c *cache) apply(ev store.Event) {
 	case strings.HasPrefix(key, store.QuotasPrefix):
 		id := strings.TrimPrefix(key, store.QuotasPrefix)
 		delete(c.quotas, id)
-		var q api.Quota
+		q := api.Quota{Router: unsetLimit, FloatingIP: unsetLimit} // records older than L3
 		if put && decode(ev.KV.Value, &q, c.log, key) {
 			c.quotas[id] = versioned[api.Quota]{q, ev.KV.ModRevision}
 		}

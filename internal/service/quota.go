@@ -32,6 +32,10 @@ const (
 	quotaFloatingIP = "floatingip"
 )
 
+// unsetLimit marks a limit a stored quota record does not have (written
+// before the resource had a quota): the default applies.
+const unsetLimit = -2
+
 // QuotaRequest is the body of PUT /v2.0/quotas/{project_id}.
 type QuotaRequest struct {
 	Network    Opt[int]
@@ -47,9 +51,20 @@ func (s *Service) quotaOf(project string) (api.Quota, int64) {
 	if v, ok := s.cache.quota(project); ok {
 		q := v.obj
 		q.ProjectID, q.TenantID = "", ""
-		return q, v.rev
+		return s.fillLimits(q), v.rev
 	}
 	return s.cfg.DefaultQuota, 0
+}
+
+// fillLimits gives the default to limits a record does not have.
+func (s *Service) fillLimits(q api.Quota) api.Quota {
+	if q.Router == unsetLimit {
+		q.Router = s.cfg.DefaultQuota.Router
+	}
+	if q.FloatingIP == unsetLimit {
+		q.FloatingIP = s.cfg.DefaultQuota.FloatingIP
+	}
+	return q
 }
 
 func limitOf(q api.Quota, resource string) int {
@@ -186,7 +201,7 @@ func (s *Service) ListQuotas(ctx context.Context) ([]api.Quota, error) {
 	slices.Sort(ids)
 	out := make([]api.Quota, 0, len(ids))
 	for _, id := range ids {
-		q := all[id]
+		q := s.fillLimits(all[id])
 		q.ProjectID, q.TenantID = id, id
 		out = append(out, q)
 	}
