@@ -63,7 +63,7 @@ func TestExtensions(t *testing.T) {
 		}
 	}
 	call(t, admin, "GET", "/v2.0/extensions/provider", nil).want(t, 200).obj(t, "extension")
-	for _, absent := range []string{"router", "security-group", "tag-ext", "dns-integration"} {
+	for _, absent := range []string{"dvr", "security-group", "tag-ext", "dns-integration"} {
 		call(t, admin, "GET", "/v2.0/extensions/"+absent, nil).wantError(t, 404, "")
 	}
 }
