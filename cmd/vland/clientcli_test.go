@@ -45,7 +45,8 @@ func (c cli) run(args ...string) (stdout, stderr string, err error) {
 	root := &cobra.Command{Use: "vland", SilenceUsage: true, SilenceErrors: true}
 	agent := &cobra.Command{Use: "agent"}
 	agent.AddCommand(newAgentListCmd())
-	root.AddCommand(newNetworkCmd(), newSubnetCmd(), newPortCmd(), newQuotaCmd(), agent, newAddressCmd(), newIPCmd())
+	root.AddCommand(newNetworkCmd(), newSubnetCmd(), newPortCmd(), newQuotaCmd(), agent, newAddressCmd(), newIPCmd(),
+		newRouterCmd(), newFloatingCmd())
 	var out, errb bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errb)
