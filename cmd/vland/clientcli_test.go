@@ -133,7 +133,7 @@ func TestCLIQuota(t *testing.T) {
 	assert.Regexp(t, `(?m)^\| network\s+\| 1\s+\|$`, out)
 	var q map[string]any
 	c.json(&q, "quota", "show", "tenantQ")
-	assert.Equal(t, map[string]any{"network": 1.0, "subnet": 100.0, "port": -1.0}, q)
+	assert.Equal(t, map[string]any{"network": 1.0, "subnet": 100.0, "port": -1.0, "router": 10.0, "floatingip": 50.0}, q)
 	c.ok("network", "create", "q1", "--project", "tenantQ")
 	_, _, err := c.run("network", "create", "q2", "--project", "tenantQ")
 	assert.ErrorContains(t, err, "Quota exceeded for resources: ['network']")

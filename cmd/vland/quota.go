@@ -63,7 +63,7 @@ func newQuotaShowCmd(cc *clientCmd) *cobra.Command {
 			for _, r := range []struct {
 				name string
 				u    api.QuotaUsage
-			}{{"networks", d.Network}, {"subnets", d.Subnet}, {"ports", d.Port}} {
+			}{{"networks", d.Network}, {"subnets", d.Subnet}, {"ports", d.Port}, {"routers", d.Router}, {"floating-ips", d.FloatingIP}} {
 				rows = append(rows, map[string]any{"resource": r.name, "used": r.u.Used, "reserved": r.u.Reserved, "limit": r.u.Limit})
 			}
 			return printObjects(w, cc.out, rows, quotaUsageColumns)
@@ -73,12 +73,14 @@ func newQuotaShowCmd(cc *clientCmd) *cobra.Command {
 }
 
 func newQuotaSetCmd(cc *clientCmd) *cobra.Command {
-	var networks, subnets, ports int
+	var networks, subnets, ports, routers, fips int
 	cmd := &cobra.Command{Use: "set PROJECT", Short: "Set a project's quota (admin only; -1 is unlimited)", Args: cobra.ExactArgs(1)}
 	fs := cmd.Flags()
 	fs.IntVar(&networks, "networks", 0, "most networks")
 	fs.IntVar(&subnets, "subnets", 0, "most subnets")
 	fs.IntVar(&ports, "ports", 0, "most ports")
+	fs.IntVar(&routers, "routers", 0, "most routers")
+	fs.IntVar(&fips, "floating-ips", 0, "most floating IPs")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
 			project, err := c.FindProjectID(ctx, args[0])
@@ -86,9 +88,10 @@ func newQuotaSetCmd(cc *clientCmd) *cobra.Command {
 				return err
 			}
 			req := client.QuotaUpdate{Network: changedInt(cmd, "networks", networks),
-				Subnet: changedInt(cmd, "subnets", subnets), Port: changedInt(cmd, "ports", ports)}
+				Subnet: changedInt(cmd, "subnets", subnets), Port: changedInt(cmd, "ports", ports),
+				Router: changedInt(cmd, "routers", routers), FloatingIP: changedInt(cmd, "floating-ips", fips)}
 			if req == (client.QuotaUpdate{}) {
-				return errors.New("nothing to set: give --networks, --subnets or --ports")
+				return errors.New("nothing to set: give --networks, --subnets, --ports, --routers or --floating-ips")
 			}
 			q, err := c.SetQuota(ctx, project, req)
 			if err != nil {

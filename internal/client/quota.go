@@ -12,9 +12,11 @@ import (
 // QuotaUpdate is the body of a quota set: nil fields are left as they are
 // (-1 is unlimited).
 type QuotaUpdate struct {
-	Network *int `json:"network,omitempty"`
-	Subnet  *int `json:"subnet,omitempty"`
-	Port    *int `json:"port,omitempty"`
+	Network    *int `json:"network,omitempty"`
+	Subnet     *int `json:"subnet,omitempty"`
+	Port       *int `json:"port,omitempty"`
+	Router     *int `json:"router,omitempty"`
+	FloatingIP *int `json:"floatingip,omitempty"`
 }
 
 func quotaPath(project string) string { return "/v2.0/quotas/" + url.PathEscape(project) }
