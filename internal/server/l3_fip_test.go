@@ -71,7 +71,7 @@ func TestFloatingIPs(t *testing.T) {
 	if got["port_id"] != nil || got["router_id"] != nil {
 		t.Fatalf("after port delete %v", got)
 	}
-	// The external network is in use while floating IPs hold addresses.
+	// The external network is in use while a router has its gateway on it.
 	call(t, admin, "DELETE", "/v2.0/networks/"+f.ext, nil).wantError(t, 409, "NetworkInUse")
 	for _, x := range []string{id, fip2["id"].(string), a["id"].(string)} {
 		call(t, f.who, "DELETE", fips+"/"+x, nil).want(t, 204)
@@ -83,8 +83,19 @@ func TestFloatingIPs(t *testing.T) {
 
 	// Quota.
 	call(t, admin, "PUT", "/v2.0/quotas/proj-l3-fip", map[string]any{"quota": map[string]any{"floatingip": 1}}).want(t, 200)
-	call(t, f.who, "POST", fips, map[string]any{"floatingip": map[string]any{"floating_network_id": f.ext}}).want(t, 201)
+	last := call(t, f.who, "POST", fips, map[string]any{"floatingip": map[string]any{"floating_network_id": f.ext}}).want(t, 201).obj(t, "floatingip")
 	call(t, f.who, "POST", fips, map[string]any{"floatingip": map[string]any{"floating_network_id": f.ext}}).wantError(t, 409, "OverQuota")
+
+	// Without the router's gateway, deleting the external network deletes
+	// its floating IPs (as Neutron does), freeing their quota.
+	routerIface(t, f.who, "remove", r, map[string]any{"subnet_id": f.sub}).want(t, 200)
+	call(t, f.who, "DELETE", "/v2.0/routers/"+r, nil).want(t, 204)
+	call(t, admin, "DELETE", "/v2.0/networks/"+f.ext, nil).want(t, 204)
+	call(t, f.who, "GET", fips+"/"+last["id"].(string), nil).wantError(t, 404, "FloatingIPNotFound")
+	d := call(t, f.who, "GET", "/v2.0/quotas/proj-l3-fip/details", nil).want(t, 200).obj(t, "quota")
+	if d["floatingip"].(map[string]any)["used"] != float64(0) {
+		t.Fatalf("floating IP quota after network delete %v", d["floatingip"])
+	}
 }
 
 func TestPortForwardings(t *testing.T) {

@@ -99,11 +99,28 @@ func (s *Service) portSubnetPrefixes(p *api.Port) map[string]netip.Prefix {
 var ErrServicePortInUse = errors.New("service: port owned by a router or floating ip")
 
 // keepsNetworkInUse reports whether a port of this device owner keeps its
-// network from being deleted: tenant ports and the L3 API's ports (a
-// router interface or gateway, a floating IP); DHCP ports go with it.
+// network from being deleted: tenant ports and a router's interfaces and
+// gateway; DHCP ports go with the network, and so do floating IPs (as in
+// Neutron: deleting an external network deletes its floating IPs).
 func keepsNetworkInUse(owner string) bool {
-	return !isNetworkDevice(owner) || owner == api.OwnerRouterInterface ||
-		owner == api.OwnerRouterGateway || owner == api.OwnerFloatingIP
+	return !isNetworkDevice(owner) || owner == api.OwnerRouterInterface || owner == api.OwnerRouterGateway
+}
+
+// ownerDeleteOps deletes what owns a network-owned port that goes with its
+// network: a floating IP with its quota slot.
+func (s *Service) ownerDeleteOps(p *api.Port) []store.Op {
+	if p.DeviceOwner != api.OwnerFloatingIP {
+		return nil
+	}
+	f, ok := s.cache.floatingIP(p.DeviceID)
+	if !ok {
+		return nil
+	}
+	ops := []store.Op{{Key: store.FloatingIPKey(f.obj.ID), Delete: true}}
+	if f.obj.QuotaSlot != "" {
+		ops = append(ops, store.Op{Key: f.obj.QuotaSlot, Delete: true})
+	}
+	return ops
 }
 
 // l3PortDelete is what deleting a port through the port API means for
