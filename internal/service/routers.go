@@ -98,7 +98,8 @@ func (s *Service) createRouter(ctx context.Context, who identity.Identity, req *
 		conds := []store.Cond{{Key: store.RouterKey(r.ID)}, {Key: r.QuotaSlot}}
 		ops := []store.Op{{Key: r.QuotaSlot, Value: []byte(r.ID)}}
 		var gw *internalPort
-		if req.ExternalGateway.has() {
+		// {} (tempest sends it) or no network_id: no gateway.
+		if req.ExternalGateway.has() && req.ExternalGateway.V.NetworkID != "" {
 			if gw, err = s.newGateway(ctx, who, &r, &req.ExternalGateway.V, nil); err != nil {
 				return err
 			}
