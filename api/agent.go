@@ -1,6 +1,10 @@
 package api
 
-// Agent is a host agent as Neutron's /v2.0/agents shows it.
+import "encoding/json"
+
+// Agent is a host agent as Neutron's /v2.0/agents shows it. The store
+// keeps one record per host (the compute row); the server shows one row
+// per role the host runs (AgentRows in internal/service).
 type Agent struct {
 	ID                 string      `json:"id"`
 	AgentType          string      `json:"agent_type"`
@@ -19,6 +23,10 @@ type Agent struct {
 }
 
 // AgentConfig is the agent's configuration as reported to the server.
+//
+// The rows of the other roles (DHCP, L3, metadata agents) carry that
+// role's configuration in Service instead, and encode only it; a decoded
+// object without integration_bridge is such a row.
 type AgentConfig struct {
 	TunnelTypes    []string          `json:"tunnel_types"`
 	LocalIP        string            `json:"local_ip"`
@@ -29,8 +37,72 @@ type AgentConfig struct {
 	Devices        int               `json:"devices"`
 	L2Population   bool              `json:"l2_population"`
 	NetworkNode    bool              `json:"network_node"`
+	// Roles are the services this host runs (RoleCompute, RoleDHCP, ...);
+	// empty means compute only (agents older than roles).
+	Roles []string `json:"roles,omitempty"`
+
+	Service map[string]any `json:"-"`
 }
+
+type agentConfigFields AgentConfig // without the methods below
+
+// MarshalJSON encodes Service for service rows, the fields otherwise.
+func (c AgentConfig) MarshalJSON() ([]byte, error) {
+	if c.Service != nil {
+		return json.Marshal(c.Service)
+	}
+	return json.Marshal(agentConfigFields(c))
+}
+
+// UnmarshalJSON is the inverse of MarshalJSON.
+func (c *AgentConfig) UnmarshalJSON(b []byte) error {
+	var probe map[string]any
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return err
+	}
+	if _, ovs := probe["integration_bridge"]; !ovs && probe != nil {
+		*c = AgentConfig{Service: probe}
+		return nil
+	}
+	return json.Unmarshal(b, (*agentConfigFields)(c))
+}
+
+// Agent roles: what `vland agent --roles` accepts.
+const (
+	RoleCompute  = "compute"
+	RoleDHCP     = "dhcp"
+	RoleL3       = "l3"
+	RoleMetadata = "metadata"
+)
 
 // AgentTypeOVS is the agent_type of vland's host agent, as Neutron names the
 // Open vSwitch agent.
 const AgentTypeOVS = "Open vSwitch agent"
+
+// Neutron's agent types and binaries of the service roles.
+const (
+	AgentTypeDHCP     = "DHCP agent"
+	AgentTypeL3       = "L3 agent"
+	AgentTypeMetadata = "Metadata agent"
+)
+
+// AgentRole describes how one role shows in /v2.0/agents.
+type AgentRole struct {
+	Role, AgentType, Binary, Topic string
+}
+
+// AgentRoles are the roles in the order /v2.0/agents lists a host's rows.
+var AgentRoles = []AgentRole{
+	{RoleCompute, AgentTypeOVS, "vland-agent", "N/A"},
+	{RoleDHCP, AgentTypeDHCP, "neutron-dhcp-agent", "dhcp_agent"},
+	{RoleL3, AgentTypeL3, "neutron-l3-agent", "l3_agent"},
+	{RoleMetadata, AgentTypeMetadata, "neutron-metadata-agent", "N/A"},
+}
+
+// RolesOf returns a record's roles (compute when it names none).
+func RolesOf(a *Agent) []string {
+	if len(a.Configurations.Roles) == 0 {
+		return []string{RoleCompute}
+	}
+	return a.Configurations.Roles
+}

@@ -25,6 +25,7 @@ type Network struct {
 	AvailabilityZoneHints []string `json:"availability_zone_hints"`
 	AvailabilityZones     []string `json:"availability_zones"`
 	Tags                  []string `json:"tags"`
+	DNSDomain             string   `json:"dns_domain"`
 	RevisionNumber        int64    `json:"revision_number"`
 	CreatedAt             string   `json:"created_at"`
 	UpdatedAt             string   `json:"updated_at"`

@@ -5,8 +5,8 @@
 set -euo pipefail
 export PATH="/usr/local/go/bin:$PATH"
 
-pkgs=(openvswitch-switch dnsmasq-base nftables iproute2 iputils-ping ethtool
-      iperf3 tcpdump procps python3-openstackclient)
+pkgs=(openvswitch-switch dnsmasq-base dnsmasq-utils isc-dhcp-client nftables iproute2 iputils-ping ethtool
+      iperf3 tcpdump procps python3-openstackclient tempest curl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

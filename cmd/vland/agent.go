@@ -35,9 +35,11 @@ type agentFlags struct {
 	intBridge      string
 	tunBridge      string
 	networkNode    bool
+	roles          []string
 	debug          bool
 	leaseTTL       time.Duration
 	resync         time.Duration
+	dhcp           dhcpFlags
 }
 
 // newAgentCmd builds `vland agent`: the host agent daemon.
@@ -64,9 +66,11 @@ func newAgentCmd() *cobra.Command {
 	fs.StringVar(&f.intBridge, "integration-bridge", "br-int", "integration bridge")
 	fs.StringVar(&f.tunBridge, "tunnel-bridge", "br-tun", "tunnel bridge")
 	fs.BoolVar(&f.networkNode, "network-node", false, "this host is a network node (routers, DHCP, external network)")
+	fs.StringSliceVar(&f.roles, "roles", []string{"compute"}, "services this host runs: compute, dhcp, l3, metadata (any set)")
 	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
 	fs.DurationVar(&f.leaseTTL, "heartbeat-ttl", agent.DefaultLeaseTTL, "how long the host stays alive in the store after the agent stops")
 	fs.DurationVar(&f.resync, "resync-interval", agent.DefaultResyncInterval, "period of a full reconcile without changes")
+	f.dhcp.add(fs)
 	cmd.AddCommand(newAgentListCmd(), newAgentCredentialsCmd())
 	return cmd
 }
@@ -89,6 +93,7 @@ func runAgent(ctx context.Context, f agentFlags) error {
 		return fmt.Errorf("connect to store: %w", err)
 	}
 	defer st.Close()
+	cfg.Services = agentServices(f, cfg)
 	a, err := agent.New(cfg, st, newDataplane(f, cfg))
 	if err != nil {
 		return err
@@ -112,6 +117,7 @@ func agentConfig(f agentFlags) (agent.Config, error) {
 		IntegrationBridge: f.intBridge,
 		TunnelBridge:      f.tunBridge,
 		NetworkNode:       f.networkNode,
+		Roles:             f.roles,
 		LeaseTTL:          f.leaseTTL,
 		ResyncInterval:    f.resync,
 		Log:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
@@ -128,6 +134,9 @@ func agentConfig(f agentFlags) (agent.Config, error) {
 		return cfg, fmt.Errorf("--bridge-mappings: %w", err)
 	}
 	cfg.BridgeMappings = bm
+	if err := agent.ValidateRoles(cfg.Roles); err != nil {
+		return cfg, fmt.Errorf("--roles: %w", err)
+	}
 	return cfg, nil
 }
 

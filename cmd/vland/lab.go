@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/vland/vland/internal/client"
 	"github.com/vland/vland/internal/lab"
@@ -20,11 +21,21 @@ import (
 
 // labFlags are shared by every `vland lab` subcommand.
 type labFlags struct {
-	name string
-	dir  string
+	name  string
+	dir   string
+	flags *pflag.FlagSet
 }
 
-func (f *labFlags) load() (*lab.Lab, error) { return lab.Load(f.name, f.dir) }
+// load returns the lab named by --name or --dir, else the one the client
+// points at, else the lab called vland.
+func (f *labFlags) load() (*lab.Lab, error) {
+	if !f.flags.Changed("name") && f.dir == "" {
+		if l, ok := currentLab(); ok {
+			return l, nil
+		}
+	}
+	return lab.Load(f.name, f.dir)
+}
 
 func newLabCmd() *cobra.Command {
 	f := &labFlags{}
@@ -37,7 +48,8 @@ ovsdb-server, ovs-vswitchd (netdev datapath) and vland agent, cabled to an
 underlay switch in NAME-fab. VMs are namespaces NAME-vm-VM plugged into a
 host's br-int. The root namespace gets no lab address, route or bridge.`,
 	}
-	cmd.PersistentFlags().StringVar(&f.name, "name", lab.DefaultName, "lab name ([a-z][a-z0-9]*)")
+	cmd.PersistentFlags().StringVar(&f.name, "name", lab.DefaultName, "lab name ([a-z][a-z0-9]*; default: the lab the client points at, else vland)")
+	f.flags = cmd.PersistentFlags()
 	cmd.PersistentFlags().StringVar(&f.dir, "dir", "", "lab directory (default "+lab.BaseDir+"/NAME)")
 	cmd.AddCommand(newLabUpCmd(f), newLabDownCmd(f), newLabStatusCmd(f), newLabEnvCmd(f),
 		newLabVMCmd(f), newLabExecCmd(f), newLabHostCmd(f))
@@ -188,6 +200,9 @@ func printLabStatus(ctx context.Context, w io.Writer, l *lab.Lab) error {
 		if h.NetworkNode {
 			role = "compute, network"
 		}
+		if len(h.Roles) > 0 {
+			role = strings.Join(h.Roles, ",")
+		}
 		pid := "-"
 		if p := l.AgentPid(i + 1); p > 0 {
 			pid = fmt.Sprint(p)
@@ -248,6 +263,7 @@ func newLabVMCmd(f *labFlags) *cobra.Command {
 	create.Flags().StringVar(&spec.Host, "host", "", "host to run on, e.g. host2 (default: the least loaded)")
 	create.Flags().StringVar(&spec.IP, "ip", "", "fixed IP address (default: allocated)")
 	create.Flags().StringVar(&spec.Project, "project", "", "project owning the port (admin acts for it; created if new)")
+	create.Flags().BoolVar(&spec.DHCP, "dhcp", false, "address the VM with a DHCP client (dhclient) instead of setting its fixed IP")
 	create.Flags().BoolVar(&spec.AsMember, "as-member", false, "create the port as the --project's member user (lab up --member), not as admin")
 	create.Flags().BoolVar(&spec.NoWait, "no-wait", false, "return once plugged, without waiting for the port to become ACTIVE")
 	_ = create.MarkFlagRequired("network")

@@ -30,7 +30,7 @@ func newNetworkCmd() *cobra.Command {
 	cc := newClientCmd(cmd, true)
 	cmd.AddCommand(newNetworkCreateCmd(cc), newNetworkListCmd(cc), newShowCmd(cc, networkResource),
 		newNetworkSetCmd(cc), newUnsetCmd(cc, networkResource, "networks"), newDeleteCmd(cc, networkResource),
-		newNetworkRBACCmd(cc))
+		newNetworkRBACCmd(cc), newNetworkAgentCmd(cc))
 	return cmd
 }
 
@@ -46,6 +46,7 @@ func newNetworkCreateCmd(cc *clientCmd) *cobra.Command {
 	fs.IntVar(&mtu, "mtu", 0, "MTU")
 	fs.StringVar(&req.Description, "description", "", "description")
 	fs.StringVar(&project, "project", "", "owning project, name or ID (admin only; created on first use)")
+	fs.StringVar(&req.DNSDomain, "dns-domain", "", "DNS domain of the network's port names (default openstacklocal.)")
 	tf := addTagFlags(cmd, "network")
 	addSwitchPair(cmd, "share", "no-share", "shared with all projects", "not shared (default)")
 	addSwitchPair(cmd, "external", "internal", "an external network (router gateways, floating IPs)", "an internal network (default)")
@@ -73,8 +74,9 @@ func newNetworkCreateCmd(cc *clientCmd) *cobra.Command {
 
 func newNetworkListCmd(cc *clientCmd) *cobra.Command {
 	var long bool
-	var name, project string
+	var name, project, agent string
 	cmd := &cobra.Command{Use: "list", Short: "List networks", Args: cobra.NoArgs}
+	cmd.Flags().StringVar(&agent, "agent", "", "only the networks this DHCP agent serves (agent ID)")
 	fs := cmd.Flags()
 	fs.BoolVar(&long, "long", false, "show more columns")
 	fs.StringVar(&name, "name", "", "only networks with this name")
@@ -92,6 +94,10 @@ func newNetworkListCmd(cc *clientCmd) *cobra.Command {
 			if err := setProjectFilter(ctx, c, q, project); err != nil {
 				return err
 			}
+			if agent != "" {
+				items, err := listAgentNetworks(ctx, c, agent)
+				return printList(w, cc.out, items, err, pick(long, networkLongColumns, networkColumns))
+			}
 			items, err := c.ListNetworks(ctx, q)
 			return printList(w, cc.out, items, err, pick(long, networkLongColumns, networkColumns))
 		})
@@ -100,10 +106,11 @@ func newNetworkListCmd(cc *clientCmd) *cobra.Command {
 }
 
 func newNetworkSetCmd(cc *clientCmd) *cobra.Command {
-	var name, desc string
+	var name, desc, dnsDomain string
 	var mtu int
 	cmd := &cobra.Command{Use: "set NETWORK", Short: "Change a network", Args: cobra.ExactArgs(1)}
 	fs := cmd.Flags()
+	fs.StringVar(&dnsDomain, "dns-domain", "", "new DNS domain")
 	fs.StringVar(&name, "name", "", "new name")
 	fs.StringVar(&desc, "description", "", "new description")
 	fs.IntVar(&mtu, "mtu", 0, "new MTU")
@@ -124,6 +131,7 @@ func newNetworkSetCmd(cc *clientCmd) *cobra.Command {
 				Shared: triState(cmd, "share", "no-share"), External: triState(cmd, "external", "internal"),
 				PortSecurityEnabled: triState(cmd, "enable-port-security", "disable-port-security"),
 				AdminStateUp:        triState(cmd, "enable", "disable"),
+				DNSDomain:           changedString(cmd, "dns-domain", dnsDomain),
 			}
 			if req != (client.NetworkUpdate{}) || !tf.changed(cmd) {
 				if _, err := c.UpdateNetwork(ctx, n.ID, req); err != nil {

@@ -89,6 +89,7 @@ func newPortCreateCmd(cc *clientCmd) *cobra.Command {
 	fs.StringVar(&project, "project", "", "owning project, name or ID (admin only; created on first use)")
 	fs.Bool("no-security-group", false, "no security group on the port")
 	af.add(cmd)
+	df := addPortDNSFlags(cmd)
 	tf := addTagFlags(cmd, "port")
 	addSwitchPair(cmd, "enable-port-security", "disable-port-security", "port security on (default)", "port security off")
 	addSwitchPair(cmd, "enable", "disable", "admin state up (default)", "admin state down")
@@ -103,6 +104,10 @@ func newPortCreateCmd(cc *clientCmd) *cobra.Command {
 			}
 			var err error
 			if req.FixedIPs, req.AllowedAddressPairs, err = af.parse(ctx, c); err != nil {
+				return err
+			}
+			req.DNSName = df.dnsName
+			if req.ExtraDHCPOpts, err = parseDHCPOptions(df.opts); err != nil {
 				return err
 			}
 			if req.NetworkID, err = networkID(ctx, c, network); err != nil {

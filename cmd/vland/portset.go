@@ -28,6 +28,7 @@ func newPortSetCmd(cc *clientCmd) *cobra.Command {
 	fs.Bool("no-allowed-address", false, "clear the allowed address pairs first")
 	fs.Bool("no-security-group", false, "remove every security group")
 	af.add(cmd)
+	df := addPortDNSFlags(cmd)
 	tf := addTagFlags(cmd, "port")
 	addSwitchPair(cmd, "enable-port-security", "disable-port-security", "port security on", "port security off")
 	addSwitchPair(cmd, "enable", "disable", "admin state up", "admin state down")
@@ -52,6 +53,14 @@ func newPortSetCmd(cc *clientCmd) *cobra.Command {
 			}
 			if cmd.Flags().Changed("no-security-group") {
 				req.SecurityGroups = &[]string{}
+			}
+			req.DNSName = changedString(cmd, "dns-name", df.dnsName)
+			if len(df.opts) > 0 {
+				opts, err := parseDHCPOptions(df.opts)
+				if err != nil {
+					return err
+				}
+				req.ExtraDHCPOpts = &opts
 			}
 			if req != (client.PortUpdate{}) || !tf.changed(cmd) {
 				if _, err := c.UpdatePort(ctx, p.ID, req); err != nil {

@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/keystone"
+	"github.com/vland/vland/internal/scheduler"
 	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/server"
 	"github.com/vland/vland/internal/store"
@@ -29,6 +31,8 @@ type serverFlags struct {
 	physnetMTU                                         int
 	maxFixedIPs, maxTxnOps                             int
 	quota                                              api.Quota
+	dhcpAgentsPerNetwork                               int
+	agentDownTime                                      time.Duration
 	debug                                              bool
 }
 
@@ -72,6 +76,8 @@ func init() {
 	fl.IntVar(&f.quota.Port, "quota-port", 500, "default ports per project (-1: unlimited)")
 	fl.IntVar(&f.quota.Router, "quota-router", 10, "default routers per project (-1: unlimited)")
 	fl.IntVar(&f.quota.FloatingIP, "quota-floatingip", 50, "default floating IPs per project (-1: unlimited)")
+	fl.IntVar(&f.dhcpAgentsPerNetwork, "dhcp-agents-per-network", scheduler.DefaultAgentsPerNetwork, "DHCP hosts serving each network with DHCP enabled")
+	fl.DurationVar(&f.agentDownTime, "agent-down-time", scheduler.DefaultAgentDownTime, "how long a dead DHCP host keeps its networks before they move")
 	fl.BoolVar(&f.debug, "debug", false, "log every API request")
 	rootCmd.AddCommand(cmd)
 }
@@ -86,6 +92,10 @@ func (f *serverFlags) config() (server.Config, error) {
 		Listen: f.listen, DataDir: f.dataDir, EtcdEndpoints: f.etcdEndpoints,
 		EtcdClientURL: f.clientURL, EtcdPeerURL: f.peerURL, Auth: mode,
 		MaxFixedIPsPerPort: f.maxFixedIPs, MaxTxnOps: f.maxTxnOps, DefaultQuota: f.quota,
+		DHCPAgentsPerNetwork: f.dhcpAgentsPerNetwork, AgentDownTime: f.agentDownTime,
+	}
+	if f.dhcpAgentsPerNetwork < 0 {
+		return cfg, fmt.Errorf("--dhcp-agents-per-network must be at least 1")
 	}
 	if f.etcd.set() {
 		if len(f.etcdEndpoints) == 0 {

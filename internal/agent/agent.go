@@ -47,7 +47,7 @@ func New(cfg Config, st store.Store, dp Dataplane) (*Agent, error) {
 		st:    st,
 		dp:    dp,
 		log:   cfg.Log.With("host", cfg.Host),
-		cache: newCache(st, cfg.Log),
+		cache: newCache(st, cfg.Log, len(cfg.Services) > 0),
 		reg:   newRegistrar(st, cfg),
 	}, nil
 }
@@ -65,6 +65,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer wg.Wait()
 	wg.Go(func() { a.cache.run(ctx) })
 	wg.Go(func() { a.reg.run(ctx) })
+	for _, s := range a.cfg.Services {
+		wg.Go(func() { s.Run(ctx) })
+	}
 	// Applying before the cache holds the whole store would remove the
 	// flows of every port not yet seen: wait for the first listing.
 	select {
@@ -157,5 +160,5 @@ func (a *Agent) reconcile(ctx context.Context, force bool) error {
 			"peers", len(st.Peers), "duration_s", time.Since(start).Seconds())
 	}
 	ws := statusWrites(a.cfg.Host, st, a.results, snap, revs, time.Now().UTC().Format(time.RFC3339))
-	return errors.Join(aerr, writeStatuses(ctx, a.st, ws))
+	return errors.Join(aerr, a.syncServices(ctx, snap), writeStatuses(ctx, a.st, ws))
 }

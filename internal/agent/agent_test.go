@@ -126,6 +126,7 @@ func testRegistration(t *testing.T, st store.Store) {
 	require.Equal(t, api.AgentConfig{
 		TunnelTypes: []string{"vxlan"}, LocalIP: "192.168.50.1", BridgeMappings: map[string]string{"physnet1": "br-ex"},
 		DatapathType: "netdev", IntegrationBr: "br-int", TunnelBr: "br-tun", L2Population: true,
+		Roles: []string{api.RoleCompute},
 	}, rec.Configurations)
 	_, err = time.Parse(time.DateTime, rec.HeartbeatTimestamp)
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,8 +18,9 @@ import (
 // kept current by List then Watch from the listed revision. Every change
 // signals changed (coalesced), which wakes the reconcile loop.
 type cache struct {
-	st  store.Store
-	log *slog.Logger
+	st       store.Store
+	log      *slog.Logger
+	prefixes []string // followed store prefixes
 
 	mu        sync.Mutex
 	snap      Snapshot
@@ -34,19 +36,29 @@ var cachePrefixes = []string{
 	store.AgentsPrefix, store.AgentAlivePrefix,
 }
 
-func newCache(st store.Store, log *slog.Logger) *cache {
+// servicePrefixes are followed too when the agent runs network services
+// (the agent learns only what its roles need).
+var servicePrefixes = []string{store.SubnetsPrefix}
+
+func newCache(st store.Store, log *slog.Logger, services bool) *cache {
+	prefixes := cachePrefixes
+	if services {
+		prefixes = append(slices.Clone(cachePrefixes), servicePrefixes...)
+	}
 	return &cache{
-		st:  st,
-		log: log,
+		st:       st,
+		log:      log,
+		prefixes: prefixes,
 		snap: Snapshot{
 			Networks:   map[string]api.Network{},
+			Subnets:    map[string]api.Subnet{},
 			Ports:      map[string]api.Port{},
 			PortStatus: map[string]map[string]api.PortStatus{},
 			Agents:     map[string]api.Agent{},
 			Alive:      map[string]bool{},
 		},
 		statusRev: map[string]int64{},
-		pending:   len(cachePrefixes),
+		pending:   len(prefixes),
 		ready:     make(chan struct{}),
 		changed:   make(chan struct{}, 1),
 	}
@@ -55,7 +67,7 @@ func newCache(st store.Store, log *slog.Logger) *cache {
 // run follows every prefix until ctx ends.
 func (c *cache) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, p := range cachePrefixes {
+	for _, p := range c.prefixes {
 		wg.Go(func() { c.follow(ctx, p) })
 	}
 	wg.Wait()
@@ -142,6 +154,8 @@ func (c *cache) put(prefix string, kv store.KV) {
 	switch prefix {
 	case store.NetworksPrefix:
 		err = decodeInto(kv.Value, id, c.snap.Networks)
+	case store.SubnetsPrefix:
+		err = decodeInto(kv.Value, id, c.snap.Subnets)
 	case store.PortsPrefix:
 		err = decodeInto(kv.Value, id, c.snap.Ports)
 	case store.PortStatusPrefix:
@@ -161,6 +175,8 @@ func (c *cache) del(prefix, id string) {
 	switch prefix {
 	case store.NetworksPrefix:
 		delete(c.snap.Networks, id)
+	case store.SubnetsPrefix:
+		delete(c.snap.Subnets, id)
 	case store.PortsPrefix:
 		delete(c.snap.Ports, id)
 	case store.PortStatusPrefix:
@@ -182,6 +198,8 @@ func (c *cache) clear(prefix string) {
 	switch prefix {
 	case store.NetworksPrefix:
 		clear(c.snap.Networks)
+	case store.SubnetsPrefix:
+		clear(c.snap.Subnets)
 	case store.PortsPrefix:
 		clear(c.snap.Ports)
 	case store.PortStatusPrefix:
@@ -201,6 +219,7 @@ func (c *cache) snapshot() (Snapshot, map[string]int64) {
 	defer c.mu.Unlock()
 	return Snapshot{
 		Networks:   maps.Clone(c.snap.Networks),
+		Subnets:    maps.Clone(c.snap.Subnets),
 		Ports:      maps.Clone(c.snap.Ports),
 		PortStatus: cloneStatus(c.snap.PortStatus),
 		Agents:     maps.Clone(c.snap.Agents),

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/store"
 )
 
@@ -22,6 +24,11 @@ type Config struct {
 	IntegrationBridge string
 	TunnelBridge      string
 	NetworkNode       bool
+	// Roles are the services this host runs: api.RoleCompute (the
+	// default when empty), api.RoleDHCP, api.RoleL3, api.RoleMetadata.
+	// The registration record carries them; the server schedules service
+	// work (DHCP networks, routers) only on hosts with the role.
+	Roles []string
 
 	// LeaseTTL is how long the host stays alive in the store after the
 	// agent stops renewing its heartbeat (default 4 s).
@@ -35,6 +42,9 @@ type Config struct {
 	ResyncInterval time.Duration
 	// Debounce coalesces bursts of changes into one reconcile (default 5 ms).
 	Debounce time.Duration
+
+	// Services run beside the data plane, one per service role (see Service).
+	Services []Service
 
 	Log *slog.Logger // default slog.Default()
 }
@@ -69,6 +79,9 @@ func (c Config) withDefaults() Config {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
+	if len(c.Roles) == 0 {
+		c.Roles = []string{api.RoleCompute}
+	}
 	return c
 }
 
@@ -83,6 +96,9 @@ func (c Config) validate() error {
 		if !isTunnel(t) {
 			return fmt.Errorf("%w: unknown tunnel type %q", ErrConfig, t)
 		}
+	}
+	if err := ValidateRoles(c.Roles); err != nil {
+		return err
 	}
 	if c.LeaseTTL < time.Second {
 		return fmt.Errorf("%w: lease TTL %v is under 1 s", ErrConfig, c.LeaseTTL)
@@ -114,3 +130,19 @@ func ParseBridgeMappings(items []string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// ValidateRoles checks `--roles`: known roles, each once.
+func ValidateRoles(roles []string) error {
+	for i, r := range roles {
+		if !slices.ContainsFunc(api.AgentRoles, func(ar api.AgentRole) bool { return ar.Role == r }) {
+			return fmt.Errorf("%w: unknown role %q (want compute, dhcp, l3, metadata)", ErrConfig, r)
+		}
+		if slices.Contains(roles[:i], r) {
+			return fmt.Errorf("%w: role %q given twice", ErrConfig, r)
+		}
+	}
+	return nil
+}
+
+// HasRole reports whether the agent runs role.
+func (c Config) HasRole(role string) bool { return slices.Contains(c.Roles, role) }

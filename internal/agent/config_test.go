@@ -19,3 +19,18 @@ func TestParseBridgeMappings(t *testing.T) {
 		require.True(t, errors.Is(err, ErrConfig), "%v: %v", bad, err)
 	}
 }
+
+func TestRoles(t *testing.T) {
+	cfg := Config{}.withDefaults()
+	if !cfg.HasRole("compute") || cfg.HasRole("dhcp") {
+		t.Fatalf("default roles %v, want compute only", cfg.Roles)
+	}
+	if err := ValidateRoles([]string{"compute", "dhcp", "l3", "metadata"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]string{{"dns"}, {"dhcp", "dhcp"}, {""}} {
+		if err := ValidateRoles(bad); !errors.Is(err, ErrConfig) {
+			t.Errorf("roles %q: %v, want ErrConfig", bad, err)
+		}
+	}
+}

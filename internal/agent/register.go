@@ -197,6 +197,7 @@ func (r *registrar) record(old api.Agent) api.Agent {
 		Devices:        int(r.devices.Load()),
 		L2Population:   true,
 		NetworkNode:    r.cfg.NetworkNode,
+		Roles:          slices.Clone(r.cfg.Roles),
 	}
 	if a.Configurations.TunnelTypes == nil {
 		a.Configurations.TunnelTypes = []string{}

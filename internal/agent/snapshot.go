@@ -6,6 +6,7 @@ import "github.com/vland/vland/api"
 // from, decoded. The zero value is an empty store. Compute only reads it.
 type Snapshot struct {
 	Networks map[string]api.Network // by network id
+	Subnets  map[string]api.Subnet  // by subnet id
 	Ports    map[string]api.Port    // by port id
 	// PortStatus holds the status records by port id, then by the host
 	// that wrote it (each host writes its own; a port has several while

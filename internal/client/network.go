@@ -25,6 +25,7 @@ type NetworkCreate struct {
 	SegmentationID      *int     `json:"provider:segmentation_id,omitempty"`
 	PortSecurityEnabled *bool    `json:"port_security_enabled,omitempty"`
 	Tags                []string `json:"tags,omitempty"`
+	DNSDomain           string   `json:"dns_domain,omitempty"`
 }
 
 // NetworkUpdate is the body of a network update; only non-nil fields change.
@@ -36,6 +37,7 @@ type NetworkUpdate struct {
 	External            *bool   `json:"router:external,omitempty"`
 	MTU                 *int    `json:"mtu,omitempty"`
 	PortSecurityEnabled *bool   `json:"port_security_enabled,omitempty"`
+	DNSDomain           *string `json:"dns_domain,omitempty"`
 }
 
 // CreateNetwork creates a network (POST /v2.0/networks).

@@ -36,6 +36,16 @@ type PortCreate struct {
 	SecurityGroups      *[]string         `json:"security_groups,omitempty"`
 	AllowedAddressPairs []api.AddressPair `json:"allowed_address_pairs,omitempty"`
 	Tags                []string          `json:"tags,omitempty"`
+	DNSName             string            `json:"dns_name,omitempty"`
+	ExtraDHCPOpts       []DHCPOption      `json:"extra_dhcp_opts,omitempty"`
+}
+
+// DHCPOption is one extra_dhcp_opts entry; a nil Value (on update)
+// removes the option.
+type DHCPOption struct {
+	Name      string  `json:"opt_name"`
+	Value     *string `json:"opt_value"`
+	IPVersion int     `json:"ip_version,omitempty"`
 }
 
 // PortUpdate is the body of a port update; only non-nil fields change. The
@@ -52,6 +62,8 @@ type PortUpdate struct {
 	PortSecurityEnabled *bool              `json:"port_security_enabled,omitempty"`
 	SecurityGroups      *[]string          `json:"security_groups,omitempty"`
 	AllowedAddressPairs *[]api.AddressPair `json:"allowed_address_pairs,omitempty"`
+	DNSName             *string            `json:"dns_name,omitempty"`
+	ExtraDHCPOpts       *[]DHCPOption      `json:"extra_dhcp_opts,omitempty"`
 }
 
 // CreatePort creates a port (POST /v2.0/ports).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/client"
 	"github.com/vland/vland/internal/lab"
 	"github.com/vland/vland/internal/lab/labtest"
@@ -99,7 +100,7 @@ func TestExternalNetwork(t *testing.T) {
 	require.NoError(t, err)
 	var mapped bool
 	for _, a := range agents {
-		if a.Host == "host1" {
+		if a.Host == "host1" && a.AgentType == api.AgentTypeOVS {
 			mapped = a.Configurations.BridgeMappings["public"] == "br-ex"
 		}
 	}

@@ -77,6 +77,7 @@ func Cleanup(ctx context.Context, name, dir string) error {
 	for _, ns := range nss {
 		errs = append(errs, netns.Delete(ns))
 	}
+	errs = append(errs, cleanupServices(name, dir)...)
 	errs = append(errs, removeLabDir(dir))
 	return errors.Join(errs...)
 }

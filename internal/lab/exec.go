@@ -47,7 +47,7 @@ func (l *Lab) HostCommand(ctx context.Context, i int, argv ...string) (*exec.Cmd
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("%w: no command", ErrBadConfig)
 	}
-	cmd := netns.Command(ctx, h.NetNS, argv...)
+	cmd := netns.Command(ctx, h.NetNS, hostMountArgv(h, argv)...)
 	cmd.Env = append(os.Environ(), "OVS_RUNDIR="+h.Dir, "OVS_DBDIR="+h.Dir, "OVS_LOGDIR="+h.Dir)
 	return cmd, nil
 }

@@ -21,6 +21,9 @@ const agentGrace = 5 * time.Second
 // the br-phy carrying its underlay address.
 func buildHost(ctx context.Context, st *State, i int) (*daemon.OVS, error) {
 	h := st.Hosts[i-1]
+	if err := os.MkdirAll(hostNetnsDir(h), 0o755); err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
 	if err := netns.Create(h.NetNS); err != nil {
 		return nil, err
 	}
@@ -88,6 +91,7 @@ func (st *State) agentArgv(h HostState) []string {
 		"--datapath", "netdev",
 		"--tunnel-types", strings.Join(st.TunnelTypes, ","),
 	}
+	argv = append(argv, serviceArgs(h)...)
 	if h.NetworkNode {
 		argv = append(argv, "--network-node")
 		if st.External != nil {

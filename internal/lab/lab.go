@@ -76,6 +76,9 @@ type Config struct {
 	ServerArgs []string
 	// AgentArgs are appended to every `vland agent` command line.
 	AgentArgs []string
+	// DHCPHosts is how many hosts (host1 up) hold the dhcp role; default
+	// 1, the network node.
+	DHCPHosts int
 	// External also builds the external network: host1's br-ex (physnet
 	// "public", flat) cabled to a namespace NAME-ext holding the gateway
 	// 203.0.113.1 and an "internet" host 198.51.100.10.

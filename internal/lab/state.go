@@ -45,6 +45,9 @@ type HostState struct {
 	Dir         string       `json:"dir"`
 	UnderlayIP  netip.Prefix `json:"underlay_ip"`
 	NetworkNode bool         `json:"network_node"`
+	// Roles are the agent's --roles: compute, plus dhcp, l3, metadata on
+	// the network node (and dhcp on the first Config.DHCPHosts hosts).
+	Roles []string `json:"roles,omitempty"`
 }
 
 // VM is a lab VM: a namespace plugged into a host's br-int.
@@ -61,6 +64,7 @@ type VM struct {
 	MTU       int          `json:"mtu"`
 	IP        netip.Prefix `json:"ip"`
 	Gateway   netip.Addr   `json:"gateway,omitzero"`
+	DHCP      bool         `json:"dhcp,omitempty"` // addressed by its DHCP client
 }
 
 const stateFile = "lab.json"

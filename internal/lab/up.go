@@ -74,6 +74,7 @@ func newState(c Config) State {
 			Dir:         hostDir(c.Dir, i),
 			UnderlayIP:  underlayIP(i),
 			NetworkNode: i == 1,
+			Roles:       hostRoles(i, c.DHCPHosts),
 		})
 	}
 	return st

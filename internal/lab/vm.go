@@ -30,6 +30,9 @@ type VMSpec struct {
 	IP string
 	// Project (name or ID) owning the port, created on first use; "" is admin's.
 	Project string
+	// DHCP configures the VM's NIC with a DHCP client instead of the
+	// port's fixed IP; CreateVM returns once it has a lease.
+	DHCP bool
 	// AsMember creates the port as Project's member user (Project must be
 	// one of Config.Members) instead of as admin, so the project's own
 	// permissions apply (e.g. on another project's network shared with it
@@ -81,16 +84,26 @@ func (l *Lab) CreateVM(ctx context.Context, spec VMSpec) (*VM, error) {
 	if err != nil {
 		return nil, err
 	}
+	if spec.DHCP {
+		// The DHCP client sets address and MTU: the VM starts without an
+		// address, at Ethernet's MTU, as a booting guest does.
+		vm.IP, vm.Gateway, vm.MTU = netip.Prefix{}, netip.Addr{}, 1500
+	}
 	if err := l.plug(ctx, hi, vm); err != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		return nil, errors.Join(err, l.unplug(cctx, vm))
 	}
-	if !spec.NoWait {
+	if !spec.NoWait || spec.DHCP {
 		wctx, cancel := context.WithTimeout(ctx, activeTimeout)
 		defer cancel()
 		if _, err := l.Client().WaitPortStatus(wctx, vm.PortID, api.StatusActive, 20*time.Millisecond); err != nil {
 			return vm, fmt.Errorf("lab: vm %s plugged but port %s not ACTIVE (is the agent of %s running?): %w", vm.Name, vm.PortID, vm.Host, err)
+		}
+	}
+	if spec.DHCP {
+		if err := l.startDHCP(ctx, vm); err != nil {
+			return vm, err
 		}
 	}
 	return vm, nil
@@ -285,6 +298,7 @@ func (l *Lab) DeleteVM(ctx context.Context, name string) error {
 
 func (l *Lab) unplug(ctx context.Context, vm *VM) error {
 	var errs []error
+	errs = append(errs, l.stopDHCP(vm))
 	if hi, err := l.ParseHost(vm.Host); err == nil && vm.Tap != "" {
 		if _, o, err := l.Host(hi); err == nil {
 			_, err = o.Vsctl(ctx, "--if-exists", "del-port", brInt, vm.Tap)

@@ -14,7 +14,11 @@ import (
 // Command returns a command that runs argv inside the named namespace. It
 // goes through `ip netns exec`, which also gives the child a /sys and
 // /etc/netns view that match the namespace, as tools like ethtool expect.
+// An absolute name is a namespace file outside /run/netns (see CreateAt).
 func Command(ctx context.Context, name string, argv ...string) *exec.Cmd {
+	if filepath.IsAbs(name) {
+		return CommandAt(ctx, name, argv...)
+	}
 	args := append([]string{"netns", "exec", name}, argv...)
 	return exec.CommandContext(ctx, "ip", args...)
 }

@@ -107,9 +107,14 @@ func List() ([]string, error) {
 	return names, nil
 }
 
-// Handle opens the named namespace. The caller closes the handle.
+// Handle opens the named namespace, or the namespace file at name if it is
+// an absolute path (see CreateAt). The caller closes the handle.
 func Handle(name string) (netns.NsHandle, error) {
-	h, err := netns.GetFromName(name)
+	path := name
+	if !filepath.IsAbs(name) {
+		path = filepath.Join(Dir, name)
+	}
+	h, err := netns.GetFromPath(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return h, fmt.Errorf("%w: %s", ErrNotFound, name)
 	}

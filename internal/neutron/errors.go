@@ -60,9 +60,14 @@ var errorTable = []struct {
 	{service.ErrDuplicateRBACPolicy, wireError{http.StatusConflict, "DuplicateRbacPolicy"}},
 	{service.ErrInvalidActionForType, wireError{http.StatusBadRequest, "InvalidActionForType"}},
 	{service.ErrBusy, wireError{http.StatusServiceUnavailable, "ServiceUnavailable"}},
+	{service.ErrInvalidDHCPAgent, wireError{http.StatusNotFound, "InvalidDHCPAgent"}},
+	{service.ErrNetworkHostedByDHCPAgent, wireError{http.StatusConflict, "NetworkHostedByDHCPAgent"}},
+	{service.ErrNetworkNotHostedByDHCPAgent, wireError{http.StatusConflict, "NetworkNotHostedByDhcpAgent"}},
+	{service.ErrAgentAlive, wireError{http.StatusConflict, "AgentInUse"}},
 	{errNotFound, wireError{http.StatusNotFound, "HTTPNotFound"}},
 	{errTooLarge, wireError{http.StatusRequestEntityTooLarge, "HTTPRequestEntityTooLarge"}},
 	{errExtensionNotFound, wireError{http.StatusNotFound, "ExtensionNotFound"}},
+	{errMethodNotAllowed, wireError{http.StatusMethodNotAllowed, "HTTPMethodNotAllowed"}},
 }
 
 // Transport-level error kinds.
@@ -70,6 +75,7 @@ var (
 	errNotFound          = errors.New("neutron: no such resource")
 	errTooLarge          = errors.New("neutron: request body too large")
 	errExtensionNotFound = errors.New("neutron: no such extension")
+	errMethodNotAllowed  = errors.New("neutron: method not allowed")
 )
 
 // transportErr builds a client error of a transport kind.

@@ -7,6 +7,7 @@ package neutron
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/service"
@@ -34,6 +35,7 @@ type API interface {
 	QuotaAPI
 	tagAPI
 	poolAPI
+	agentAPI
 	rbacAPI
 	l3API
 }
@@ -57,7 +59,7 @@ func Register(mux *http.ServeMux, svc API) {
 		create: svc.CreatePorts, get: svc.GetPort, list: svc.ListPorts,
 		update: svc.UpdatePort, remove: svc.DeletePort,
 	}
-	agents := &resource[api.Agent, struct{}]{
+	agents := &resource[api.Agent, service.AgentRequest]{
 		singular: "agent", plural: "agents", known: knownAttrs(api.Agent{}),
 		get: svc.GetAgent, list: svc.ListAgents,
 	}
@@ -65,6 +67,7 @@ func Register(mux *http.ServeMux, svc API) {
 	subnets.register(mux)
 	ports.register(mux)
 	agents.register(mux)
+	registerAgentActions(mux, agents, svc)
 	rbacResource(svc).register(mux)
 	registerQuotas(mux, svc)
 	registerTags(mux, svc, "networks", "subnets", "ports")
@@ -76,8 +79,32 @@ func Register(mux *http.ServeMux, svc API) {
 	mux.HandleFunc("GET /v2.0/extensions", handleExtensions)
 	mux.HandleFunc("GET /v2.0/extensions/{alias}", handleExtension)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, r, transportErr(errMethodNotAllowed, "The method "+r.Method+" is not allowed for this resource."))
+			return
+		}
 		writeError(w, r, transportErr(errNotFound, "The resource could not be found."))
 	})
+}
+
+// allowedMethods lists the methods mux serves on r's path. The catch-all
+// route above matches every method, so without it ServeMux's own 405 never
+// happens: a wrong method on a known path is 405 with Allow, as in Neutron,
+// not 404.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := *r
+		probe.Method = m
+		if _, pattern := mux.Handler(&probe); pattern != "/" && !strings.HasPrefix(pattern, "/v3/") {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // knownAttrs are the attribute names of a wire type (what lists may filter

@@ -88,7 +88,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown filter", "GET", "/v2.0/ports?bogus=1", ``, 400, "HTTPBadRequest"},
 		{"bad bool filter", "GET", "/v2.0/networks?shared=perhaps", ``, 400, "HTTPBadRequest"},
 		{"unknown collection", "GET", "/v2.0/routerz", ``, 404, "HTTPNotFound"},
-		{"method not routed", "PATCH", "/v2.0/networks/" + netID, ``, 404, "HTTPNotFound"},
+		{"method not routed", "PATCH", "/v2.0/networks/" + netID, ``, 405, "HTTPMethodNotAllowed"},
 		{"agent by member", "GET", "/v2.0/agents/any", ``, 404, "AgentNotFound"},
 	}
 	before := snapshot(t)

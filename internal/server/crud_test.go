@@ -57,13 +57,14 @@ func TestExtensions(t *testing.T) {
 	for _, e := range all {
 		aliases = append(aliases, e["alias"].(string))
 	}
-	for _, a := range []string{"provider", "external-net", "binding", "port-security", "pagination", "sorting", "revision-if-match", "standard-attr-tag", "tag-creation"} {
+	for _, a := range []string{"provider", "external-net", "binding", "port-security", "pagination", "sorting", "revision-if-match", "standard-attr-tag", "tag-creation",
+		"dhcp_agent_scheduler", "extra_dhcp_opt", "dns-integration"} {
 		if !slices.Contains(aliases, a) {
 			t.Errorf("extension %s missing from %v", a, aliases)
 		}
 	}
 	call(t, admin, "GET", "/v2.0/extensions/provider", nil).want(t, 200).obj(t, "extension")
-	for _, absent := range []string{"dvr", "security-group", "tag-ext", "dns-integration"} {
+	for _, absent := range []string{"dvr", "security-group", "tag-ext", "dns-domain-ports"} {
 		call(t, admin, "GET", "/v2.0/extensions/"+absent, nil).wantError(t, 404, "")
 	}
 }
@@ -72,7 +73,7 @@ func TestNetworkCRUD(t *testing.T) {
 	p := member("proj-netcrud")
 	n := mkNetwork(t, p, map[string]any{"name": "net1", "description": "d"})
 	wantKeys(t, "member network", n, "admin_state_up", "availability_zone_hints", "availability_zones",
-		"created_at", "description", "id", "mtu", "name", "port_security_enabled", "project_id",
+		"created_at", "description", "dns_domain", "id", "mtu", "name", "port_security_enabled", "project_id",
 		"revision_number", "router:external", "shared", "status", "subnets", "tags", "tenant_id", "updated_at")
 	id := n["id"].(string)
 	switch {
@@ -163,7 +164,7 @@ func TestPortCRUD(t *testing.T) {
 	subID := sub["id"].(string)
 	port := mkPort(t, p, netID, map[string]any{"name": "vm1", "device_id": "dev1"})
 	wantKeys(t, "member port", port, "admin_state_up", "allowed_address_pairs", "binding:vnic_type", "created_at",
-		"description", "device_id", "device_owner", "fixed_ips", "id", "mac_address", "name", "network_id",
+		"description", "device_id", "device_owner", "dns_assignment", "dns_name", "extra_dhcp_opts", "fixed_ips", "id", "mac_address", "name", "network_id",
 		"port_security_enabled", "project_id", "revision_number", "security_groups", "status", "tags", "tenant_id", "updated_at")
 	if !macRE.MatchString(port["mac_address"].(string)) || port["status"] != "DOWN" || fmt.Sprint(ips(port)) != "[10.5.0.2]" {
 		t.Fatalf("port: %v", port)

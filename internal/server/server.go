@@ -18,6 +18,7 @@ import (
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/keystone"
 	"github.com/vland/vland/internal/neutron"
+	"github.com/vland/vland/internal/scheduler"
 	"github.com/vland/vland/internal/segment"
 	"github.com/vland/vland/internal/service"
 	"github.com/vland/vland/internal/store"
@@ -67,6 +68,11 @@ type Config struct {
 	// DefaultQuota is the quota of projects without their own (zero value:
 	// Neutron's 100 networks, 100 subnets, 500 ports; -1 is unlimited).
 	DefaultQuota api.Quota
+	// DHCPAgentsPerNetwork is how many DHCP hosts serve each network (0:
+	// 1), AgentDownTime how long a dead DHCP host keeps its networks (0:
+	// 75 s); see internal/scheduler.
+	DHCPAgentsPerNetwork int
+	AgentDownTime        time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -83,6 +89,9 @@ type Server struct {
 	serveErr chan error
 	once     sync.Once
 	closeErr error
+
+	sched         *scheduler.Scheduler
+	stopScheduler func()
 }
 
 // New opens the store, builds the services and binds the listener; it
@@ -120,6 +129,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("server: listen %s: %w", cfg.Listen, err)
 	}
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 5 * time.Minute}
+	s.startScheduler()
 	return s, nil
 }
 
@@ -235,6 +245,9 @@ func (s *Server) Close() error {
 			if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 				errs = append(errs, err)
 			}
+		}
+		if s.stopScheduler != nil {
+			s.stopScheduler()
 		}
 		if s.svc != nil {
 			s.svc.Close()

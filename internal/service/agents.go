@@ -8,9 +8,10 @@ import (
 	"github.com/vland/vland/internal/fault"
 )
 
-// ListAgents returns the host agents. Only admins see them (get_agent);
-// as Neutron filters a list by policy, others get an empty list, not a
-// 403. An agent is alive while its leased heartbeat key exists.
+// ListAgents returns the host agents, one row per role a host runs (see
+// AgentRows). Only admins see them (get_agent); as Neutron filters a list
+// by policy, others get an empty list, not a 403. An agent is alive while
+// its leased heartbeat key exists.
 func (s *Service) ListAgents(ctx context.Context) ([]api.Agent, error) {
 	who, err := caller(ctx)
 	if err != nil {
@@ -22,7 +23,10 @@ func (s *Service) ListAgents(ctx context.Context) ([]api.Agent, error) {
 	if err := s.cache.sync(ctx); err != nil {
 		return nil, err
 	}
-	out := s.cache.agentList()
+	out, err := s.agentRows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }

@@ -74,6 +74,9 @@ func (s *Service) newNetwork(who identity.Identity, r *NetworkRequest) (storedNe
 		AvailabilityZones: []string{}, Tags: tags,
 		RevisionNumber: 1, CreatedAt: now, UpdatedAt: now,
 	}
+	if err := setDNSDomain(&n, r); err != nil {
+		return storedNetwork{}, err
+	}
 	sn := storedNetwork{Network: n}
 	flagPolicies(&sn)
 	return sn, nil

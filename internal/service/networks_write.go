@@ -90,7 +90,7 @@ func (s *Service) applyNetworkUpdate(who identity.Identity, n *storedNetwork, r 
 	n.Shared = r.Shared.or(n.Shared)
 	n.External = r.External.or(n.External)
 	n.PortSecurityEnabled = r.PortSecurityEnabled.or(n.PortSecurityEnabled)
-	return nil
+	return setDNSDomain(&n.Network, r)
 }
 
 // providerChanged reports whether r asks for different provider attributes

@@ -195,6 +195,9 @@ func (s *Service) buildPort(ctx context.Context, who identity.Identity, r *PortR
 	if err := setPairs(&p, r.AllowedAddressPairs); err != nil {
 		return p, nil, err
 	}
+	if err := applyPortDNSDHCP(&p, r); err != nil {
+		return p, nil, err
+	}
 	if p.BindingVNICType != vnicNormal {
 		return p, nil, fault.BadAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
 	}

@@ -48,6 +48,8 @@ func (s *Service) portView(p api.Port) api.Port {
 		host = reported
 	}
 	fillBinding(&p, reported, s.cache.datapath(host))
+	p.ExtraDHCPOpts = nonNil(p.ExtraDHCPOpts)
+	p.DNSAssignment = dnsAssignment(&p, s.networkOf(p.NetworkID))
 	return p
 }
 

@@ -86,6 +86,9 @@ func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, 
 	if err := setPairs(&p.Port, r.AllowedAddressPairs); err != nil {
 		return p.Port, nil, nil, err
 	}
+	if err := applyPortDNSDHCP(&p.Port, r); err != nil {
+		return p.Port, nil, nil, err
+	}
 	if p.BindingVNICType != vnicNormal {
 		return p.Port, nil, nil, fault.BadAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
 	}

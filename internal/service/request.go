@@ -41,6 +41,7 @@ type NetworkRequest struct {
 	SegmentationID        Opt[int]
 	AvailabilityZoneHints Opt[[]string]
 	Tags                  Opt[[]string] // create only
+	DNSDomain             Opt[string]
 }
 
 // SubnetRequest is the body of a subnet create or update.
@@ -84,4 +85,6 @@ type PortRequest struct {
 	BindingVNICType     Opt[string]
 	BindingProfile      Opt[map[string]any]
 	Tags                Opt[[]string] // create only
+	ExtraDHCPOpts       Opt[[]map[string]any]
+	DNSName             Opt[string]
 }

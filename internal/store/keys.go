@@ -54,6 +54,20 @@ const (
 	AgentsPrefix     = root + "agents/"
 	AgentAlivePrefix = root + "agent-alive/"
 
+	// AgentSettingsPrefix + <agent id>: the admin_state_up and description
+	// an admin set on one row of /v2.0/agents (server-owned, so the agent's
+	// own record writes never race with them).
+	AgentSettingsPrefix = root + "agent-settings/"
+
+	// DHCPBindingsPrefix + <network id> + "/" + <host>: the host's DHCP
+	// agent serves the network (service.DHCPBinding), written by the
+	// scheduler and the dhcp_agent_scheduler API. The DHCP port follows it.
+	DHCPBindingsPrefix = root + "dhcp-bindings/"
+
+	// LeaderPrefix + <controller>: etcd election keys; the server holding
+	// the oldest key runs that controller (e.g. "scheduler").
+	LeaderPrefix = root + "leader/"
+
 	// PortStatusPrefix + <host> + "/" + <port id>: api.PortStatus, written
 	// by the agent of that host. The host comes first so that an agent's
 	// etcd role can be allowed to write its own host's range only (see
@@ -184,3 +198,12 @@ func PoolUsageOf(poolID, projectID string) string {
 
 // DefaultPoolKey is the key naming the default pool of an IP version.
 func DefaultPoolKey(version int) string { return DefaultPoolsPrefix + strconv.Itoa(version) }
+
+// AgentSettingsKey is the key of one agent row's admin settings.
+func AgentSettingsKey(agentID string) string { return AgentSettingsPrefix + agentID }
+
+// DHCPBindingKey is the key of a network's binding to a host's DHCP agent.
+func DHCPBindingKey(networkID, host string) string { return DHCPBindingsOf(networkID) + host }
+
+// DHCPBindingsOf is the prefix of a network's DHCP bindings.
+func DHCPBindingsOf(networkID string) string { return DHCPBindingsPrefix + networkID + "/" }

@@ -15,7 +15,8 @@ import (
 )
 
 // TestAgentLiveness: GET /v2.0/agents lists one alive Open vSwitch agent
-// per host with its tunnel configuration; a crashed agent shows dead within
+// per host with its tunnel configuration (hosts with service roles have
+// more rows: DHCP agent, ...); a crashed agent shows dead within
 // seconds (its lease expires) and alive again once restarted.
 func TestAgentLiveness(t *testing.T) {
 	ctx := testCtx(t, time.Minute)
@@ -25,8 +26,9 @@ func TestAgentLiveness(t *testing.T) {
 	require.NoError(t, err)
 	byHost := map[string]api.Agent{}
 	for _, a := range agents {
-		require.Equal(t, api.AgentTypeOVS, a.AgentType)
-		byHost[a.Host] = a
+		if a.AgentType == api.AgentTypeOVS {
+			byHost[a.Host] = a
+		}
 	}
 	require.Len(t, byHost, numHosts, "agents: %+v", agents)
 	for i := 1; i <= numHosts; i++ {

@@ -26,7 +26,11 @@ import (
 const numHosts = 3
 
 // shared is the package's lab, brought up and torn down by TestMain.
-var shared = labtest.NewShared(lab.Config{Hosts: numHosts, Members: rbacMembers})
+// host1 is the network node (roles compute, dhcp, l3, metadata), the only
+// DHCP host; leases are dnsmasq's shortest, 2 min, so a test sees a
+// renewal within a minute.
+var shared = labtest.NewShared(lab.Config{Hosts: numHosts, Members: rbacMembers,
+	AgentArgs: []string{"--dhcp-lease-duration=2m"}})
 
 func TestMain(m *testing.M) { labtest.MainShared(m, shared, leftovers) }
 

@@ -1,0 +1,308 @@
+package dhcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vland/vland/internal/agent"
+	"github.com/vland/vland/internal/netns"
+)
+
+// NSPrefix starts the name of every namespace this service makes.
+const NSPrefix = "qdhcp-"
+
+// Config is the DHCP service of one host.
+type Config struct {
+	Host string
+	// NetnsDir holds the qdhcp- namespaces (default /run/netns, where `ip
+	// netns` looks); the lab gives each host its own.
+	NetnsDir string
+	// StateDir holds one directory per network: dnsmasq's files, pid and
+	// leases (default /var/lib/vland/dhcp). Leases live there, so they
+	// survive agent and dnsmasq restarts. dnsmasq rereads its files as
+	// nobody: every directory up to them must be searchable by all.
+	StateDir string
+	// OVSNetNS is the namespace Open vSwitch's ports live in ("" = the
+	// agent's own; the lab's hosts are namespaces).
+	OVSNetNS string
+	// OVSDB is the OVSDB endpoint for ovs-vsctl; Bridge the integration bridge.
+	OVSDB  string
+	Bridge string
+	// LeaseDuration is the lease time handed out (default 24 h, Neutron's
+	// dhcp_lease_duration; dnsmasq's minimum is 2 min).
+	LeaseDuration time.Duration
+	// Dnsmasq is the dnsmasq binary (default "dnsmasq").
+	Dnsmasq string
+	// SuperviseInterval is how often dnsmasq processes are checked and
+	// restarted if dead (default 500 ms).
+	SuperviseInterval time.Duration
+	Log               *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.NetnsDir == "" {
+		c.NetnsDir = netns.Dir
+	}
+	if c.StateDir == "" {
+		c.StateDir = "/var/lib/vland/dhcp"
+	}
+	if c.Bridge == "" {
+		c.Bridge = "br-int"
+	}
+	if c.LeaseDuration == 0 {
+		c.LeaseDuration = 24 * time.Hour
+	}
+	if c.Dnsmasq == "" {
+		c.Dnsmasq = "dnsmasq"
+	}
+	if c.SuperviseInterval == 0 {
+		c.SuperviseInterval = 500 * time.Millisecond
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return c
+}
+
+// Server is the DHCP service: the reconciler of the host's qdhcp-
+// namespaces and their dnsmasq processes. It implements agent.Service.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+
+	mu   sync.Mutex
+	last map[string]Network // what was last applied, by network id
+	// plugged is the DHCP port id of every network this run has touched,
+	// applied or not (a failed apply may have left a namespace, tap or
+	// dnsmasq that must go with the network).
+	plugged map[string]string
+	swept   bool // leftovers of an earlier run removed
+
+	// desired is the latest desired state Sync computed, applied by Run:
+	// a slow or failing dnsmasq never holds back the agent's data plane.
+	dmu     sync.Mutex
+	desired map[string]Network
+	wake    chan struct{}
+}
+
+// New returns the DHCP service of a host.
+func New(cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	return &Server{cfg: cfg, log: cfg.Log.With("service", "dhcp"), last: map[string]Network{},
+		plugged: map[string]string{}, wake: make(chan struct{}, 1)}
+}
+
+var _ agent.Service = (*Server)(nil)
+
+// Name implements agent.Service.
+func (s *Server) Name() string { return "dhcp" }
+
+// Sync implements agent.Service: it computes the networks this host
+// serves and hands them to Run, which applies them.
+func (s *Server) Sync(_ context.Context, snap agent.Snapshot) error {
+	d := Compute(s.cfg.Host, snap)
+	s.dmu.Lock()
+	s.desired = d
+	s.dmu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Run implements agent.Service: it applies what Sync computed (retrying
+// failures with a growing pause, 0.2 to 10 s) and restarts every dnsmasq
+// that died, until ctx ends. dnsmasq processes outlive the agent on
+// purpose.
+func (s *Server) Run(ctx context.Context) {
+	t := time.NewTicker(s.cfg.SuperviseInterval)
+	defer t.Stop()
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	pause := time.Duration(0)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.supervise(ctx)
+			continue
+		case <-s.wake:
+		case <-retry.C:
+		}
+		s.dmu.Lock()
+		d := s.desired
+		s.dmu.Unlock()
+		if d == nil {
+			continue // no snapshot yet
+		}
+		if err := s.Set(ctx, d); err != nil {
+			pause = min(max(2*pause, 200*time.Millisecond), 10*time.Second)
+			s.log.Error("apply failed", "err", err, "retry_in_s", pause.Seconds())
+			retry.Reset(pause)
+		} else {
+			pause = 0
+		}
+	}
+}
+
+// Set makes the host serve exactly the desired networks. Networks equal to
+// what was last applied are not touched; a network that fails is retried
+// on the next Set.
+func (s *Server) Set(ctx context.Context, desired map[string]Network) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	if !s.swept {
+		// An earlier agent may have served networks this one does not:
+		// remove what is on disk and not desired.
+		errs = append(errs, s.sweep(ctx, desired))
+		s.swept = true
+	}
+	for id, portID := range s.plugged {
+		if _, ok := desired[id]; !ok {
+			if err := s.remove(ctx, id, portID); err != nil {
+				errs = append(errs, err)
+				continue // retried on the next Set
+			}
+			delete(s.plugged, id)
+			delete(s.last, id)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(desired)) {
+		n := desired[id]
+		old, had := s.last[id]
+		if had && reflect.DeepEqual(old, n) {
+			continue
+		}
+		start := time.Now()
+		if err := s.apply(ctx, n, old, had); err != nil {
+			errs = append(errs, fmt.Errorf("dhcp: network %s: %w", id, err))
+			delete(s.last, id)
+			continue
+		}
+		s.last[id] = n
+		s.log.Debug("applied network", "network", id, "hosts", len(n.Hosts), "duration_s", time.Since(start).Seconds())
+	}
+	return errors.Join(errs...)
+}
+
+// apply makes one network's namespace, NIC, files and dnsmasq match n.
+func (s *Server) apply(ctx context.Context, n, old Network, had bool) error {
+	dir := s.netDir(n.ID)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("dhcp: %w", err)
+	}
+	if prev, ok := s.plugged[n.ID]; ok && prev != n.Port.ID {
+		// The network has another DHCP port now: its old NIC goes.
+		if err := s.unplug(ctx, prev); err != nil {
+			return err
+		}
+	}
+	s.plugged[n.ID] = n.Port.ID
+	if !had || !reflect.DeepEqual(old.Port, n.Port) || old.MTU != n.MTU {
+		if err := s.plug(ctx, n); err != nil {
+			return err
+		}
+	}
+	changed, err := writeFiles(dir, n)
+	if err != nil {
+		return err
+	}
+	if err := s.ensureDnsmasq(n, changed); err != nil {
+		return err
+	}
+	return s.releaseStale(n)
+}
+
+// remove stops serving a network: dnsmasq, NIC, namespace, state.
+func (s *Server) remove(ctx context.Context, id, portID string) error {
+	s.log.Info("no longer serving network", "network", id)
+	errs := []error{s.stopDnsmasq(id)}
+	if portID != "" {
+		errs = append(errs, s.unplug(ctx, portID))
+	}
+	errs = append(errs, netns.DeleteAt(s.cfg.NetnsDir, NSPrefix+id))
+	if err := os.RemoveAll(s.netDir(id)); err != nil {
+		errs = append(errs, fmt.Errorf("dhcp: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// sweep removes networks an earlier run served that are not desired: state
+// directories (with their dnsmasq and NIC) and qdhcp- namespaces.
+func (s *Server) sweep(ctx context.Context, desired map[string]Network) error {
+	var errs []error
+	ents, err := os.ReadDir(s.cfg.StateDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("dhcp: %w", err))
+	}
+	for _, e := range ents {
+		if _, ok := desired[e.Name()]; ok || !e.IsDir() {
+			continue
+		}
+		portID := ""
+		if b, err := os.ReadFile(filepath.Join(s.netDir(e.Name()), ifaceFile)); err == nil {
+			portID = strings.TrimSpace(string(b))
+		}
+		errs = append(errs, s.remove(ctx, e.Name(), portID))
+	}
+	nss, err := netns.ListAt(s.cfg.NetnsDir, NSPrefix)
+	errs = append(errs, err)
+	for _, ns := range nss {
+		if _, ok := desired[strings.TrimPrefix(ns, NSPrefix)]; !ok {
+			errs = append(errs, netns.DeleteAt(s.cfg.NetnsDir, ns))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// supervise restarts the dnsmasq of every served network that is not running.
+func (s *Server) supervise(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, n := range s.last {
+		if ctx.Err() != nil {
+			return
+		}
+		if pid, _ := s.running(n); pid > 0 {
+			continue
+		}
+		s.log.Warn("dnsmasq is not running, restarting it", "network", id, "log_tail", s.logTail(id))
+		if err := s.startDnsmasq(n); err != nil {
+			s.log.Error("restart dnsmasq", "network", id, "err", err)
+		}
+	}
+}
+
+// Served lists the networks currently applied (for tests and status).
+func (s *Server) Served() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.last))
+}
+
+// logTail is the end of a network's dnsmasq log, for the log line that
+// says it died.
+func (s *Server) logTail(id string) string {
+	b, _ := os.ReadFile(filepath.Join(s.netDir(id), logFile))
+	if len(b) > 400 {
+		b = b[len(b)-400:]
+	}
+	return string(b)
+}
+
+func (s *Server) netDir(id string) string { return filepath.Join(s.cfg.StateDir, id) }
+func (s *Server) nsPath(id string) string { return filepath.Join(s.cfg.NetnsDir, NSPrefix+id) }

@@ -1,0 +1,149 @@
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/service"
+	"github.com/vland/vland/internal/store"
+)
+
+// snapshot is what one scheduling pass decides from, read from the store.
+type snapshot struct {
+	networks map[string]network
+	hosts    map[string]host
+	// bindings: network id -> host -> removed by an admin.
+	bindings map[string]map[string]bool
+	ports    []api.Port // the DHCP ports the scheduler manages
+	// dhcpIndex are the network port index keys of DHCP ports.
+	dhcpIndex map[string]bool
+}
+
+type network struct {
+	api.Network
+	Deleting    bool `json:"vland:deleting"`
+	dhcpSubnets []string
+}
+
+// host is one host's agent as the scheduler sees it.
+type host struct {
+	dhcp    bool // runs the DHCP role
+	alive   bool
+	enabled bool // the DHCP row's admin_state_up
+}
+
+// read lists what the scheduler needs. Each prefix is read on its own;
+// a change between the reads triggers another pass anyway.
+func read(ctx context.Context, st store.Store) (*snapshot, error) {
+	s := &snapshot{networks: map[string]network{}, hosts: map[string]host{}, bindings: map[string]map[string]bool{},
+		dhcpIndex: map[string]bool{}}
+	if err := each(ctx, st, store.NetworksPrefix, func(_ string, n network) {
+		if !n.Deleting {
+			s.networks[n.ID] = n
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if err := each(ctx, st, store.SubnetsPrefix, func(_ string, sub api.Subnet) {
+		if n, ok := s.networks[sub.NetworkID]; ok && sub.EnableDHCP {
+			n.dhcpSubnets = append(n.dhcpSubnets, sub.ID)
+			s.networks[sub.NetworkID] = n
+		}
+	}); err != nil {
+		return nil, err
+	}
+	for id, n := range s.networks {
+		slices.Sort(n.dhcpSubnets)
+		s.networks[id] = n
+	}
+	if err := s.readDHCPPorts(ctx, st); err != nil {
+		return nil, err
+	}
+	if err := s.readAgents(ctx, st); err != nil {
+		return nil, err
+	}
+	return s, each(ctx, st, store.DHCPBindingsPrefix, func(_ string, b service.DHCPBinding) {
+		if s.bindings[b.NetworkID] == nil {
+			s.bindings[b.NetworkID] = map[string]bool{}
+		}
+		s.bindings[b.NetworkID][b.Host] = b.Removed
+	})
+}
+
+// readDHCPPorts finds the DHCP ports through the network port index
+// (small keys whose value is the device_owner), so a pass never reads
+// every port.
+func (s *snapshot) readDHCPPorts(ctx context.Context, st store.Store) error {
+	kvs, _, err := st.List(ctx, store.NetworkPortsPrefix)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		if string(kv.Value) != service.DeviceOwnerDHCP {
+			continue
+		}
+		s.dhcpIndex[kv.Key] = true
+		id := kv.Key[strings.LastIndex(kv.Key, "/")+1:]
+		pkv, err := st.Get(ctx, store.PortKey(id))
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since the listing
+		} else if err != nil {
+			return err
+		}
+		var p api.Port
+		if json.Unmarshal(pkv.Value, &p) == nil && service.IsSchedulerDHCPPort(&p) {
+			s.ports = append(s.ports, p)
+		}
+	}
+	return nil
+}
+
+func (s *snapshot) readAgents(ctx context.Context, st store.Store) error {
+	settings := map[string]bool{}
+	if err := each(ctx, st, store.AgentSettingsPrefix, func(key string, v struct {
+		AdminStateUp *bool `json:"admin_state_up"`
+	}) {
+		if v.AdminStateUp != nil {
+			settings[strings.TrimPrefix(key, store.AgentSettingsPrefix)] = *v.AdminStateUp
+		}
+	}); err != nil {
+		return err
+	}
+	if err := each(ctx, st, store.AgentsPrefix, func(_ string, a api.Agent) {
+		enabled, set := settings[service.AgentRowID(a.Host, api.RoleDHCP)]
+		s.hosts[a.Host] = host{dhcp: slices.Contains(api.RolesOf(&a), api.RoleDHCP), enabled: enabled || !set}
+	}); err != nil {
+		return err
+	}
+	keys, _, err := st.ListKeys(ctx, store.AgentAlivePrefix)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		name := strings.TrimPrefix(k, store.AgentAlivePrefix)
+		if h, ok := s.hosts[name]; ok {
+			h.alive = true
+			s.hosts[name] = h
+		}
+	}
+	return nil
+}
+
+// each decodes every value under prefix; undecodable values are skipped.
+func each[T any](ctx context.Context, st store.Store, prefix string, f func(key string, v T)) error {
+	kvs, _, err := st.List(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		var v T
+		if json.Unmarshal(kv.Value, &v) == nil {
+			f(kv.Key, v)
+		}
+	}
+	return nil
+}
