@@ -13,6 +13,7 @@ import (
 // service (extensions router, ext-gw-mode, extraroute, fip-port-details,
 // floating-ip-port-forwarding, floating-ip-port-forwarding-port-ranges).
 type l3API interface {
+	tagAPI
 	CreateRouters(ctx context.Context, reqs []service.RouterRequest) ([]api.Router, error)
 	GetRouter(ctx context.Context, id string) (api.Router, error)
 	ListRouters(ctx context.Context) ([]api.Router, error)
@@ -153,6 +154,7 @@ func registerL3(mux *http.ServeMux, svc l3API) {
 	}
 	mux.HandleFunc("PUT /v2.0/routers/{id}/add_router_interface", iface(svc.AddRouterInterface))
 	mux.HandleFunc("PUT /v2.0/routers/{id}/remove_router_interface", iface(svc.RemoveRouterInterface))
+	registerTags(mux, svc, "routers", "floatingips")
 	(&resource[api.FloatingIP, service.FloatingIPRequest]{
 		singular: "floatingip", plural: "floatingips", attrs: fipAttrs, known: knownAttrs(api.FloatingIP{}),
 		create: svc.CreateFloatingIPs, get: svc.GetFloatingIP, list: svc.ListFloatingIPs,
@@ -203,6 +205,8 @@ var l3Extensions = []extension{
 	{"extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router", "2013-02-01T10:00:00-00:00", nil},
 	{"fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute to Floating IP resource", "2018-04-09T10:00:00-00:00", nil},
 	{"floating-ip-port-forwarding", "Floating IP Port Forwarding", "Provide a way to configure port forwarding on Floating IP", "2018-07-10T10:00:00-00:00", nil},
+	// With routers taggable, every resource of tag-ext is.
+	{"tag-ext", "Tag support for resources: subnet, subnetpool, port, router", "Extends tag support to more L2 and L3 resources.", "2017-01-01T00:00:00-00:00", nil},
 	{"floating-ip-port-forwarding-port-ranges", "Floating IP Port Forwarding support for port ranges", "Add suport to port ranges on floating IP port forwarding", "2022-01-01T10:00:00-00:00", nil},
 }
 

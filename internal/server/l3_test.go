@@ -140,3 +140,21 @@ func TestRouterPolicy(t *testing.T) {
 		t.Fatalf("quota details %v", d)
 	}
 }
+
+func TestRouterAndFloatingIPTags(t *testing.T) {
+	f := newL3Fixture(t, "proj-l3-tags", "198.51.104.0/24", "10.54.1.0/24")
+	r := mkRouter(t, f.who, map[string]any{"tags": []string{"a"}})
+	if tags := r["tags"].([]any); len(tags) != 1 || tags[0] != "a" {
+		t.Fatalf("router tags on create %v", r["tags"])
+	}
+	id := r["id"].(string)
+	call(t, f.who, "PUT", "/v2.0/routers/"+id+"/tags/b", nil).want(t, 201)
+	got := call(t, f.who, "GET", "/v2.0/routers?tags=b", nil).want(t, 200).list(t, "routers")
+	if len(got) != 1 || got[0]["id"] != id || got[0]["revision_number"] != float64(2) {
+		t.Fatalf("routers tagged b: %v", got)
+	}
+	call(t, member("proj-l3-tags-other"), "GET", "/v2.0/routers/"+id+"/tags", nil).wantError(t, 404, "RouterNotFound")
+	fip := call(t, f.who, "POST", "/v2.0/floatingips", map[string]any{"floatingip": map[string]any{"floating_network_id": f.ext}}).want(t, 201).obj(t, "floatingip")
+	call(t, f.who, "PUT", "/v2.0/floatingips/"+fip["id"].(string)+"/tags", map[string]any{"tags": []string{"x", "y"}}).want(t, 200)
+	call(t, f.who, "GET", "/v2.0/floatingips/"+fip["id"].(string)+"/tags/y", nil).want(t, 204)
+}

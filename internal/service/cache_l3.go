@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/identity"
 	"github.com/vland/vland/internal/store"
 )
 
@@ -98,4 +99,36 @@ func (c *cache) l3Usage(project string) (routers, fips int) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.counts[project+"/"+quotaRouter], c.counts[project+"/"+quotaFloatingIP]
+}
+
+// Routers and floating IPs are taggable (tag-ext, standard-attr-tag).
+func init() {
+	taggables["routers"] = taggable[storedRouter]{
+		key: store.RouterKey,
+		find: func(s *Service, who identity.Identity, id string, write bool) (versioned[storedRouter], error) {
+			if write {
+				return s.writableRouter(who, id, "update_router")
+			}
+			v, ok := s.cache.router(id)
+			if !ok || !canSeeRouter(who, &v.obj.Router) {
+				return v, routerNotFound(id)
+			}
+			return v, nil
+		},
+		std: func(r *storedRouter) (*[]string, *int64, *string) { return &r.Tags, &r.RevisionNumber, &r.UpdatedAt },
+	}
+	taggables["floatingips"] = taggable[storedFloatingIP]{
+		key: store.FloatingIPKey,
+		find: func(s *Service, who identity.Identity, id string, write bool) (versioned[storedFloatingIP], error) {
+			if write {
+				return s.writableFIP(who, id, "update_floatingip")
+			}
+			v, ok := s.cache.floatingIP(id)
+			if !ok || !readsProject(who, v.obj.ProjectID) {
+				return v, fipNotFound(id)
+			}
+			return v, nil
+		},
+		std: func(f *storedFloatingIP) (*[]string, *int64, *string) { return &f.Tags, &f.RevisionNumber, &f.UpdatedAt },
+	}
 }
