@@ -129,6 +129,8 @@ func init() {
 			}
 			return v, nil
 		},
-		std: func(f *storedFloatingIP) (*[]string, *int64, *string) { return &f.Tags, &f.RevisionNumber, &f.UpdatedAt },
+		std: func(f *storedFloatingIP) (*[]string, *int64, *string) {
+			return &f.Tags, &f.RevisionNumber, &f.UpdatedAt
+		},
 	}
 }
