@@ -35,7 +35,12 @@ fi
 
 TMP=$(mktemp -d /tmp/vland-conformance.XXXXXX)
 SERVER_PID=""
+AGENT_PID=""
 cleanup() {
+  if [ -n "$AGENT_PID" ]; then
+    kill "$AGENT_PID" 2>/dev/null || true
+    wait "$AGENT_PID" 2>/dev/null || true
+  fi
   if [ -n "$SERVER_PID" ]; then
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
@@ -83,6 +88,16 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 curl -fsS -o /dev/null "$URL/" || { cat "$TMP/server.log" >&2; echo "conformance: server not answering" >&2; exit 1; }
+
+# tempest's dhcp_agent_scheduler tests need a live DHCP agent host. This run
+# has no OVS, so test/fakeagent registers one (its own etcd user, as a real
+# agent) and marks its DHCP ports ACTIVE; real DHCP is tested end to end in
+# test/e2e on OVS and dnsmasq.
+go build -o "$TMP/fakeagent" ./test/fakeagent
+"$BIN" agent credentials conformance-dhcp --etcd-endpoints "http://127.0.0.1:$ETCD_PORT" \
+  --data-dir "$TMP/etcd" -o "$TMP/agent.password" >/dev/null
+"$TMP/fakeagent" "http://127.0.0.1:$ETCD_PORT" conformance-dhcp "$TMP/agent.password" >"$TMP/agent.log" 2>&1 &
+AGENT_PID=$!
 
 # json KEY...: reads JSON on stdin and prints the value at that path.
 json() { $PY -c 'import json,sys

@@ -27,6 +27,7 @@ type agentFlags struct {
 	localIP        string
 	bridgeMappings []string
 	tunnelTypes    []string
+	tunnelPorts    string
 	datapath       string
 	ovsdb          string
 	ovsRunDir      string
@@ -57,6 +58,7 @@ func newAgentCmd() *cobra.Command {
 	fs.StringVar(&f.localIP, "local-ip", "", "this host's tunnel endpoint address (required with tunnel types)")
 	fs.StringSliceVar(&f.bridgeMappings, "bridge-mappings", nil, "physical network to provider bridge, physnet:bridge[,...]")
 	fs.StringSliceVar(&f.tunnelTypes, "tunnel-types", []string{"vxlan"}, "tunnel types this host offers (vxlan, gre, geneve)")
+	fs.StringVar(&f.tunnelPorts, "tunnel-ports", "flow", "br-tun tunnel ports: flow (one per type, remote_ip=flow, tun_dst set per flow) or per-peer (one per peer and type, as Neutron)")
 	fs.StringVar(&f.datapath, "datapath", "system", "Open vSwitch datapath type: system (kernel) or netdev (userspace)")
 	fs.StringVar(&f.ovsdb, "ovsdb", "unix:/var/run/openvswitch/db.sock", "OVSDB server endpoint")
 	fs.StringVar(&f.ovsRunDir, "ovs-rundir", "/var/run/openvswitch", "directory of ovs-vswitchd's bridge management sockets (BRIDGE.mgmt)")
@@ -112,7 +114,7 @@ func agentConfig(f agentFlags) (agent.Config, error) {
 		level = slog.LevelDebug
 	}
 	cfg := agent.Config{
-		HostConfig:        agent.HostConfig{Host: f.host, TunnelTypes: f.tunnelTypes},
+		HostConfig:        agent.HostConfig{Host: f.host, TunnelTypes: f.tunnelTypes, TunnelPorts: f.tunnelPorts},
 		DatapathType:      f.datapath,
 		IntegrationBridge: f.intBridge,
 		TunnelBridge:      f.tunBridge,

@@ -18,6 +18,9 @@ type HostConfig struct {
 	LocalIP        netip.Addr
 	TunnelTypes    []string
 	BridgeMappings map[string]string
+	// TunnelPorts is hoststate.TunnelPortsPerPeer ("" too) or TunnelPortsFlow
+	// (`vland agent --tunnel-ports`, default flow).
+	TunnelPorts string
 }
 
 // Compute returns the desired data plane of one host. It is pure: the same
@@ -36,6 +39,7 @@ func Compute(h HostConfig, ifaces []hoststate.Interface, snap Snapshot) hoststat
 		Host:           h.Host,
 		LocalIP:        h.LocalIP,
 		TunnelTypes:    slices.Clone(h.TunnelTypes),
+		TunnelPorts:    h.TunnelPorts,
 		BridgeMappings: maps.Clone(h.BridgeMappings),
 		Networks:       map[string]hoststate.Network{},
 		Ports:          map[string]hoststate.Port{},
@@ -74,6 +78,7 @@ func boundHere(host string, p api.Port) bool {
 // agent record is deleted.
 func peers(self string, st hoststate.State, snap Snapshot) []hoststate.Peer {
 	byHost := map[string]map[string]bool{}
+	ports := map[string][]hoststate.Port{}
 	for _, p := range snap.Ports {
 		n, ok := st.Networks[p.NetworkID]
 		if !ok || !isTunnel(n.Type) {
@@ -91,6 +96,7 @@ func peers(self string, st hoststate.State, snap Snapshot) []hoststate.Peer {
 			byHost[host] = map[string]bool{}
 		}
 		byHost[host][n.ID] = true
+		ports[host] = append(ports[host], toPort(p, snap.Networks[p.NetworkID]))
 	}
 	var out []hoststate.Peer
 	for host, nets := range byHost {
@@ -102,7 +108,9 @@ func peers(self string, st hoststate.State, snap Snapshot) []hoststate.Peer {
 		if err != nil {
 			continue // no usable tunnel endpoint registered
 		}
-		out = append(out, hoststate.Peer{Host: host, IP: ip, Networks: slices.Sorted(maps.Keys(nets))})
+		ps := ports[host]
+		sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
+		out = append(out, hoststate.Peer{Host: host, IP: ip, Networks: slices.Sorted(maps.Keys(nets)), Ports: ps})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Host < out[j].Host })
 	return out

@@ -123,10 +123,46 @@ func TestComputePeers(t *testing.T) {
 				ifaces = append(ifaces, iface(id))
 			}
 			got := Compute(hostA, ifaces, snapOf(nets, tc.ports, tc.statuses, agents, tc.dead...))
-			require.Equal(t, tc.want, got.Peers)
+			require.Equal(t, tc.want, withoutPorts(got.Peers))
 			require.Len(t, got.Ports, countKnown(tc.ifaces, tc.ports))
 		})
 	}
+}
+
+// withoutPorts strips the peers' ports (l2population), checked apart.
+func withoutPorts(ps []hoststate.Peer) []hoststate.Peer {
+	var out []hoststate.Peer
+	for _, p := range ps {
+		p.Ports = nil
+		out = append(out, p)
+	}
+	return out
+}
+
+func peerPortIDs(p hoststate.Peer) []string {
+	var out []string
+	for _, rp := range p.Ports {
+		out = append(out, rp.ID)
+	}
+	return out
+}
+
+// A peer carries its ports on shared tunnel networks, with their addresses,
+// sorted by id: l2population's unicast flows and ARP responder need them.
+func TestComputePeerPorts(t *testing.T) {
+	b1 := vmPort("b1", "n1", "FA:16:3E:00:00:B1", "10.0.0.2", "hostB")
+	b1.AllowedAddressPairs = []api.AddressPair{{IPAddress: "10.0.0.100", MACAddress: "fa:16:3e:00:00:bb"}}
+	snap := snapOf([]api.Network{vxlanNet("n1", 1), vxlanNet("n2", 2)},
+		[]api.Port{vmPort("a1", "n1", "m", "", ""), vmPort("b2", "n1", "fa:16:3e:00:00:b2", "10.0.0.3", "hostB"), b1,
+			vmPort("b3", "n2", "fa:16:3e:00:00:b3", "10.0.1.3", "hostB")},
+		nil, []api.Agent{ovsAgent("hostB", "192.168.50.2")})
+	got := Compute(hostA, []hoststate.Interface{iface("a1")}, snap)
+	require.Len(t, got.Peers, 1)
+	require.Equal(t, []string{"b1", "b2"}, peerPortIDs(got.Peers[0]), "only ports on this host's networks")
+	p := got.Peers[0].Ports[0]
+	require.Equal(t, "fa:16:3e:00:00:b1", p.MAC)
+	require.Equal(t, []netip.Addr{netip.MustParseAddr("10.0.0.2")}, p.IPs)
+	require.Equal(t, []hoststate.AddressPair{{Prefix: netip.MustParsePrefix("10.0.0.100/32"), MAC: "fa:16:3e:00:00:bb"}}, p.AllowedAddressPairs)
 }
 
 func countKnown(ifaces []string, ports []api.Port) int {
@@ -172,7 +208,8 @@ func TestComputeBindingHost(t *testing.T) {
 	got := Compute(hostA, []hoststate.Interface{iface("mine"), iface("unbound"), iface("elsewhere")}, snap)
 	require.ElementsMatch(t, []string{"mine", "unbound"}, sortedKeys(got.Ports))
 	// Its binding still places it on hostB, which becomes a tunnel peer.
-	require.Equal(t, []hoststate.Peer{{Host: "hostB", IP: netip.MustParseAddr("192.168.50.2"), Networks: []string{"n1"}}}, got.Peers)
+	require.Equal(t, []hoststate.Peer{{Host: "hostB", IP: netip.MustParseAddr("192.168.50.2"), Networks: []string{"n1"}}}, withoutPorts(got.Peers))
+	require.Equal(t, []string{"elsewhere"}, peerPortIDs(got.Peers[0]))
 
 	// Once the port is bound here, it is wired here.
 	p := snap.Ports["elsewhere"]

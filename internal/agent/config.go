@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/hoststate"
 	"github.com/vland/vland/internal/store"
 )
 
@@ -91,6 +92,11 @@ func (c Config) validate() error {
 	}
 	if !c.LocalIP.IsValid() && len(c.TunnelTypes) > 0 {
 		return fmt.Errorf("%w: tunnel types %v need a local IP", ErrConfig, c.TunnelTypes)
+	}
+	switch c.TunnelPorts {
+	case "", hoststate.TunnelPortsPerPeer, hoststate.TunnelPortsFlow:
+	default:
+		return fmt.Errorf("%w: tunnel ports %q: want %s or %s", ErrConfig, c.TunnelPorts, hoststate.TunnelPortsPerPeer, hoststate.TunnelPortsFlow)
 	}
 	for _, t := range c.TunnelTypes {
 		if !isTunnel(t) {

@@ -7,6 +7,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+func TestConfigTunnelPorts(t *testing.T) {
+	for _, ok := range []string{"", "per-peer", "flow"} {
+		c := Config{HostConfig: HostConfig{Host: "h", TunnelPorts: ok}}
+		require.NoError(t, c.withDefaults().validate(), ok)
+	}
+	c := Config{HostConfig: HostConfig{Host: "h", TunnelPorts: "mesh"}}
+	require.ErrorIs(t, c.withDefaults().validate(), ErrConfig)
+}
+
 func TestParseBridgeMappings(t *testing.T) {
 	got, err := ParseBridgeMappings([]string{"physnet1:br-ex", " physnet2:br-eth1"})
 	require.NoError(t, err)

@@ -43,8 +43,12 @@ func (d *Dataplane) syncTunnels(ctx context.Context, s hoststate.State) error {
 }
 
 func tunnelSpec(tp pipeline.TunnelPort, s hoststate.State) ovsdb.PortSpec {
+	remote := "flow" // one port per type: the flows set tun_dst
+	if tp.RemoteIP.IsValid() {
+		remote = tp.RemoteIP.String()
+	}
 	opts := map[string]string{
-		"remote_ip": tp.RemoteIP.String(),
+		"remote_ip": remote,
 		"in_key":    "flow",
 		"out_key":   "flow",
 	}
@@ -54,6 +58,6 @@ func tunnelSpec(tp pipeline.TunnelPort, s hoststate.State) ovsdb.PortSpec {
 	return ovsdb.PortSpec{
 		Type:        tp.Type,
 		Options:     opts,
-		ExternalIDs: map[string]string{extOwner: ownerValue, extKind: "tunnel", "remote_ip": tp.RemoteIP.String()},
+		ExternalIDs: map[string]string{extOwner: ownerValue, extKind: "tunnel", "remote_ip": remote},
 	}
 }

@@ -11,6 +11,8 @@ type State struct {
 	Host        string
 	LocalIP     netip.Addr
 	TunnelTypes []string // "vxlan", "gre", "geneve": tunnel ports this host may create
+	// TunnelPorts is TunnelPortsPerPeer ("" too) or TunnelPortsFlow.
+	TunnelPorts string
 	// BridgeMappings maps a physical network name to its provider bridge.
 	BridgeMappings map[string]string
 	// Networks that have at least one port bound on this host, by id.
@@ -22,6 +24,16 @@ type State struct {
 	// Peers are the other hosts with ports on this host's tunnel networks.
 	Peers []Peer
 }
+
+// Tunnel port modes: one br-tun port per peer and type (Neutron's, seeds
+// 000/001), or one per type with remote_ip=flow and tun_dst set per flow.
+const (
+	TunnelPortsPerPeer = "per-peer"
+	TunnelPortsFlow    = "flow"
+)
+
+// FlowTunnels reports whether the state uses one flow-based port per type.
+func (s State) FlowTunnels() bool { return s.TunnelPorts == TunnelPortsFlow }
 
 // Network is the part of a network the data plane needs.
 type Network struct {
@@ -56,6 +68,9 @@ type Peer struct {
 	Host     string
 	IP       netip.Addr
 	Networks []string // network ids, sorted
+	// Ports are its ports on those networks, sorted by id: l2population
+	// (unicast flows and the ARP responder in br-tun) is built from them.
+	Ports []Port
 }
 
 // Interface is an OVS interface on br-int carrying external_ids:iface-id,

@@ -2,7 +2,7 @@ package lab_test
 
 import (
 	"context"
-	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/vland/vland/internal/client"
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/lab"
 	"github.com/vland/vland/internal/lab/labtest"
 )
@@ -29,9 +29,16 @@ func TestDHCPNamespacesPerHostAndDown(t *testing.T) {
 	defer cancel()
 	c := l.Client()
 	net, _ := makeNetwork(t, ctx, c, "dnet", "10.7.0.0/24")
-	p, err := c.CreatePort(ctx, client.PortCreate{NetworkID: net.ID, DeviceOwner: "network:dhcp",
-		DeviceID: "dhcphost1-" + net.ID, BindingHostID: "host1"})
-	require.NoError(t, err)
+	// The scheduler puts the network on host1, the only DHCP host.
+	var p api.Port
+	require.Eventually(t, func() bool {
+		ps, err := c.ListPorts(ctx, url.Values{"network_id": {net.ID}, "device_owner": {"network:dhcp"}})
+		require.NoError(t, err)
+		if len(ps) == 1 && ps[0].BindingHostID == "host1" {
+			p = ps[0]
+		}
+		return p.ID != ""
+	}, 10*time.Second, 50*time.Millisecond, "the scheduler's DHCP port on host1")
 	qdhcp := "qdhcp-" + net.ID
 	require.Eventually(t, func() bool {
 		out, _ := l.HostExec(ctx, 1, "ip", "netns")
@@ -64,26 +71,33 @@ func TestDHCPNamespacesPerHostAndDown(t *testing.T) {
 	require.True(t, os.IsNotExist(err), "%s left", etc)
 }
 
-// TestDHCPTwoHosts: two DHCP hosts serve the same network, each with its
-// own DHCP port, namespace (the same qdhcp- name on both, each host seeing
-// its own) and dnsmasq; a VM on a third host gets its lease, and both
-// DHCP namespaces reach it.
+// TestDHCPTwoHosts: with --dhcp-agents-per-network=2 the scheduler puts
+// the network on both DHCP hosts, each with its own DHCP port, namespace
+// (the same qdhcp- name on both, each host seeing its own) and dnsmasq; a
+// VM on a third host gets its lease, and both DHCP namespaces reach it.
 func TestDHCPTwoHosts(t *testing.T) {
-	l := labtest.Up(t, lab.Config{Hosts: 3, DHCPHosts: 2})
+	l := labtest.Up(t, lab.Config{Hosts: 3, DHCPHosts: 2, ServerArgs: []string{"--dhcp-agents-per-network", "2"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := l.Client()
 	net, _ := makeNetwork(t, ctx, c, "dnet2", "10.8.0.0/24")
 	qdhcp := "qdhcp-" + net.ID
 	addrs := map[int]string{}
-	for _, host := range []int{1, 2} {
-		p, err := c.CreatePort(ctx, client.PortCreate{NetworkID: net.ID, DeviceOwner: "network:dhcp",
-			DeviceID: fmt.Sprintf("dhcphost%d-%s", host, net.ID), BindingHostID: fmt.Sprintf("host%d", host)})
+	require.Eventually(t, func() bool {
+		ps, err := c.ListPorts(ctx, url.Values{"network_id": {net.ID}, "device_owner": {"network:dhcp"}})
 		require.NoError(t, err)
-		addrs[host] = p.FixedIPs[0].IPAddress
-		_, err = c.WaitPortStatus(ctx, p.ID, "ACTIVE", 20*time.Millisecond)
-		require.NoError(t, err)
-	}
+		clear(addrs)
+		for _, p := range ps {
+			if p.Status == "ACTIVE" && len(p.FixedIPs) == 1 {
+				h, err := l.ParseHost(p.BindingHostID)
+				require.NoError(t, err)
+				addrs[h] = p.FixedIPs[0].IPAddress
+			}
+		}
+		return len(addrs) == 2
+	}, 20*time.Second, 50*time.Millisecond, "an ACTIVE DHCP port on each DHCP host")
+	require.Contains(t, addrs, 1)
+	require.Contains(t, addrs, 2)
 	out, err := l.HostExec(ctx, 3, "ip", "netns")
 	require.NoError(t, err)
 	require.NotContains(t, string(out), qdhcp)

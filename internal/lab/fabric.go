@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os/exec"
 	"time"
 
 	"github.com/vland/vland/internal/link"
@@ -111,4 +112,11 @@ func waitFor(ctx context.Context, d time.Duration, cond func() bool) error {
 		}
 	}
 	return nil
+}
+
+// FabricCommand returns a command running argv in the fabric namespace,
+// where host i's data NIC is cabled as hI on the underlay bridge: e.g.
+// tcpdump -i h3 sees everything the underlay delivers to host 3.
+func (l *Lab) FabricCommand(ctx context.Context, argv ...string) *exec.Cmd {
+	return netns.Command(ctx, fabricNetNS(l.st.Name), argv...)
 }

@@ -1,5 +1,7 @@
 package pipeline
 
+import "github.com/vland/vland/internal/hoststate"
+
 // missFlows returns the priority-0 flow of every table of a role, as the
 // table declarations say.
 func missFlows(r Role) []Flow {
@@ -41,10 +43,24 @@ func intBaseFlows(pm PortMap) []Flow {
 const learnAction = "learn(table=20,hard_timeout=300,priority=1,cookie=%#x," +
 	"NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[]," +
 	"load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[]," +
-	"output:OXM_OF_IN_PORT[])"
+	"%soutput:OXM_OF_IN_PORT[])"
+
+// learnTunDst makes a learned flow also send to the sender's address: a
+// flow-based tunnel port has none of its own.
+const (
+	learnTunDst  = "load:NXM_NX_TUN_IPV4_SRC[]->NXM_NX_TUN_IPV4_DST[],"
+	learnTun6Dst = "load:NXM_NX_TUN_IPV6_SRC[]->NXM_NX_TUN_IPV6_DST[],"
+)
 
 // tunBaseFlows are br-tun's static flows (seed 001 tables 0, 2, 10).
-func tunBaseFlows(pm PortMap) []Flow {
+func tunBaseFlows(s hoststate.State, pm PortMap) []Flow {
+	dst := ""
+	if s.FlowTunnels() {
+		dst = learnTunDst
+		if s.LocalIP.Is6() {
+			dst = learnTun6Dst
+		}
+	}
 	out := []Flow{
 		on(TunPatchLVToTun, OwnerBase).prio(0).match("dl_dst=00:00:00:00:00:00/01:00:00:00:00:00").do(resubmit(TunUcast)),
 		on(TunPatchLVToTun, OwnerBase).prio(0).match("dl_dst=01:00:00:00:00:00/01:00:00:00:00:00").do(resubmit(TunFlood)),
@@ -52,7 +68,7 @@ func tunBaseFlows(pm PortMap) []Flow {
 	if pm.PatchInt > 0 {
 		out = append(out,
 			on(TunClassifier, OwnerBase).prio(1).match(inPort(pm.PatchInt)).do(resubmit(TunPatchLVToTun)),
-			on(TunLearn, OwnerBase).prio(1).do(sprintf(learnAction, LearnedCookie), output(pm.PatchInt)),
+			on(TunLearn, OwnerBase).prio(1).do(sprintf(learnAction, LearnedCookie, dst), output(pm.PatchInt)),
 		)
 	}
 	return out

@@ -52,8 +52,9 @@ func Build(s hoststate.State, pm PortMap) Flows {
 	out.Int = append(out.Int, intBaseFlows(pm)...)
 	out.Int = append(out.Int, portFlows(s, pm)...)
 	out.Tun = append(out.Tun, missFlows(RoleTun)...)
-	out.Tun = append(out.Tun, tunBaseFlows(pm)...)
+	out.Tun = append(out.Tun, tunBaseFlows(s, pm)...)
 	out.Tun = append(out.Tun, tunnelFlows(s, pm)...)
+	out.Tun = append(out.Tun, l2popFlows(s, pm)...)
 	intProv, prov := providerFlows(s, pm)
 	out.Int = append(out.Int, intProv...)
 	for br, fs := range prov {

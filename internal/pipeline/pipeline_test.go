@@ -32,7 +32,10 @@ func seed001() (hoststate.State, PortMap) {
 				IPs: []netip.Addr{netip.MustParseAddr("172.16.166.117")}, PortSecurity: true, AdminStateUp: true,
 				DeviceOwner: "compute:nova"},
 		},
-		Peers: []hoststate.Peer{{Host: "compute", IP: netip.MustParseAddr("192.168.150.11"), Networks: []string{"net-vx"}}},
+		// ServerB on the compute node: l2population's entries.
+		Peers: []hoststate.Peer{{Host: "compute", IP: netip.MustParseAddr("192.168.150.11"), Networks: []string{"net-vx"},
+			Ports: []hoststate.Port{{ID: "port-b", NetworkID: "net-vx", MAC: "fa:16:3e:29:99:6a",
+				IPs: []netip.Addr{netip.MustParseAddr("172.16.166.125")}, PortSecurity: true, AdminStateUp: true}}}},
 	}
 	pm := PortMap{
 		Ports:      map[string]int{"port-a": 5},

@@ -11,10 +11,13 @@ import (
 // the local VLAN to the peers that have ports on the network (22).
 func tunnelFlows(s hoststate.State, pm PortMap) []Flow {
 	var out []Flow
+	if s.FlowTunnels() {
+		out = append(out, flowTunnelClassifier(s, pm)...)
+	}
 	for _, tp := range TunnelPorts(s) {
 		of := pm.Tunnels[tp.Name]
 		t, _ := tunnelTable(tp.Type)
-		if of > 0 {
+		if of > 0 && !s.FlowTunnels() {
 			out = append(out, on(TunClassifier, OwnerTunnel).prio(1).match(inPort(of)).do(resubmit(t)))
 		}
 	}
@@ -37,24 +40,62 @@ func tunnelFlows(s hoststate.State, pm PortMap) []Flow {
 // floodFlow sends broadcast and unknown unicast of one network to the
 // tunnels of the peers with ports on it, and nowhere else.
 func floodFlow(s hoststate.State, pm PortMap, n hoststate.Network, vlan int) (Flow, bool) {
-	var ports []int
+	var outs []string // per peer: [set_field:IP->tun_dst,]output:T
 	for _, p := range s.Peers {
 		if !p.IP.IsValid() || p.IP == s.LocalIP || !containsString(p.Networks, n.ID) {
 			continue
 		}
-		if of := pm.Tunnels[TunnelPortName(n.Type, p.IP)]; of > 0 && !containsInt(ports, of) {
-			ports = append(ports, of)
+		of, dst := tunnelPortFor(s, pm, n.Type, p.IP)
+		if of <= 0 {
+			continue
+		}
+		o := output(of)
+		if dst != "" {
+			o = dst + "," + o
+		}
+		if !containsString(outs, o) {
+			outs = append(outs, o)
 		}
 	}
-	if len(ports) == 0 {
+	if len(outs) == 0 {
 		return Flow{}, false
 	}
-	sort.Ints(ports)
-	acts := []string{"strip_vlan", loadTunID(n.SegmentationID)}
-	for _, of := range ports {
-		acts = append(acts, output(of))
-	}
+	sort.Strings(outs)
+	acts := append([]string{"strip_vlan", loadTunID(n.SegmentationID)}, outs...)
 	return on(TunFlood, OwnerTunnel).prio(1).match(dlVLAN(vlan)).do(acts...), true
+}
+
+// flowTunnelClassifier: with one flow-based port per type, any remote
+// could send to it; table 0 accepts only the peers that share a network
+// of that type with this host, by tunnel source address, as per-peer
+// ports do by existing.
+func flowTunnelClassifier(s hoststate.State, pm PortMap) []Flow {
+	var out []Flow
+	seen := map[string]bool{}
+	for _, p := range s.Peers {
+		if !p.IP.IsValid() || p.IP == s.LocalIP {
+			continue
+		}
+		for _, netID := range p.Networks {
+			n, ok := s.Networks[netID]
+			t, isTun := tunnelTable(n.Type)
+			if !ok || !isTun || !hasType(s, n.Type) {
+				continue
+			}
+			of := pm.Tunnels[FlowTunnelPortName(n.Type)]
+			src := "tun_src=" + p.IP.String()
+			if p.IP.Is6() {
+				src = "tun_ipv6_src=" + p.IP.String()
+			}
+			key := n.Type + src
+			if of <= 0 || seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, on(TunClassifier, OwnerTunnel).prio(1).match(inPort(of), src).do(resubmit(t)))
+		}
+	}
+	return out
 }
 
 func hasType(s hoststate.State, t string) bool { return containsString(s.TunnelTypes, t) }
@@ -69,15 +110,6 @@ func sortedNetworkIDs(s hoststate.State) []string {
 }
 
 func containsString(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
-func containsInt(xs []int, x int) bool {
 	for _, v := range xs {
 		if v == x {
 			return true

@@ -11,11 +11,32 @@ import (
 )
 
 // TunnelPort is a tunnel interface br-tun should have: one per (peer, tunnel
-// type) when the peer shares a network of that type with this host.
+// type) when the peer shares a network of that type with this host; with
+// flow-based tunnels, one per type (RemoteIP invalid: remote_ip=flow).
 type TunnelPort struct {
-	Name     string // Neutron style: vxlan-0a000002
+	Name     string // Neutron style: vxlan-0a000002; flow-based: vxlan-flow
 	Type     string // vxlan, gre, geneve
 	RemoteIP netip.Addr
+}
+
+// FlowTunnelPortName names the one flow-based tunnel port of a type.
+func FlowTunnelPortName(tunType string) string { return tunType + "-flow" }
+
+// tunnelPortFor returns the ofport that reaches peer over tunnel type t
+// and, with flow-based ports, the action that sets its address (the
+// outputs of one flow to several peers each carry their own).
+func tunnelPortFor(s hoststate.State, pm PortMap, t string, peer netip.Addr) (int, string) {
+	if s.FlowTunnels() {
+		return pm.Tunnels[FlowTunnelPortName(t)], setTunDst(peer)
+	}
+	return pm.Tunnels[TunnelPortName(t, peer)], ""
+}
+
+func setTunDst(ip netip.Addr) string {
+	if ip.Is4() {
+		return "set_field:" + ip.String() + "->tun_dst"
+	}
+	return "set_field:" + ip.String() + "->tun_ipv6_dst"
 }
 
 // IsTunnelType reports whether a network type is carried on br-tun.
@@ -41,7 +62,8 @@ func TunnelPortName(tunType string, remote netip.Addr) string {
 
 // TunnelPorts returns the tunnel ports the state needs, sorted by name. A
 // peer gets a port of type T only if T is enabled on this host and the peer
-// has a port on one of this host's networks of type T.
+// has a port on one of this host's networks of type T; with flow-based
+// tunnels, type T gets its one port if any peer needs it.
 func TunnelPorts(s hoststate.State) []TunnelPort {
 	seen := map[string]bool{}
 	var out []TunnelPort
@@ -55,6 +77,9 @@ func TunnelPorts(s hoststate.State) []TunnelPort {
 				continue
 			}
 			tp := TunnelPort{Name: TunnelPortName(n.Type, p.IP), Type: n.Type, RemoteIP: p.IP}
+			if s.FlowTunnels() {
+				tp = TunnelPort{Name: FlowTunnelPortName(n.Type), Type: n.Type}
+			}
 			if !seen[tp.Name] {
 				seen[tp.Name] = true
 				out = append(out, tp)

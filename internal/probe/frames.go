@@ -14,7 +14,7 @@ type Kind uint8
 
 const (
 	KindEcho      Kind = iota // ICMP echo request to the target's IP and MAC
-	KindARP                   // broadcast ARP who-has the target's IP
+	KindARP                   // broadcast ARP who-has the target's IP, or another address of its /24
 	KindUnicast               // UDP to the target's IP and MAC: unknown unicast on another network
 	KindBroadcast             // UDP to 255.255.255.255 and ff:ff:ff:ff:ff:ff
 	KindSpoofIP               // ICMP echo reply to the target from a forged source IP (the source's own MAC)
@@ -146,7 +146,16 @@ func buildFrames(run runID, nodes []node, si, di int) [][]byte {
 			case KindEcho:
 				f = ether(dst.mac, src.mac, etherTypeIPv4, ipv4ICMP(src.ip, dst.ip, 8, uint16(seq), m))
 			case KindARP:
-				f = ether(broadcastMAC, src.mac, etherTypeARP, arpRequest(src.mac, src.ip, dst.ip, m))
+				// Even ones ask for the target's IP; odd ones for an
+				// unowned address of its /24. With l2population, the
+				// source's host answers the first kind itself when the
+				// target is remote (br-tun's ARP responder), so only the
+				// second must cross the fabric and arrive.
+				tpa := dst.ip
+				if seq%2 == 1 {
+					tpa = otherIP(src, dst)
+				}
+				f = ether(broadcastMAC, src.mac, etherTypeARP, arpRequest(src.mac, src.ip, tpa, m))
 			case KindUnicast:
 				f = ether(dst.mac, src.mac, etherTypeIPv4, ipv4UDP(src.ip, dst.ip, m))
 			case KindBroadcast:
@@ -183,6 +192,16 @@ func forgedIP(src, dst node) [4]byte {
 	for {
 		ip[3] = byte(2 + rand.IntN(252))
 		if ip != src.ip {
+			return ip
+		}
+	}
+}
+
+// otherIP is a random address in the target's /24 that is neither the
+// source's nor the target's.
+func otherIP(src, dst node) [4]byte {
+	for {
+		if ip := forgedIP(src, dst); ip != dst.ip {
 			return ip
 		}
 	}

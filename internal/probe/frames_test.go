@@ -51,7 +51,9 @@ func TestBuildFrames(t *testing.T) {
 			}
 		case KindARP, KindSpoofARP:
 			spa := f[28:32]
-			if eth != etherTypeARP || !bytes.Equal(to, broadcastMAC) || !bytes.Equal(f[38:42], dst.ip[:]) {
+			askTarget := bytes.Equal(f[38:42], dst.ip[:])
+			if eth != etherTypeARP || !bytes.Equal(to, broadcastMAC) || !bytes.Equal(f[38:41], dst.ip[:3]) ||
+				askTarget != (m.Kind == KindSpoofARP || m.Seq%2 == 0) {
 				t.Errorf("frame %d (%s): bad ARP % x", i, m.Kind, f[14:42])
 			}
 			if bytes.Equal(spa, src.ip[:]) != (m.Kind == KindARP) {

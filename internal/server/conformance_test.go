@@ -88,7 +88,7 @@ func TestSubResourceOfMissingResourceIs404(t *testing.T) {
 	}
 	netID := mkNetwork(t, who, map[string]any{"name": "n"})["id"].(string)
 	call(t, who, "GET", "/v2.0/networks/"+netID+"/tags/absent", nil).wantError(t, 404, "TagNotFound")
-	call(t, who, "GET", "/v2.0/networks/"+netID+"/dhcp-agents", nil).wantError(t, 404, "HTTPNotFound")
+	call(t, who, "GET", "/v2.0/networks/"+netID+"/l3-agents", nil).wantError(t, 404, "HTTPNotFound")
 }
 
 // Members list no agents (200, empty) instead of 403, and do not see the

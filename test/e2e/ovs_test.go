@@ -45,10 +45,32 @@ func underlayIP(t *testing.T, i int) netip.Addr {
 	return h.UnderlayIP.Addr()
 }
 
-// tunnelPortName is Neutron's name of the tunnel port towards remote.
+// tunnelPortName is Neutron's name of the tunnel port towards remote, or
+// the type's one port with flow-based tunnels.
 func tunnelPortName(tunType string, remote netip.Addr) string {
+	if flowTunnels() {
+		return tunType + "-flow"
+	}
 	b := remote.As4()
 	return fmt.Sprintf("%s-%02x%02x%02x%02x", tunType, b[0], b[1], b[2], b[3])
+}
+
+// tunnelRemote is a tunnel port's options:remote_ip towards remote.
+func tunnelRemote(remote netip.Addr) string {
+	if flowTunnels() {
+		return "flow"
+	}
+	return remote.String()
+}
+
+// tunDstText is how a dumped flow sends to remote over a flow-based port
+// ("" with per-peer ports, whose remote is the port's).
+func tunDstText(remote netip.Addr) string {
+	if !flowTunnels() {
+		return ""
+	}
+	b := remote.As4()
+	return fmt.Sprintf("load:%#x->NXM_NX_TUN_IPV4_DST[]", uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3]))
 }
 
 // flow is one line of `ovs-ofctl dump-flows --no-stats`, split into its

@@ -74,7 +74,7 @@ func requireSeed001Flows(t *testing.T, ctx context.Context, host, peerHost, tag 
 	in := withText(fs, 4, "tun_id=0x6f", fmt.Sprintf("actions=mod_vlan_vid:%d,resubmit(,10)", tag))
 	require.Len(t, in, 1, "host%d table 4:\n%s", host, flowLines(fs))
 	learned := withText(fs, 20, "hard_timeout=300", "dl_dst="+peer.MAC, "load:0x6f->NXM_NX_TUN_ID[]",
-		fmt.Sprintf("vlan_tci=0x%04x/0x0fff", tag), "output:"+ofport)
+		fmt.Sprintf("vlan_tci=0x%04x/0x0fff", tag), tunDstText(underlayIP(t, peerHost)), "output:"+ofport)
 	require.Len(t, learned, 1, "host%d learned flow to %s:\n%s", host, peer.MAC, flowLines(fs))
 	require.Equal(t, uint16(learnedComponent), cookieComponent(learned[0].Cookie))
 	t.Logf("host%d br-tun:\n%s", host, flowLines(append(in, learned...)))

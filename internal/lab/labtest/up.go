@@ -26,13 +26,15 @@ const tailBytes = 4000
 // Up brings a lab up for one test or benchmark and tears it down (Down,
 // then lab.Cleanup) when it ends, whatever happens; if it failed, the
 // tails of the lab's logs are logged first. The lab gets a unique name
-// (testutil.Prefix) and the short directory /tmp/NAME (its unix sockets
-// must fit in 108 bytes); cfg's Name, Dir, Binary and Out are set here.
+// (testutil.Prefix, after cfg.Name if set: a prefix that says whose lab
+// it is, at most 10 characters) and the short directory /tmp/NAME (its
+// unix sockets must fit in 108 bytes); cfg's Dir, Binary and Out are set
+// here.
 func Up(tb testing.TB, cfg lab.Config) *lab.Lab {
 	tb.Helper()
 	testutil.RequireOVS(tb)
 	testutil.RequireBinary(tb, "ping", "ethtool")
-	cfg.Name = testutil.Prefix()
+	cfg.Name += testutil.Prefix()
 	cfg.Dir = "/tmp/" + cfg.Name
 	var l *lab.Lab
 	tb.Cleanup(func() {
