@@ -4,11 +4,13 @@ package api
 // unlimited. ProjectID and TenantID are set only in the list of
 // non-default quotas.
 type Quota struct {
-	ProjectID string `json:"project_id,omitempty"`
-	TenantID  string `json:"tenant_id,omitempty"`
-	Network   int    `json:"network"`
-	Subnet    int    `json:"subnet"`
-	Port      int    `json:"port"`
+	ProjectID  string `json:"project_id,omitempty"`
+	TenantID   string `json:"tenant_id,omitempty"`
+	Network    int    `json:"network"`
+	Subnet     int    `json:"subnet"`
+	Port       int    `json:"port"`
+	Router     int    `json:"router"`
+	FloatingIP int    `json:"floatingip"`
 	// Security groups and their rules (Neutron's defaults 10 and 100).
 	SecurityGroup     int `json:"security_group"`
 	SecurityGroupRule int `json:"security_group_rule"`
@@ -23,9 +25,11 @@ type QuotaUsage struct {
 
 // QuotaDetails is GET /v2.0/quotas/{id}/details (quota_details extension).
 type QuotaDetails struct {
-	Network QuotaUsage `json:"network"`
-	Subnet  QuotaUsage `json:"subnet"`
-	Port    QuotaUsage `json:"port"`
+	Network    QuotaUsage `json:"network"`
+	Subnet     QuotaUsage `json:"subnet"`
+	Port       QuotaUsage `json:"port"`
+	Router     QuotaUsage `json:"router"`
+	FloatingIP QuotaUsage `json:"floatingip"`
 
 	SecurityGroup     QuotaUsage `json:"security_group"`
 	SecurityGroupRule QuotaUsage `json:"security_group_rule"`

@@ -45,7 +45,8 @@ func (c cli) run(args ...string) (stdout, stderr string, err error) {
 	root := &cobra.Command{Use: "vland", SilenceUsage: true, SilenceErrors: true}
 	agent := &cobra.Command{Use: "agent"}
 	agent.AddCommand(newAgentListCmd())
-	root.AddCommand(newNetworkCmd(), newSubnetCmd(), newPortCmd(), newQuotaCmd(), agent, newAddressCmd(), newIPCmd(), newSecurityCmd())
+	root.AddCommand(newNetworkCmd(), newSubnetCmd(), newPortCmd(), newQuotaCmd(), agent, newAddressCmd(), newIPCmd(), newSecurityCmd(),
+		newRouterCmd(), newFloatingCmd())
 	var out, errb bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errb)
@@ -132,7 +133,8 @@ func TestCLIQuota(t *testing.T) {
 	assert.Regexp(t, `(?m)^\| network\s+\| 1\s+\|$`, out)
 	var q map[string]any
 	c.json(&q, "quota", "show", "tenantQ")
-	assert.Equal(t, map[string]any{"network": 1.0, "subnet": 100.0, "port": -1.0, "security_group": 10.0, "security_group_rule": 100.0}, q)
+	assert.Equal(t, map[string]any{"network": 1.0, "subnet": 100.0, "port": -1.0, "router": 10.0, "floatingip": 50.0,
+		"security_group": 10.0, "security_group_rule": 100.0}, q)
 	c.ok("network", "create", "q1", "--project", "tenantQ")
 	_, _, err := c.run("network", "create", "q2", "--project", "tenantQ")
 	assert.ErrorContains(t, err, "Quota exceeded for resources: ['network']")

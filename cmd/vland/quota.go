@@ -63,7 +63,7 @@ func newQuotaShowCmd(cc *clientCmd) *cobra.Command {
 			for _, r := range []struct {
 				name string
 				u    api.QuotaUsage
-			}{{"networks", d.Network}, {"subnets", d.Subnet}, {"ports", d.Port},
+			}{{"networks", d.Network}, {"subnets", d.Subnet}, {"ports", d.Port}, {"routers", d.Router}, {"floating-ips", d.FloatingIP},
 				{"secgroups", d.SecurityGroup}, {"secgroup-rules", d.SecurityGroupRule}} {
 				rows = append(rows, map[string]any{"resource": r.name, "used": r.u.Used, "reserved": r.u.Reserved, "limit": r.u.Limit})
 			}
@@ -74,12 +74,14 @@ func newQuotaShowCmd(cc *clientCmd) *cobra.Command {
 }
 
 func newQuotaSetCmd(cc *clientCmd) *cobra.Command {
-	var networks, subnets, ports, groups, rules int
+	var networks, subnets, ports, routers, fips, groups, rules int
 	cmd := &cobra.Command{Use: "set PROJECT", Short: "Set a project's quota (admin only; -1 is unlimited)", Args: cobra.ExactArgs(1)}
 	fs := cmd.Flags()
 	fs.IntVar(&networks, "networks", 0, "most networks")
 	fs.IntVar(&subnets, "subnets", 0, "most subnets")
 	fs.IntVar(&ports, "ports", 0, "most ports")
+	fs.IntVar(&routers, "routers", 0, "most routers")
+	fs.IntVar(&fips, "floating-ips", 0, "most floating IPs")
 	fs.IntVar(&groups, "secgroups", 0, "most security groups")
 	fs.IntVar(&rules, "secgroup-rules", 0, "most security group rules")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -90,9 +92,10 @@ func newQuotaSetCmd(cc *clientCmd) *cobra.Command {
 			}
 			req := client.QuotaUpdate{Network: changedInt(cmd, "networks", networks),
 				Subnet: changedInt(cmd, "subnets", subnets), Port: changedInt(cmd, "ports", ports),
+				Router: changedInt(cmd, "routers", routers), FloatingIP: changedInt(cmd, "floating-ips", fips),
 				SecurityGroup: changedInt(cmd, "secgroups", groups), SecurityGroupRule: changedInt(cmd, "secgroup-rules", rules)}
 			if req == (client.QuotaUpdate{}) {
-				return errors.New("nothing to set: give --networks, --subnets, --ports, --secgroups or --secgroup-rules")
+				return errors.New("nothing to set: give --networks, --subnets, --ports, --routers, --floating-ips, --secgroups or --secgroup-rules")
 			}
 			q, err := c.SetQuota(ctx, project, req)
 			if err != nil {

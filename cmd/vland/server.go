@@ -74,6 +74,8 @@ func init() {
 	fl.IntVar(&f.quota.Network, "quota-network", 100, "default networks per project (-1: unlimited)")
 	fl.IntVar(&f.quota.Subnet, "quota-subnet", 100, "default subnets per project (-1: unlimited)")
 	fl.IntVar(&f.quota.Port, "quota-port", 500, "default ports per project (-1: unlimited)")
+	fl.IntVar(&f.quota.Router, "quota-router", 10, "default routers per project (-1: unlimited)")
+	fl.IntVar(&f.quota.FloatingIP, "quota-floatingip", 50, "default floating IPs per project (-1: unlimited)")
 	fl.IntVar(&f.dhcpAgentsPerNetwork, "dhcp-agents-per-network", scheduler.DefaultAgentsPerNetwork, "DHCP hosts serving each network with DHCP enabled")
 	fl.DurationVar(&f.agentDownTime, "agent-down-time", scheduler.DefaultAgentDownTime, "how long a dead DHCP host keeps its networks before they move")
 	fl.BoolVar(&f.debug, "debug", false, "log every API request")

@@ -12,9 +12,11 @@ import (
 // QuotaUpdate is the body of a quota set: nil fields are left as they are
 // (-1 is unlimited).
 type QuotaUpdate struct {
-	Network *int `json:"network,omitempty"`
-	Subnet  *int `json:"subnet,omitempty"`
-	Port    *int `json:"port,omitempty"`
+	Network    *int `json:"network,omitempty"`
+	Subnet     *int `json:"subnet,omitempty"`
+	Port       *int `json:"port,omitempty"`
+	Router     *int `json:"router,omitempty"`
+	FloatingIP *int `json:"floatingip,omitempty"`
 
 	SecurityGroup     *int `json:"security_group,omitempty"`
 	SecurityGroupRule *int `json:"security_group_rule,omitempty"`

@@ -38,6 +38,7 @@ type API interface {
 	agentAPI
 	rbacAPI
 	secGroupAPI
+	l3API
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -73,6 +74,7 @@ func Register(mux *http.ServeMux, svc API) {
 	registerQuotas(mux, svc)
 	registerTags(mux, svc, "networks", "subnets", "ports", "security-groups")
 	registerPools(mux, svc)
+	registerL3(mux, svc)
 	mux.HandleFunc("GET /{$}", handleVersions)
 	mux.HandleFunc("GET /v2.0", handleV2)
 	mux.HandleFunc("GET /v2.0/{$}", handleV2)

@@ -23,9 +23,11 @@ type quotaReq = service.QuotaRequest
 // quotaAttrs are the limits PUT accepts (integers, or strings holding
 // one, as convert_to_int).
 var quotaAttrs = map[string]attr[quotaReq]{
-	"network": rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.Network })),
-	"subnet":  rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.Subnet })),
-	"port":    rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.Port })),
+	"network":    rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.Network })),
+	"subnet":     rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.Subnet })),
+	"port":       rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.Port })),
+	"router":     rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.Router })),
+	"floatingip": rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.FloatingIP })),
 
 	"security_group":      rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.SecurityGroup })),
 	"security_group_rule": rw(bind(integer(false), func(r *quotaReq) *service.Opt[int] { return &r.SecurityGroupRule })),

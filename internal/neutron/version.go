@@ -67,8 +67,8 @@ var extensions = func() map[string]extension {
 		{"subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet pool", "2015-03-30T10:00:00-00:00", nil},
 		{"subnetpool-prefix-ops", "Subnet Pool Prefix Operations", "Provides support for adjusting the prefix list of subnet pools", "2019-09-11T18:00:00-00:00", nil},
 		// Tags on networks, subnets and ports. "tag" is the old networks-only
-		// alias; "tag-ext" (subnets, ports, routers, subnetpools) waits for
-		// routers and subnet pools to be taggable.
+		// alias; "tag-ext" (subnets, ports, routers, subnetpools) is listed
+		// with the L3 API (l3.go), which makes routers taggable.
 		{"standard-attr-tag", "Tag support for resources with standard attribute: network, subnet, port", "Enables to set tag on resources with standard attribute.", "2017-01-01T00:00:00-00:00", nil},
 		{"tag", "Tag support", "Enables to set tag on resources.", "2016-01-01T00:00:00-00:00", nil},
 		{"tag-creation", "Tag creation extension", "Allow to set tags on resource creation.", "2024-01-31T18:00:00-00:00", nil},

@@ -64,7 +64,7 @@ func TestExtensions(t *testing.T) {
 		}
 	}
 	call(t, admin, "GET", "/v2.0/extensions/provider", nil).want(t, 200).obj(t, "extension")
-	for _, absent := range []string{"router", "address-group", "tag-ext", "dns-domain-ports"} {
+	for _, absent := range []string{"dvr", "address-group", "l3-ha", "dns-domain-ports"} {
 		call(t, admin, "GET", "/v2.0/extensions/"+absent, nil).wantError(t, 404, "")
 	}
 }

@@ -48,6 +48,7 @@ type cache struct {
 	alive    map[string]struct{}
 	sg       secGroupCache
 	pl       poolCache // subnet pools and address scopes
+	l3       l3Cache   // routers and floating IPs
 }
 
 func newCache(st store.Store, log *slog.Logger) *cache {
@@ -73,6 +74,7 @@ func (c *cache) reset() {
 	c.alive = map[string]struct{}{}
 	c.sg = newSecGroupCache()
 	c.pl = newPoolCache()
+	c.l3 = newL3Cache()
 }
 
 // load lists the whole prefix into a fresh cache and returns the revision
@@ -233,7 +235,7 @@ func (c *cache) apply(ev store.Event) {
 	case strings.HasPrefix(key, store.QuotasPrefix):
 		id := strings.TrimPrefix(key, store.QuotasPrefix)
 		delete(c.quotas, id)
-		var q api.Quota
+		q := api.Quota{Router: unsetLimit, FloatingIP: unsetLimit} // records older than L3
 		if put && decode(ev.KV.Value, &q, c.log, key) {
 			c.quotas[id] = versioned[api.Quota]{q, ev.KV.ModRevision}
 		}
@@ -248,6 +250,8 @@ func (c *cache) apply(ev store.Event) {
 		}
 	case strings.HasPrefix(key, store.SubnetPoolsPrefix), strings.HasPrefix(key, store.AddressScopesPrefix):
 		c.applyPool(key, put, ev.KV)
+	case strings.HasPrefix(key, store.RoutersPrefix), strings.HasPrefix(key, store.FloatingIPsPrefix):
+		c.applyL3(key, put, ev.KV)
 	case strings.HasPrefix(key, store.AgentAlivePrefix):
 		setMember(c.alive, strings.TrimPrefix(key, store.AgentAlivePrefix), put)
 	}

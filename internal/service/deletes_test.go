@@ -252,7 +252,7 @@ func TestDefaultQuotaAndOverQuota(t *testing.T) {
 	s := newTestService(t, segment.Config{})
 	member := identity.WithContext(context.Background(), identity.Identity{ProjectID: "p1", Roles: []string{"member"}})
 	q, err := s.GetQuota(member, "p1")
-	if err != nil || q != (api.Quota{Network: 100, Subnet: 100, Port: 500, SecurityGroup: 10, SecurityGroupRule: 100}) {
+	if err != nil || q != (api.Quota{Network: 100, Subnet: 100, Port: 500, Router: 10, FloatingIP: 50, SecurityGroup: 10, SecurityGroupRule: 100}) {
 		t.Fatalf("default quota %+v %v", q, err)
 	}
 	if _, err := s.UpdateQuota(member, "p1", QuotaRequest{Network: Some(1)}); !errors.Is(err, ErrForbidden) {

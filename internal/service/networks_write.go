@@ -145,7 +145,7 @@ func (s *Service) removeNetwork(ctx context.Context, v versioned[storedNetwork])
 	}
 	var owned []group
 	for _, kv := range idx {
-		if !isNetworkDevice(string(kv.Value)) {
+		if keepsNetworkInUse(string(kv.Value)) {
 			return s.networkInUse(ctx, v)
 		}
 		p, ok, err := s.anyPort(ctx, strings.TrimPrefix(kv.Key, prefix))
@@ -156,7 +156,7 @@ func (s *Service) removeNetwork(ctx context.Context, v versioned[storedNetwork])
 			return store.ErrConflict // deleted since the listing: read again
 		}
 		owned = append(owned, group{conds: []store.Cond{{Key: store.PortKey(p.obj.ID), ModRevision: p.rev}},
-			ops: s.portDeleteOps(&p.obj)})
+			ops: append(s.portDeleteOps(&p.obj), s.ownerDeleteOps(&p.obj.Port)...)})
 	}
 	last := s.networkDeleteGroup(v, store.NoKeysCreatedUnder(prefix, listed))
 	if s.fits(append(owned, last)) {

@@ -221,7 +221,11 @@ func (s *Service) DeletePort(ctx context.Context, id string, ifMatch int64) erro
 		if err := checkRevision(ifMatch, v.obj.RevisionNumber); err != nil {
 			return err
 		}
-		_, err := s.txn(ctx, []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}, s.portDeleteOps(&v.obj))
+		conds, ops, err := s.l3PortDelete(&v.obj.Port)
+		if err != nil {
+			return err
+		}
+		_, err = s.txn(ctx, append(conds, store.Cond{Key: store.PortKey(id), ModRevision: v.rev}), append(ops, s.portDeleteOps(&v.obj)...))
 		return err
 	})
 }

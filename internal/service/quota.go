@@ -27,13 +27,22 @@ const (
 	quotaNetwork = "network"
 	quotaSubnet  = "subnet"
 	quotaPort    = "port"
+	// L3 (routers.go, floatingips.go).
+	quotaRouter     = "router"
+	quotaFloatingIP = "floatingip"
 )
+
+// unsetLimit marks a limit a stored quota record does not have (written
+// before the resource had a quota): the default applies.
+const unsetLimit = -2
 
 // QuotaRequest is the body of PUT /v2.0/quotas/{project_id}.
 type QuotaRequest struct {
-	Network Opt[int]
-	Subnet  Opt[int]
-	Port    Opt[int]
+	Network    Opt[int]
+	Subnet     Opt[int]
+	Port       Opt[int]
+	Router     Opt[int]
+	FloatingIP Opt[int]
 
 	SecurityGroup     Opt[int]
 	SecurityGroupRule Opt[int]
@@ -49,9 +58,20 @@ func (s *Service) quotaOf(project string) (api.Quota, int64) {
 			// A record written before security groups had quotas.
 			q.SecurityGroup, q.SecurityGroupRule = s.cfg.DefaultQuota.SecurityGroup, s.cfg.DefaultQuota.SecurityGroupRule
 		}
-		return q, v.rev
+		return s.fillLimits(q), v.rev
 	}
 	return s.cfg.DefaultQuota, 0
+}
+
+// fillLimits gives the default to limits a record does not have.
+func (s *Service) fillLimits(q api.Quota) api.Quota {
+	if q.Router == unsetLimit {
+		q.Router = s.cfg.DefaultQuota.Router
+	}
+	if q.FloatingIP == unsetLimit {
+		q.FloatingIP = s.cfg.DefaultQuota.FloatingIP
+	}
+	return q
 }
 
 func limitOf(q api.Quota, resource string) int {
@@ -64,6 +84,10 @@ func limitOf(q api.Quota, resource string) int {
 		return q.SecurityGroup
 	case quotaSecGroupRule:
 		return q.SecurityGroupRule
+	case quotaRouter:
+		return q.Router
+	case quotaFloatingIP:
+		return q.FloatingIP
 	}
 	return q.Port
 }
@@ -160,9 +184,11 @@ func (s *Service) QuotaDetails(ctx context.Context, project string) (api.QuotaDe
 	}
 	n, sub, p := s.cache.usage(project)
 	return api.QuotaDetails{
-		Network: api.QuotaUsage{Limit: q.Network, Used: n},
-		Subnet:  api.QuotaUsage{Limit: q.Subnet, Used: sub},
-		Port:    api.QuotaUsage{Limit: q.Port, Used: p},
+		Network:    api.QuotaUsage{Limit: q.Network, Used: n},
+		Subnet:     api.QuotaUsage{Limit: q.Subnet, Used: sub},
+		Port:       api.QuotaUsage{Limit: q.Port, Used: p},
+		Router:     api.QuotaUsage{Limit: q.Router, Used: s.cache.used(project, quotaRouter)},
+		FloatingIP: api.QuotaUsage{Limit: q.FloatingIP, Used: s.cache.used(project, quotaFloatingIP)},
 
 		SecurityGroup:     api.QuotaUsage{Limit: q.SecurityGroup, Used: s.cache.used(project, quotaSecGroup)},
 		SecurityGroupRule: api.QuotaUsage{Limit: q.SecurityGroupRule, Used: s.cache.used(project, quotaSecGroupRule)},
@@ -186,7 +212,7 @@ func (s *Service) ListQuotas(ctx context.Context) ([]api.Quota, error) {
 	slices.Sort(ids)
 	out := make([]api.Quota, 0, len(ids))
 	for _, id := range ids {
-		q := all[id]
+		q := s.fillLimits(all[id])
 		q.ProjectID, q.TenantID = id, id
 		out = append(out, q)
 	}
@@ -203,6 +229,7 @@ func (s *Service) UpdateQuota(ctx context.Context, project string, r QuotaReques
 		return api.Quota{}, forbidden("update_quota")
 	}
 	for name, o := range map[string]Opt[int]{quotaNetwork: r.Network, quotaSubnet: r.Subnet, quotaPort: r.Port,
+		quotaRouter: r.Router, quotaFloatingIP: r.FloatingIP,
 		quotaSecGroup: r.SecurityGroup, quotaSecGroupRule: r.SecurityGroupRule} {
 		if o.Set && (o.Null || o.V < -1) {
 			return api.Quota{}, fault.BadAttr(name, "'%d' is not a valid quota limit, it must be -1 or greater", o.V)
@@ -212,6 +239,7 @@ func (s *Service) UpdateQuota(ctx context.Context, project string, r QuotaReques
 	err = s.retry(ctx, func() error {
 		q, rev := s.quotaOf(project)
 		q.Network, q.Subnet, q.Port = r.Network.or(q.Network), r.Subnet.or(q.Subnet), r.Port.or(q.Port)
+		q.Router, q.FloatingIP = r.Router.or(q.Router), r.FloatingIP.or(q.FloatingIP)
 		q.SecurityGroup, q.SecurityGroupRule = r.SecurityGroup.or(q.SecurityGroup), r.SecurityGroupRule.or(q.SecurityGroupRule)
 		_, err := s.txn(ctx, []store.Cond{{Key: store.QuotaKey(project), ModRevision: rev}},
 			[]store.Op{{Key: store.QuotaKey(project), Value: mustJSON(q)}})

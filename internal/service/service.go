@@ -54,7 +54,8 @@ type Config struct {
 	MaxTxnOps   int
 	MaxTxnBytes int
 	// DefaultQuota is the quota of projects without their own (zero value:
-	// Neutron's defaults, 100 networks, 100 subnets, 500 ports).
+	// Neutron's defaults, 100 networks, 100 subnets, 500 ports). A zero
+	// Router or FloatingIP limit means Neutron's default (10, 50).
 	DefaultQuota api.Quota
 	// Fault, if set, is called at named points of multi-step writes;
 	// returning an error stops the write there, as a crash would. Tests
@@ -85,6 +86,12 @@ func (c Config) withDefaults() Config {
 	if c.DefaultQuota.SecurityGroup == 0 && c.DefaultQuota.SecurityGroupRule == 0 {
 		// Neutron's defaults; a config from before security groups sets neither.
 		c.DefaultQuota.SecurityGroup, c.DefaultQuota.SecurityGroupRule = 10, 100
+	}
+	if c.DefaultQuota.Router == 0 {
+		c.DefaultQuota.Router = 10
+	}
+	if c.DefaultQuota.FloatingIP == 0 {
+		c.DefaultQuota.FloatingIP = 50
 	}
 	return c
 }

@@ -44,10 +44,11 @@ func ServerPerms() []Perm {
 }
 
 // AgentReadPrefixes are the prefixes every agent may read (and watch): the
-// desired state of networks, subnets (a DHCP agent serves them), ports and
-// security groups (the firewall), and what the agents report.
+// desired state of networks, subnets (a DHCP agent serves them), ports,
+// security groups (the firewall), routers and floating IPs (an L3 agent
+// realises them), and what the agents report.
 var AgentReadPrefixes = []string{
-	NetworksPrefix, SubnetsPrefix, PortsPrefix,
+	NetworksPrefix, SubnetsPrefix, PortsPrefix, RoutersPrefix, FloatingIPsPrefix,
 	AgentsPrefix, AgentAlivePrefix, PortStatusPrefix,
 	SecurityGroupsPrefix,
 }

@@ -14,6 +14,11 @@ const (
 	SubnetsPrefix  = root + "subnets/"
 	PortsPrefix    = root + "ports/"
 
+	// L3 (api.Router, api.FloatingIP; a floating IP holds its port
+	// forwardings).
+	RoutersPrefix     = root + "routers/"
+	FloatingIPsPrefix = root + "floatingips/"
+
 	// Allocation keys: existence is the allocation, value is the owner id.
 	// IPsPrefix + <subnet id> + "/" + <ip>, MACsPrefix + <network id> + "/"
 	// + <mac> (MACs are unique per network, as in Neutron),
@@ -90,6 +95,12 @@ func SubnetKey(id string) string { return SubnetsPrefix + id }
 
 // PortKey is the key of a port.
 func PortKey(id string) string { return PortsPrefix + id }
+
+// RouterKey is the key of a router.
+func RouterKey(id string) string { return RoutersPrefix + id }
+
+// FloatingIPKey is the key of a floating IP.
+func FloatingIPKey(id string) string { return FloatingIPsPrefix + id }
 
 // IPKey is the allocation key of one address on one subnet.
 func IPKey(subnetID, ip string) string { return IPsPrefix + subnetID + "/" + ip }
