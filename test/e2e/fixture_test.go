@@ -92,7 +92,9 @@ func createVMs(t *testing.T, ctx context.Context, specs ...vmSpec) []*lab.VM {
 	t.Cleanup(func() { requireUnplugged(t, l, vms) })
 	for _, s := range specs {
 		vm, err := l.CreateVM(ctx, lab.VMSpec{Name: s.Name, Network: s.Network.ID,
-			Host: fmt.Sprintf("host%d", s.Host), IP: s.IP, Project: s.Project, AsMember: s.AsMember})
+			Host: fmt.Sprintf("host%d", s.Host), IP: s.IP, Project: s.Project, AsMember: s.AsMember,
+			// Data-plane tests set addresses directly (faster; some move them by hand).
+			NoDHCP: true})
 		require.NoError(t, err, "create vm %s", s.Name)
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
