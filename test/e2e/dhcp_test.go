@@ -174,7 +174,7 @@ func TestDHCPSeed000DNS(t *testing.T) {
 			spec.DNSDomain = domains["b"] + "."
 		}
 		n, _ := makeNetwork(t, ctx, spec)
-		require.Equal(t, domains[tenant]+".", n.DNSDomain, "network %s dns_domain", n.Name)
+		require.Equal(t, spec.DNSDomain, n.DNSDomain, "network %s dns_domain", n.Name)
 		netIDs[tenant] = n.ID
 		dp := dhcpPort(t, ctx, n, 1)
 		require.Equal(t, "10.1.0.2", dp.FixedIPs[0].IPAddress, "both projects' DHCP ports have the same address")
