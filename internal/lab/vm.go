@@ -215,7 +215,7 @@ func (l *Lab) addressing(ctx context.Context, vm *VM, port api.Port) (bool, erro
 			return false, fmt.Errorf("lab: subnet %s gateway: %w", sub.ID, err)
 		}
 	}
-	return false, nil
+	return sub.EnableDHCP, nil
 }
 
 // plug builds the VM's namespace and NIC and plugs the tap into br-int.
