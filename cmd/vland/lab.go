@@ -242,7 +242,7 @@ func newLabVMCmd(f *labFlags) *cobra.Command {
 	spec := lab.VMSpec{}
 	create := &cobra.Command{
 		Use:   "create NAME --network NET",
-		Short: "Create a VM: a port bound to the host, a namespace with the port's MAC, MTU and IP",
+		Short: "Create a VM: a port bound to the host, a namespace with the port's MAC; address by DHCP (without --ip) or set directly",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := f.load()
@@ -263,7 +263,9 @@ func newLabVMCmd(f *labFlags) *cobra.Command {
 	create.Flags().StringVar(&spec.Host, "host", "", "host to run on, e.g. host2 (default: the least loaded)")
 	create.Flags().StringVar(&spec.IP, "ip", "", "fixed IP address (default: allocated)")
 	create.Flags().StringVar(&spec.Project, "project", "", "project owning the port (admin acts for it; created if new)")
-	create.Flags().BoolVar(&spec.DHCP, "dhcp", false, "address the VM with a DHCP client (dhclient) instead of setting its fixed IP")
+	create.Flags().StringVar(&spec.DNSName, "dns-name", "", "the port's dns_name, the VM's name in its network's DNS (default: host-A-B-C-D)")
+	create.Flags().BoolVar(&spec.DHCP, "dhcp", false, "address the VM with a DHCP client (dhclient), even with --ip (the default without --ip when a lab host has the dhcp role)")
+	create.Flags().BoolVar(&spec.NoDHCP, "no-dhcp", false, "set the port's fixed IP on the VM's NIC directly, without a DHCP client")
 	create.Flags().BoolVar(&spec.AsMember, "as-member", false, "create the port as the --project's member user (lab up --member), not as admin")
 	create.Flags().BoolVar(&spec.NoWait, "no-wait", false, "return once plugged, without waiting for the port to become ACTIVE")
 	_ = create.MarkFlagRequired("network")

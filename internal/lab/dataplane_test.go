@@ -61,6 +61,9 @@ func TestHostControls(t *testing.T) {
 	}
 	v2, err := l.VM("v2")
 	require.NoError(t, err)
+	// Without an IP a VM gets its address by DHCP (host1 holds the dhcp role).
+	require.True(t, v2.DHCP, "v2 is addressed by its DHCP client")
+	require.True(t, v2.IP.IsValid(), "v2 has a lease")
 	pings := func(msg string) {
 		t.Helper()
 		require.Eventually(t, func() bool {

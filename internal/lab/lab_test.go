@@ -52,6 +52,7 @@ func TestUpVMDown(t *testing.T) {
 	net, sub := makeNetwork(t, ctx, l.Client(), "net1", "10.1.0.0/24")
 	vm, err := l2.CreateVM(ctx, lab.VMSpec{Name: "vm1", Network: net.Name, Host: "host2", IP: "10.1.0.11", Project: "projecta"})
 	require.NoError(t, err)
+	require.False(t, vm.DHCP, "a VM with an IP has it set directly")
 	requireVMPlumbing(t, ctx, l, vm, net, sub)
 
 	vms, err := l.VMs()

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/vland/vland/api"
@@ -28,11 +29,18 @@ type VMSpec struct {
 	Host string
 	// IP asks for a fixed address; "" lets the server allocate one.
 	IP string
+	// DNSName is the port's dns_name (extension dns-integration): the
+	// name the network's DNS answers for the VM; "" gives host-A-B-C-D.
+	DNSName string
 	// Project (name or ID) owning the port, created on first use; "" is admin's.
 	Project string
 	// DHCP configures the VM's NIC with a DHCP client instead of the
-	// port's fixed IP; CreateVM returns once it has a lease.
+	// port's fixed IP; CreateVM returns once it has a lease. Without IP
+	// (and NoDHCP) this is the default when a lab host holds the dhcp
+	// role and the port's subnet has DHCP enabled, as a booting guest.
 	DHCP bool
+	// NoDHCP sets the port's fixed IP on the NIC directly even without IP.
+	NoDHCP bool
 	// AsMember creates the port as Project's member user (Project must be
 	// one of Config.Members) instead of as admin, so the project's own
 	// permissions apply (e.g. on another project's network shared with it
@@ -60,13 +68,17 @@ var vmNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 // CreateVM creates a VM: a port bound to the host through the API (device
 // owner compute:nova, device id the VM's UUID), a namespace LAB-vm-NAME
 // whose eth0 has the port's MAC, the network's MTU and the port's fixed IPs
-// (plus a default route via the subnet's gateway), and the other end
+// (plus a default route via the subnet's gateway) or, with DHCP (the
+// default without IP, see VMSpec.DHCP), a DHCP client, and the other end
 // tapXXXXXXXXXXX in the host namespace, plugged into br-int with the
 // external_ids Nova's os-vif sets (iface-id, attached-mac, iface-status,
 // vm-uuid). On failure nothing is left behind.
 func (l *Lab) CreateVM(ctx context.Context, spec VMSpec) (*VM, error) {
 	if !vmNameRE.MatchString(spec.Name) {
 		return nil, fmt.Errorf("%w: vm name %q must match %s", ErrBadConfig, spec.Name, vmNameRE)
+	}
+	if spec.DHCP && spec.NoDHCP {
+		return nil, fmt.Errorf("%w: vm %s: DHCP and NoDHCP both set", ErrBadConfig, spec.Name)
 	}
 	unlock, err := lock(l.st.Dir)
 	if err != nil {
@@ -80,9 +92,12 @@ func (l *Lab) CreateVM(ctx context.Context, spec VMSpec) (*VM, error) {
 	if err != nil {
 		return nil, err
 	}
-	vm, err := l.createPort(ctx, spec, hi)
+	vm, subnetDHCP, err := l.createPort(ctx, spec, hi)
 	if err != nil {
 		return nil, err
+	}
+	if spec.IP == "" && !spec.NoDHCP && subnetDHCP && l.hasDHCPHost() {
+		spec.DHCP = true
 	}
 	if spec.DHCP {
 		// The DHCP client sets address and MTU: the VM starts without an
@@ -131,13 +146,24 @@ func (l *Lab) pickHost(want string) (int, error) {
 	return best, nil
 }
 
+// hasDHCPHost tells whether a lab host holds the dhcp role.
+func (l *Lab) hasDHCPHost() bool {
+	for _, h := range l.st.Hosts {
+		if slices.Contains(h.Roles, "dhcp") {
+			return true
+		}
+	}
+	return false
+}
+
 // createPort creates the VM's port through the API and works out its
-// addressing from the network and subnets.
-func (l *Lab) createPort(ctx context.Context, spec VMSpec, hi int) (*VM, error) {
+// addressing from the network and subnets; it also tells whether the
+// port's subnet has DHCP enabled.
+func (l *Lab) createPort(ctx context.Context, spec VMSpec, hi int) (*VM, bool, error) {
 	c := l.Client()
 	network, err := c.FindNetwork(ctx, spec.Network)
 	if err != nil {
-		return nil, fmt.Errorf("lab: network %q: %w", spec.Network, err)
+		return nil, false, fmt.Errorf("lab: network %q: %w", spec.Network, err)
 	}
 	vm := &VM{Name: spec.Name, Host: l.st.Hosts[hi-1].Name, NetNS: vmNetNS(l.st.Name, spec.Name),
 		UUID: newUUID(), NetworkID: network.ID, MTU: network.MTU}
@@ -145,50 +171,51 @@ func (l *Lab) createPort(ctx context.Context, spec VMSpec, hi int) (*VM, error) 
 		vm.MTU = defaultVMMTU
 	}
 	if vm.ProjectID, err = c.ProjectID(ctx, spec.Project); err != nil {
-		return nil, fmt.Errorf("lab: project %q: %w", spec.Project, err)
+		return nil, false, fmt.Errorf("lab: project %q: %w", spec.Project, err)
 	}
 	req := client.PortCreate{Name: spec.Name, ProjectID: vm.ProjectID, NetworkID: network.ID,
-		DeviceID: vm.UUID, DeviceOwner: vmDeviceOwner, BindingHostID: vm.Host}
+		DeviceID: vm.UUID, DeviceOwner: vmDeviceOwner, BindingHostID: vm.Host, DNSName: spec.DNSName}
 	if spec.IP != "" {
 		req.FixedIPs = []client.FixedIPRequest{{IPAddress: spec.IP}}
 	}
 	port, err := l.createVMPort(ctx, spec, req)
 	if err != nil {
-		return nil, fmt.Errorf("lab: port for vm %s: %w", spec.Name, err)
+		return nil, false, fmt.Errorf("lab: port for vm %s: %w", spec.Name, err)
 	}
 	vm.PortID, vm.MAC, vm.Tap = port.ID, port.MACAddress, tapName(port.ID)
-	if err := l.addressing(ctx, vm, port); err != nil {
-		return nil, errors.Join(err, deletePort(ctx, c, port.ID))
+	dhcp, err := l.addressing(ctx, vm, port)
+	if err != nil {
+		return nil, false, errors.Join(err, deletePort(ctx, c, port.ID))
 	}
-	return vm, nil
+	return vm, dhcp, nil
 }
 
 // addressing fills the VM's IP (with the subnet's prefix length) and gateway
-// from the port's first fixed IP.
-func (l *Lab) addressing(ctx context.Context, vm *VM, port api.Port) error {
+// from the port's first fixed IP, and tells whether its subnet has DHCP.
+func (l *Lab) addressing(ctx context.Context, vm *VM, port api.Port) (bool, error) {
 	if len(port.FixedIPs) == 0 {
-		return nil
+		return false, nil
 	}
 	fip := port.FixedIPs[0]
 	sub, err := l.Client().GetSubnet(ctx, fip.SubnetID)
 	if err != nil {
-		return fmt.Errorf("lab: subnet of port %s: %w", port.ID, err)
+		return false, fmt.Errorf("lab: subnet of port %s: %w", port.ID, err)
 	}
 	cidr, err := netip.ParsePrefix(sub.CIDR)
 	if err != nil {
-		return fmt.Errorf("lab: subnet %s cidr: %w", sub.ID, err)
+		return false, fmt.Errorf("lab: subnet %s cidr: %w", sub.ID, err)
 	}
 	addr, err := netip.ParseAddr(fip.IPAddress)
 	if err != nil {
-		return fmt.Errorf("lab: port %s address: %w", port.ID, err)
+		return false, fmt.Errorf("lab: port %s address: %w", port.ID, err)
 	}
 	vm.IP = netip.PrefixFrom(addr, cidr.Bits())
 	if sub.GatewayIP != nil && *sub.GatewayIP != "" {
 		if vm.Gateway, err = netip.ParseAddr(*sub.GatewayIP); err != nil {
-			return fmt.Errorf("lab: subnet %s gateway: %w", sub.ID, err)
+			return false, fmt.Errorf("lab: subnet %s gateway: %w", sub.ID, err)
 		}
 	}
-	return nil
+	return sub.EnableDHCP, nil
 }
 
 // plug builds the VM's namespace and NIC and plugs the tap into br-int.

@@ -80,7 +80,7 @@ func createDHCPVM(t *testing.T, ctx context.Context, s vmSpec) *lab.VM {
 		_ = l.DeleteVM(ctx, s.Name)
 	})
 	vm, err := l.CreateVM(ctx, lab.VMSpec{Name: s.Name, Network: s.Network.ID,
-		Host: fmt.Sprintf("host%d", s.Host), IP: s.IP, Project: s.Project, DHCP: true})
+		Host: fmt.Sprintf("host%d", s.Host), IP: s.IP, Project: s.Project, DNSName: s.DNSName, DHCP: true})
 	require.NoError(t, err, "create DHCP vm %s", s.Name)
 	return vm
 }
@@ -154,43 +154,80 @@ func TestDHCPSeed002(t *testing.T) {
 func hostName(ip string) string { return "host-" + strings.ReplaceAll(ip, ".", "-") }
 
 // TestDHCPSeed000DNS is seed 000 with DHCP and private DNS: two projects,
-// the same CIDR and the same DHCP port address; each network's dnsmasq
-// answers for its own ports only. Both projects have VMs at .11 and .12,
-// so the same names; only project a has .13 and only project b .14, so a
-// lookup that crossed projects would be seen.
+// the same CIDR, the same VM names (dns_name vm1, vm2) and the same
+// addresses (the DHCP ports' too); project b's network has its own
+// dns_domain. Each VM resolves its peer by short name and by FQDN to its
+// own project's VM, and not the other project's domain. Since the answers
+// would be the same either way, an nftables counter on DNS queries in each
+// qdhcp- namespace proves that lookups never reach the other project's
+// dnsmasq.
 func TestDHCPSeed000DNS(t *testing.T) {
 	ctx := testCtx(t, 3*time.Minute)
-	own := map[string][]string{"a": {"11", "12", "13"}, "b": {"11", "12", "14"}}
+	domains := map[string]string{"a": "openstacklocal", "b": "dhcpdefault-b.example"}
+	ips := map[string]string{"vm1": "10.1.0.11", "vm2": "10.1.0.12"}
 	vms := map[string][]*lab.VM{}
-	for _, tenant := range []string{"a", "b"} {
+	netIDs := map[string]string{}
+	for i, tenant := range []string{"a", "b"} {
 		project := "dhcpagent-s0-" + tenant
-		n, _ := makeNetwork(t, ctx, netSpec{Name: project + "-net", Project: project, Type: api.NetworkTypeVXLAN, CIDR: "10.1.0.0/24"})
+		spec := netSpec{Name: project + "-net", Project: project, Type: api.NetworkTypeVXLAN, CIDR: "10.1.0.0/24"}
+		if tenant == "b" {
+			spec.DNSDomain = domains["b"] + "."
+		}
+		n, _ := makeNetwork(t, ctx, spec)
+		require.Equal(t, spec.DNSDomain, n.DNSDomain, "network %s dns_domain", n.Name)
+		netIDs[tenant] = n.ID
 		dp := dhcpPort(t, ctx, n, 1)
 		require.Equal(t, "10.1.0.2", dp.FixedIPs[0].IPAddress, "both projects' DHCP ports have the same address")
-		for i, last := range own[tenant] {
-			vm := createDHCPVM(t, ctx, vmSpec{Name: fmt.Sprintf("dhcpagent-s0%s%d", tenant, i+1), Network: n,
-				Host: 2 + i%2, IP: "10.1.0." + last, Project: project})
-			require.Equal(t, "10.1.0."+last+"/24", vm.IP.String())
+		for j, name := range []string{"vm1", "vm2"} {
+			vm := createDHCPVM(t, ctx, vmSpec{Name: fmt.Sprintf("dhcpagent-s0%s%d", tenant, j+1), Network: n,
+				Host: 2 + (i+j)%2, IP: ips[name], Project: project, DNSName: name})
+			require.Equal(t, ips[name]+"/24", vm.IP.String())
 			vms[tenant] = append(vms[tenant], vm)
 		}
 	}
-	for tenant, list := range vms {
-		for _, vm := range list {
-			for _, last := range []string{"11", "12", "13", "14"} {
-				name := hostName("10.1.0." + last)
-				out, err := sharedLab(t).Exec(ctx, vm.Name, "getent", "hosts", name+".openstacklocal")
-				if slices.Contains(own[tenant], last) {
-					require.NoError(t, err, "%s resolves %s: %s", vm.Name, name, out)
-					require.Contains(t, string(out), "10.1.0."+last)
-				} else {
-					require.Error(t, err, "%s (project %s) must not resolve the other project's %s: %s", vm.Name, tenant, name, out)
-				}
+	for _, tenant := range []string{"a", "b"} {
+		other := map[string]string{"a": "b", "b": "a"}[tenant]
+		countDNS(t, ctx, netIDs["a"])
+		countDNS(t, ctx, netIDs["b"])
+		for j, vm := range vms[tenant] {
+			resolv := vmExec(t, ctx, vm.Name, "cat", "/etc/resolv.conf")
+			require.Contains(t, resolv, "search "+domains[tenant], "%s: its network's domain by DHCP", vm.Name)
+			peer := []string{"vm2", "vm1"}[j]
+			for _, name := range []string{peer, peer + "." + domains[tenant]} {
+				out := vmExec(t, ctx, vm.Name, "getent", "hosts", name)
+				require.Contains(t, out, ips[peer], "%s resolves %s", vm.Name, name)
 			}
-			// The short name through the search domain, as a guest uses it.
-			out := vmExec(t, ctx, vm.Name, "getent", "hosts", hostName("10.1.0.12"))
-			require.Contains(t, out, "10.1.0.12")
+			out, err := sharedLab(t).Exec(ctx, vm.Name, "getent", "hosts", peer+"."+domains[other])
+			require.Error(t, err, "%s (project %s) resolved the other project's name %s.%s: %s",
+				vm.Name, tenant, peer, domains[other], out)
 		}
+		require.Positive(t, countDNS(t, ctx, netIDs[tenant]), "project %s's lookups reached its own dnsmasq", tenant)
+		require.Zero(t, countDNS(t, ctx, netIDs[other]), "project %s's lookups reached project %s's dnsmasq", tenant, other)
 	}
+}
+
+// countDNS returns how many DNS queries network netID's qdhcp- namespace on
+// host1 received since the previous call, and resets the count (the first
+// call installs the counter; the namespace's table goes with it).
+func countDNS(t *testing.T, ctx context.Context, netID string) int {
+	t.Helper()
+	ns := dhcp.NSPrefix + netID
+	nft := func(args ...string) string {
+		out, err := sharedLab(t).HostExec(ctx, 1, append([]string{"ip", "netns", "exec", ns, "nft"}, args...)...)
+		require.NoError(t, err, "nft %v in %s: %s", args, ns, out)
+		return string(out)
+	}
+	nft("add table inet e2edns")
+	nft("add counter inet e2edns queries")
+	nft("add chain inet e2edns input { type filter hook input priority 0 ; }")
+	if !strings.Contains(nft("list chain inet e2edns input"), "counter name") {
+		nft("add rule inet e2edns input udp dport 53 counter name queries")
+		nft("add rule inet e2edns input tcp dport 53 counter name queries")
+	}
+	m := regexp.MustCompile(`packets (\d+)`).FindStringSubmatch(nft("reset counter inet e2edns queries"))
+	require.NotNil(t, m, "no counter in %s", ns)
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // TestDHCPFixedIPMoves: a port with a fixed IP, deleted and re-created on

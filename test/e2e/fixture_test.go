@@ -34,6 +34,8 @@ type netSpec struct {
 	Segment int    // provider:segmentation_id, 0 to allocate
 	CIDR    string
 	Pool    *api.AllocationPool
+	// DNSDomain is the network's dns_domain; "" for the default.
+	DNSDomain string
 }
 
 // makeNetwork creates the network and its subnet, and deletes both when
@@ -43,7 +45,7 @@ func makeNetwork(t *testing.T, ctx context.Context, s netSpec) (api.Network, api
 	c := adminClient(t)
 	project, err := c.ProjectID(ctx, s.Project)
 	require.NoError(t, err)
-	req := client.NetworkCreate{Name: s.Name, ProjectID: project, NetworkType: s.Type}
+	req := client.NetworkCreate{Name: s.Name, ProjectID: project, NetworkType: s.Type, DNSDomain: s.DNSDomain}
 	if s.Segment != 0 {
 		req.SegmentationID = &s.Segment
 	}
@@ -80,6 +82,8 @@ type vmSpec struct {
 	Project string
 	// AsMember creates the port as Project's member (lab.VMSpec.AsMember).
 	AsMember bool
+	// DNSName is the port's dns_name; "" for host-A-B-C-D.
+	DNSName string
 }
 
 // createVMs creates the VMs one by one, deletes them at the end of the
@@ -92,7 +96,9 @@ func createVMs(t *testing.T, ctx context.Context, specs ...vmSpec) []*lab.VM {
 	t.Cleanup(func() { requireUnplugged(t, l, vms) })
 	for _, s := range specs {
 		vm, err := l.CreateVM(ctx, lab.VMSpec{Name: s.Name, Network: s.Network.ID,
-			Host: fmt.Sprintf("host%d", s.Host), IP: s.IP, Project: s.Project, AsMember: s.AsMember})
+			Host: fmt.Sprintf("host%d", s.Host), IP: s.IP, Project: s.Project, AsMember: s.AsMember,
+			// Data-plane tests set addresses directly (faster; some move them by hand).
+			NoDHCP: true})
 		require.NoError(t, err, "create vm %s", s.Name)
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
