@@ -125,7 +125,7 @@ func makeVXLANNetwork(ctx context.Context, c *client.Client, name, cidr string) 
 func makeAnchors(ctx context.Context, l *lab.Lab, network api.Network) ([]string, error) {
 	var ips []string
 	for hi := 1; hi <= l.NumHosts(); hi++ {
-		vm, err := l.CreateVM(ctx, lab.VMSpec{Name: "anchor" + strconv.Itoa(hi), Network: network.ID, Host: strconv.Itoa(hi)})
+		vm, err := l.CreateVM(ctx, lab.VMSpec{Name: "anchor" + strconv.Itoa(hi), Network: network.ID, Host: strconv.Itoa(hi), NoDHCP: true})
 		if err != nil {
 			return nil, fmt.Errorf("bench: anchor on host%d: %w", hi, err)
 		}

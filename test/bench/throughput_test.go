@@ -48,7 +48,7 @@ func measureThroughput(ctx context.Context, l *lab.Lab, seconds int) (throughput
 	res.MTU = network.MTU
 	var ips []string
 	for i, hi := range []int{1, 2, 1} {
-		vm, err := l.CreateVM(ctx, lab.VMSpec{Name: "tput" + strconv.Itoa(i+1), Network: network.ID, Host: strconv.Itoa(hi)})
+		vm, err := l.CreateVM(ctx, lab.VMSpec{Name: "tput" + strconv.Itoa(i+1), Network: network.ID, Host: strconv.Itoa(hi), NoDHCP: true})
 		if err != nil {
 			return res, fmt.Errorf("bench: %w", err)
 		}
