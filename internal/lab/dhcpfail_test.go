@@ -146,8 +146,10 @@ func TestDHCPFailover(t *testing.T) {
 	require.True(t, leased(t, l, b, net.ID, vm2.MAC), "host%d gave fvm2 its lease", b)
 	t.Logf("%s's qdhcp- namespace after %v; new VM: port create -> lease %v (%v after the kill)",
 		hostB, served.Round(time.Millisecond), lease.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond))
-	out, err := l.HostExec(ctx, b, "ip", "netns", "exec", qdhcp, "ping", "-c1", "-W2", vm2.IP.Addr().String())
-	require.NoError(t, err, "host%d's DHCP namespace reaches fvm2: %s", b, out)
+	// The VM pings its DHCP server (its default security group admits only
+	// replies and its own group's traffic, as Neutron's does).
+	out, err := l.Exec(ctx, vm2.Name, "ping", "-c1", "-W2", qdhcpAddr(t, ctx, l, b, qdhcp))
+	require.NoError(t, err, "fvm2 reaches host%d's DHCP namespace: %s", b, out)
 }
 
 // renewRE finds a renewal in a lab VM's dhclient log. dhclient renews at
@@ -231,6 +233,19 @@ func TestDHCPTwoAgentsHostDown(t *testing.T) {
 	require.True(t, leased(t, l, b, net.ID, vm3.MAC), "host%d gave tvm3 its lease", b)
 	t.Logf("new VM %v after the kill: port create -> lease %v",
 		start.Sub(killed).Round(time.Second), time.Since(start).Round(time.Millisecond))
-	out, err := l.HostExec(ctx, b, "ip", "netns", "exec", qdhcp, "ping", "-c1", "-W2", vm3.IP.Addr().String())
-	require.NoError(t, err, "host%d's DHCP namespace reaches tvm3: %s", b, out)
+	// The VM pings its DHCP server (its default security group admits only
+	// replies and its own group's traffic, as Neutron's does).
+	out, err := l.Exec(ctx, vm3.Name, "ping", "-c1", "-W2", qdhcpAddr(t, ctx, l, b, qdhcp))
+	require.NoError(t, err, "tvm3 reaches host%d's DHCP namespace: %s", b, out)
+}
+
+// qdhcpAddr is the IPv4 address of the DHCP port in a host's qdhcp- namespace.
+func qdhcpAddr(t *testing.T, ctx context.Context, l *lab.Lab, host int, qdhcp string) string {
+	t.Helper()
+	out, err := l.HostExec(ctx, host, "ip", "netns", "exec", qdhcp, "ip", "-4", "-o", "addr", "show", "scope", "global")
+	require.NoError(t, err, "%s", out)
+	f := strings.Fields(string(out))
+	i := slices.Index(f, "inet")
+	require.True(t, i >= 0 && i+1 < len(f), "no address in host%d's %s: %s", host, qdhcp, out)
+	return strings.Split(f[i+1], "/")[0]
 }
