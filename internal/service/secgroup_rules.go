@@ -314,21 +314,14 @@ func (s *Service) GetSecurityGroupRule(ctx context.Context, id string) (api.Secu
 
 // ListSecurityGroupRules returns the rules the caller may see, by id.
 func (s *Service) ListSecurityGroupRules(ctx context.Context) ([]api.SecurityGroupRule, error) {
-	who, err := s.syncedCaller(ctx)
+	groups, err := s.visibleSecGroups(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if who.ProjectID != "" && who.IsReader() {
-		if err := s.ensureDefaultSecGroup(ctx, who.ProjectID); err != nil {
-			return nil, err
-		}
-	}
 	var out []api.SecurityGroupRule
-	for _, v := range s.cache.allSecGroups() {
-		if readsProject(who, v.obj.ProjectID) {
-			for _, r := range v.obj.SecurityGroupRules {
-				out = append(out, ruleView(&v.obj, r))
-			}
+	for _, g := range groups {
+		for _, r := range g.SecurityGroupRules {
+			out = append(out, ruleView(g, r))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

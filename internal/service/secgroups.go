@@ -188,9 +188,23 @@ func (s *Service) GetSecurityGroup(ctx context.Context, id string) (api.Security
 	return secGroupView(&v.obj), nil
 }
 
-// ListSecurityGroups returns the groups the caller may see, by id. The
-// caller's project gets its default group first, as in Neutron.
+// ListSecurityGroups returns the groups the caller may see, by id.
 func (s *Service) ListSecurityGroups(ctx context.Context) ([]api.SecurityGroup, error) {
+	groups, err := s.visibleSecGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []api.SecurityGroup
+	for _, g := range groups {
+		out = append(out, secGroupView(g))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// visibleSecGroups returns the groups the caller may read; the caller's
+// project gets its default group first, as in Neutron.
+func (s *Service) visibleSecGroups(ctx context.Context) ([]*storedSecGroup, error) {
 	who, err := s.syncedCaller(ctx)
 	if err != nil {
 		return nil, err
@@ -200,13 +214,12 @@ func (s *Service) ListSecurityGroups(ctx context.Context) ([]api.SecurityGroup, 
 			return nil, err
 		}
 	}
-	var out []api.SecurityGroup
+	var out []*storedSecGroup
 	for _, v := range s.cache.allSecGroups() {
 		if readsProject(who, v.obj.ProjectID) {
-			out = append(out, secGroupView(&v.obj))
+			out = append(out, &v.obj)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
 
