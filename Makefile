@@ -27,8 +27,8 @@ test: deps build
 
 # Debian's tempest (tempest.api.network) against a throwaway server on
 # loopback, api_extensions = what GET /v2.0/extensions lists. Fails on any
-# failure not in scripts/conformance-exclude.txt (about 5 minutes: tempest
-# sleeps 10 s before every subnet delete).
+# failure not in scripts/conformance-exclude.txt (about 7 minutes with 6
+# workers: tempest sleeps 10 s before every subnet delete).
 conformance: build
 	VLAND_BINARY=$(CURDIR)/$(BIN) ./scripts/conformance.sh
 
