@@ -102,7 +102,7 @@ func (s *Server) configureNIC(ns, nic string, mac net.HardwareAddr, n Network) e
 		want[a] = true
 	}
 	for _, a := range have {
-		if !want[a] && !a.Addr().IsLinkLocalUnicast() {
+		if !want[a] && !(a.Addr().Is6() && a.Addr().IsLinkLocalUnicast()) {
 			if err := h.DelAddr(nic, a); err != nil {
 				return err
 			}
