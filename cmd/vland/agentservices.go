@@ -56,6 +56,7 @@ func agentServices(f agentFlags, cfg agent.Config, st store.Store) []agent.Servi
 		}))
 	}
 	// Routers (role l3, with metadata): the L3 service's namespace
-	// callbacks are proxies.RouterNamespaceUp and RouterNamespaceDown.
+	// callbacks are proxies.RouterUpHook (or RouterNamespaceUp, which
+	// returns the error) and proxies.RouterNamespaceDown.
 	return out
 }

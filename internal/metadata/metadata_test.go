@@ -158,6 +158,7 @@ func TestProxyInRouterNamespace(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, p.RouterNamespaceUp(ctx, routerID, nsPath))
 	require.NoError(t, p.RouterNamespaceUp(ctx, routerID, nsPath), "idempotent")
+	p.RouterUpHook(ctx, routerID, nsPath) // the L3 service's callback shape
 	require.Equal(t, []string{"router/" + routerID}, p.Running())
 	dst := "10.0.0.1:9697" // where the router's redirect sends 169.254.169.254:80
 

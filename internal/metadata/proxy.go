@@ -59,6 +59,14 @@ func (p *Proxies) RouterNamespaceUp(ctx context.Context, routerID, nsPath string
 	return p.Start(ctx, "router/"+routerID, nsPath, RouterListen, Router(routerID))
 }
 
+// RouterUpHook is RouterNamespaceUp for a caller that takes no error
+// (the L3 service's Config.RouterNamespaceUp): a failure is logged.
+func (p *Proxies) RouterUpHook(ctx context.Context, routerID, nsPath string) {
+	if err := p.RouterNamespaceUp(ctx, routerID, nsPath); err != nil {
+		p.log.Error("metadata proxy not started", "router", routerID, "netns", nsPath, "err", err)
+	}
+}
+
 // RouterNamespaceDown stops router routerID's proxy (no-op if none).
 func (p *Proxies) RouterNamespaceDown(routerID string) { p.Stop("router/" + routerID) }
 
