@@ -252,3 +252,50 @@ func TestHandlerNoInstanceAndMethods(t *testing.T) {
 		require.Equal(t, tc.code, rec.Code, "%s %s from %s", tc.method, tc.path, tc.peer)
 	}
 }
+
+// TestRouterRedirect: the path as the router builds it. A "VM" namespace
+// reaches a router namespace over a veth (qr- side there), with the route
+// to 169.254.169.254 via the router's interface; the router's nftables
+// redirect TCP to 169.254.169.254:80 from qr-* to :9697 (the L3 service's
+// rule), where RouterNamespaceUp's proxy listens. curl in the VM gets its
+// instance's user data; the redirect keeps the VM's source address.
+func TestRouterRedirect(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.RequireBinary(t, "nft", "curl", "ip")
+	pfx := "mt-" + testutil.Prefix()
+	vm, rt := pfx+"-vm", pfx+"-r"
+	for _, ns := range []string{vm, rt} {
+		require.NoError(t, netns.Create(ns))
+		t.Cleanup(func() { _ = netns.Delete(ns) })
+	}
+	run := func(argv ...string) {
+		t.Helper()
+		out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+		require.NoError(t, err, "%v: %s", argv, out)
+	}
+	run("ip", "link", "add", "eth0", "netns", vm, "type", "veth", "peer", "name", "qr-test", "netns", rt)
+	run("ip", "-n", vm, "addr", "add", "10.0.0.5/24", "dev", "eth0")
+	run("ip", "-n", vm, "link", "set", "eth0", "up")
+	run("ip", "-n", vm, "route", "add", "default", "via", "10.0.0.1")
+	run("ip", "-n", rt, "addr", "add", "10.0.0.1/24", "dev", "qr-test")
+	run("ip", "-n", rt, "link", "set", "qr-test", "up")
+	run("ip", "netns", "exec", rt, "nft", "add table ip mt; add chain ip mt pre { type nat hook prerouting priority dstnat; }; "+
+		`add rule ip mt pre iifname "qr-*" ip daddr 169.254.169.254 tcp dport 80 redirect to :9697`)
+
+	p := NewProxies(NewBackend(fixture(t), nil), nil)
+	t.Cleanup(p.Close)
+	p.RouterUpHook(context.Background(), routerID, "/run/netns/"+rt)
+	out, err := exec.Command("ip", "netns", "exec", vm, "curl", "-sS", "-f", "-m", "5",
+		"-H", "X-Forwarded-For: 10.1.0.5", "http://169.254.169.254/openstack/latest/user_data").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Equal(t, "#!/bin/sh\necho a\n", string(out))
+	out, err = exec.Command("ip", "netns", "exec", vm, "curl", "-sS", "-f", "-m", "5",
+		"http://169.254.169.254/latest/meta-data/local-ipv4").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Equal(t, "10.0.0.5", string(out))
+
+	p.RouterNamespaceDown(routerID)
+	out, err = exec.Command("ip", "netns", "exec", vm, "curl", "-sS", "-f", "-m", "2",
+		"http://169.254.169.254/openstack/latest/user_data").CombinedOutput()
+	require.Error(t, err, "proxy down: %s", out)
+}
