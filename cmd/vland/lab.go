@@ -260,8 +260,8 @@ func newLabVMCmd(f *labFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "vm %s on %s: %s %s mtu %d, port %s (%s)\n",
-				vm.Name, vm.Host, vm.IP, vm.MAC, vm.MTU, vm.PortID, vm.Tap)
+			fmt.Fprintf(cmd.OutOrStdout(), "vm %s on %s: %s %s mtu %d, port %s (%s), instance %s\n",
+				vm.Name, vm.Host, vm.IP, vm.MAC, vm.MTU, vm.PortID, vm.Tap, vm.UUID)
 			return nil
 		},
 	}
