@@ -211,8 +211,12 @@ func networkData(t Target) map[string]any {
 	seenDNS := map[string]bool{}
 	for _, p := range t.Ports {
 		link := "tap" + p.ID[:min(11, len(p.ID))]
+		var mtu any // null when unknown, as Nova
+		if m := t.MTUs[p.NetworkID]; m > 0 {
+			mtu = m
+		}
 		links = append(links, map[string]any{"id": link, "vif_id": p.ID, "type": "ovs",
-			"ethernet_mac_address": strings.ToLower(p.MACAddress), "mtu": nil})
+			"ethernet_mac_address": strings.ToLower(p.MACAddress), "mtu": mtu})
 		for _, f := range p.FixedIPs {
 			s, ok := subnets[f.SubnetID]
 			if !ok {

@@ -56,10 +56,11 @@ var (
 // Target is the instance behind one request, with what its answers need.
 type Target struct {
 	Instance api.Instance
-	Port     api.Port     // the port the request came from
-	IP       netip.Addr   // its address (the request's source)
-	Ports    []api.Port   // every port of the instance, by id
-	Subnets  []api.Subnet // the subnets of those ports' fixed IPs
+	Port     api.Port       // the port the request came from
+	IP       netip.Addr     // its address (the request's source)
+	Ports    []api.Port     // every port of the instance, by id
+	Subnets  []api.Subnet   // the subnets of those ports' fixed IPs
+	MTUs     map[string]int // network id -> MTU, for those ports' networks
 	// FloatingIP is the floating address associated with (Port, IP), if any.
 	FloatingIP string
 }
@@ -160,6 +161,17 @@ func (t *Target) complete(ctx context.Context, st store.Store, ports []api.Port)
 	for _, s := range subs {
 		if want[s.ID] {
 			t.Subnets = append(t.Subnets, s)
+		}
+	}
+	t.MTUs = map[string]int{}
+	for _, p := range t.Ports {
+		kv, err := st.Get(ctx, store.NetworkKey(p.NetworkID))
+		if err != nil {
+			continue // gone meanwhile: no MTU
+		}
+		var n api.Network
+		if json.Unmarshal(kv.Value, &n) == nil {
+			t.MTUs[n.ID] = n.MTU
 		}
 	}
 	fips, err := list[api.FloatingIP](ctx, st, store.FloatingIPsPrefix)

@@ -45,6 +45,7 @@ func fixture(t *testing.T) store.Store {
 		require.NoError(t, err)
 		ops = append(ops, store.Op{Key: key, Value: b})
 	}
+	put(store.NetworkKey("n1"), api.Network{ID: "n1", MTU: 1450})
 	for _, s := range []api.Subnet{
 		{ID: "s1", NetworkID: "n1", CIDR: "10.0.0.0/24", IPVersion: 4, GatewayIP: gw("10.0.0.1"), EnableDHCP: true, DNSNameservers: []string{"192.0.2.53"}},
 		{ID: "s2", NetworkID: "n2", CIDR: "10.1.0.0/24", IPVersion: 4, GatewayIP: gw("10.1.0.1")},
@@ -212,6 +213,7 @@ func TestProxyInRouterNamespace(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &nd))
 	require.Len(t, nd.Links, 1)
 	require.Equal(t, "port-0a", nd.Links[0]["vif_id"])
+	require.Equal(t, 1450.0, nd.Links[0]["mtu"])
 	require.Len(t, nd.Networks, 1)
 	require.Equal(t, "10.0.0.5", nd.Networks[0]["ip_address"])
 	require.Equal(t, "n1", nd.Networks[0]["network_id"])
