@@ -77,6 +77,7 @@ func TestMetadataIsolatedNetwork(t *testing.T) {
 	require.NoError(t, err, got)
 	require.Contains(t, got, `"ip_address":"`+vm1.IP.Addr().String()+`"`)
 	require.Contains(t, got, `"vif_id":"`+vm1.PortID+`"`)
+	require.Contains(t, got, `"mtu":1450`)
 	got, err = curl(ctx, l, "md1", "/openstack")
 	require.NoError(t, err, got)
 	require.Contains(t, strings.Split(got, "\n"), "latest")
