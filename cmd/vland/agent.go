@@ -95,7 +95,7 @@ func runAgent(ctx context.Context, f agentFlags) error {
 		return fmt.Errorf("connect to store: %w", err)
 	}
 	defer st.Close()
-	cfg.Services = agentServices(f, cfg)
+	cfg.Services = agentServices(f, cfg, st)
 	a, err := agent.New(cfg, st, newDataplane(f, cfg))
 	if err != nil {
 		return err

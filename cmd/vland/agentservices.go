@@ -8,6 +8,8 @@ import (
 
 	"github.com/vland/vland/internal/agent"
 	"github.com/vland/vland/internal/dhcp"
+	"github.com/vland/vland/internal/metadata"
+	"github.com/vland/vland/internal/store"
 )
 
 // dhcpFlags are the DHCP role's options, named after Neutron's DHCP agent
@@ -17,6 +19,8 @@ type dhcpFlags struct {
 	stateDir      string
 	ovsNetNS      string
 	leaseDuration time.Duration
+	// isolatedMetadata: Neutron's enable_isolated_metadata (default on here).
+	isolatedMetadata bool
 }
 
 func (f *dhcpFlags) add(fs *pflag.FlagSet) {
@@ -24,12 +28,21 @@ func (f *dhcpFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.stateDir, "dhcp-state-dir", "/var/lib/vland/dhcp", "dnsmasq files, pid and leases, one directory per network")
 	fs.StringVar(&f.ovsNetNS, "ovs-netns", "", "named namespace of Open vSwitch's ports (default: the agent's own)")
 	fs.DurationVar(&f.leaseDuration, "dhcp-lease-duration", 24*time.Hour, "DHCP lease time (dnsmasq's minimum is 2m)")
+	fs.BoolVar(&f.isolatedMetadata, "enable-isolated-metadata", true,
+		"serve 169.254.169.254 from the DHCP namespace of networks with a subnet no router is on (and route it by DHCP option 121)")
 }
 
-// agentServices builds the network services of the agent's roles.
-func agentServices(f agentFlags, cfg agent.Config) []agent.Service {
+// agentServices builds the network services of the agent's roles. The
+// metadata proxies (one per DHCP or router namespace) answer from st, the
+// agent's own store connection.
+func agentServices(f agentFlags, cfg agent.Config, st store.Store) []agent.Service {
 	var out []agent.Service
+	proxies := metadata.NewProxies(metadata.NewBackend(st, cfg.Log), cfg.Log)
 	if slices.Contains(f.roles, "dhcp") {
+		var md dhcp.MetadataProxies
+		if f.dhcp.isolatedMetadata {
+			md = proxies
+		}
 		out = append(out, dhcp.New(dhcp.Config{
 			Host:          cfg.Host,
 			NetnsDir:      f.dhcp.netnsDir,
@@ -38,8 +51,12 @@ func agentServices(f agentFlags, cfg agent.Config) []agent.Service {
 			OVSDB:         f.ovsdb,
 			Bridge:        cfg.IntegrationBridge,
 			LeaseDuration: f.dhcp.leaseDuration,
+			Metadata:      md,
 			Log:           cfg.Log,
 		}))
 	}
+	// Routers (role l3, with metadata): the L3 service's namespace
+	// callbacks are proxies.RouterUpHook (or RouterNamespaceUp, which
+	// returns the error) and proxies.RouterNamespaceDown.
 	return out
 }

@@ -46,7 +46,7 @@ func (c cli) run(args ...string) (stdout, stderr string, err error) {
 	agent := &cobra.Command{Use: "agent"}
 	agent.AddCommand(newAgentListCmd())
 	root.AddCommand(newNetworkCmd(), newSubnetCmd(), newPortCmd(), newQuotaCmd(), agent, newAddressCmd(), newIPCmd(), newSecurityCmd(),
-		newRouterCmd(), newFloatingCmd())
+		newRouterCmd(), newFloatingCmd(), newInstanceCmd())
 	var out, errb bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errb)

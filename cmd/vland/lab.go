@@ -240,6 +240,7 @@ func printVMs(w io.Writer, l *lab.Lab) error {
 func newLabVMCmd(f *labFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "vm", Short: "Lab VMs: namespaces plugged into a host's br-int"}
 	spec := lab.VMSpec{}
+	var userData string
 	create := &cobra.Command{
 		Use:   "create NAME --network NET",
 		Short: "Create a VM: a port bound to the host, a namespace with the port's MAC; address by DHCP (without --ip) or set directly",
@@ -250,12 +251,17 @@ func newLabVMCmd(f *labFlags) *cobra.Command {
 				return err
 			}
 			spec.Name = args[0]
+			if userData != "" {
+				if spec.UserData, err = os.ReadFile(userData); err != nil {
+					return fmt.Errorf("--user-data: %w", err)
+				}
+			}
 			vm, err := l.CreateVM(cmd.Context(), spec)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "vm %s on %s: %s %s mtu %d, port %s (%s)\n",
-				vm.Name, vm.Host, vm.IP, vm.MAC, vm.MTU, vm.PortID, vm.Tap)
+			fmt.Fprintf(cmd.OutOrStdout(), "vm %s on %s: %s %s mtu %d, port %s (%s), instance %s\n",
+				vm.Name, vm.Host, vm.IP, vm.MAC, vm.MTU, vm.PortID, vm.Tap, vm.UUID)
 			return nil
 		},
 	}
@@ -267,6 +273,7 @@ func newLabVMCmd(f *labFlags) *cobra.Command {
 	create.Flags().BoolVar(&spec.DHCP, "dhcp", false, "address the VM with a DHCP client (dhclient), even with --ip (the default without --ip when a lab host has the dhcp role)")
 	create.Flags().BoolVar(&spec.NoDHCP, "no-dhcp", false, "set the port's fixed IP on the VM's NIC directly, without a DHCP client")
 	create.Flags().BoolVar(&spec.AsMember, "as-member", false, "create the port as the --project's member user (lab up --member), not as admin")
+	create.Flags().StringVar(&userData, "user-data", "", "file whose content the VM reads at http://169.254.169.254/openstack/latest/user_data")
 	create.Flags().BoolVar(&spec.NoWait, "no-wait", false, "return once plugged, without waiting for the port to become ACTIVE")
 	_ = create.MarkFlagRequired("network")
 	list := &cobra.Command{

@@ -38,6 +38,10 @@ type Network struct {
 	Port    Port     // this host's DHCP port on the network
 	Subnets []Subnet // its DHCP-enabled IPv4 subnets, by id
 	Hosts   []Host   // every port with an address on those subnets, by address
+	// Metadata: this network's namespace serves the metadata service on
+	// 169.254.169.254:80 (isolated metadata: the service is on and a
+	// subnet has no router interface). Set by the Server, not Compute.
+	Metadata bool
 }
 
 // Port is the DHCP port: its NIC in the namespace gets its MAC and addresses.
@@ -55,6 +59,10 @@ type Subnet struct {
 	DNS        netip.Addr   // the DHCP port's address on it: the VMs' DNS server
 	Upstream   []netip.Addr // dns_nameservers: where names outside the network go
 	HostRoutes []Route
+	// Isolated: no router interface has an address on the subnet, so no
+	// router namespace answers 169.254.169.254 for it (Neutron's
+	// enable_isolated_metadata serves it from the DHCP namespace then).
+	Isolated bool
 }
 
 // Route is a host route pushed by DHCP (options 121 and 249).
@@ -139,12 +147,22 @@ func network(n api.Network, dport api.Port, subs []api.Subnet, ports []api.Port)
 			dns[f.SubnetID] = a
 		}
 	}
+	routed := map[string]bool{} // subnets with a router interface
+	for _, p := range ports {
+		if isRouterInterface(p.DeviceOwner) {
+			for _, f := range p.FixedIPs {
+				routed[f.SubnetID] = true
+			}
+		}
+	}
 	for _, s := range subs {
 		c, ok := cidrs[s.ID]
 		if !ok || !dns[s.ID].IsValid() {
 			continue // the DHCP port has no address here: nothing can serve it
 		}
-		nw.Subnets = append(nw.Subnets, subnet(s, c, dns[s.ID]))
+		sub := subnet(s, c, dns[s.ID])
+		sub.Isolated = !routed[s.ID]
+		nw.Subnets = append(nw.Subnets, sub)
 	}
 	if len(nw.Subnets) == 0 {
 		return Network{}, false
@@ -186,6 +204,16 @@ func subnet(s api.Subnet, cidr netip.Prefix, dns netip.Addr) Subnet {
 		}
 	}
 	return out
+}
+
+// isRouterInterface tells whether a port owner is a router's interface
+// on an internal network (legacy, DVR and HA routers, as Neutron).
+func isRouterInterface(owner string) bool {
+	switch owner {
+	case "network:router_interface", "network:router_interface_distributed", "network:ha_router_replicated_interface":
+		return true
+	}
+	return false
 }
 
 // hostname is a port's DNS name: its dns_name, else Neutron's default

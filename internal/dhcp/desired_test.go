@@ -137,3 +137,35 @@ func keys(m map[string]Network) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestIsolatedMetadata: a subnet without a router interface is isolated;
+// with metadata on, DHCP hands out the route to 169.254.169.254 via the
+// DHCP port with the default route (option 3 is ignored beside 121); a
+// router interface on the subnet, or metadata off, takes the route away.
+func TestIsolatedMetadata(t *testing.T) {
+	snap := snapshot()
+	n := Compute("host1", snap)["n1"]
+	require.True(t, n.Subnets[0].Isolated)
+	require.Contains(t, string(optsContent(n)), "172.16.0.0/12,10.1.0.254,0.0.0.0/0", "metadata off: no metadata route")
+	require.NotContains(t, string(optsContent(n)), "169.254.169.254")
+
+	n.Metadata = true
+	require.Contains(t, string(optsContent(n)),
+		"tag:subnet-s1,option:classless-static-route,172.16.0.0/12,10.1.0.254,169.254.169.254/32,10.1.0.2,0.0.0.0/0,10.1.0.1\n")
+	require.Contains(t, string(optsContent(n)), "tag:subnet-s1,249,172.16.0.0/12,10.1.0.254,169.254.169.254/32,10.1.0.2,0.0.0.0/0,10.1.0.1\n")
+
+	sub := snap.Subnets["s3"] // no host routes: the route alone, still with the default
+	sub.GatewayIP = ptr("10.4.0.1")
+	snap.Subnets["s3"] = sub
+	n3 := Compute("host2", snap)["n3"]
+	n3.Metadata = true
+	require.Contains(t, string(optsContent(n3)),
+		"tag:subnet-s3,option:classless-static-route,169.254.169.254/32,10.4.0.2,0.0.0.0/0,10.4.0.1\n")
+
+	snap.Ports["r1"] = api.Port{ID: "r1", NetworkID: "n1", DeviceOwner: "network:router_interface", DeviceID: "r",
+		FixedIPs: []api.FixedIP{{SubnetID: "s1", IPAddress: "10.1.0.1"}}}
+	n = Compute("host1", snap)["n1"]
+	require.False(t, n.Subnets[0].Isolated, "a router serves its metadata")
+	n.Metadata = true
+	require.NotContains(t, string(optsContent(n)), "169.254.169.254")
+}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,11 +80,16 @@ func optsContent(n Network) []byte {
 			fmt.Fprintf(&b, "%s,option:router\n", tag)
 		}
 		fmt.Fprintf(&b, "%s,option:dns-server,%s\n", tag, s.DNS)
-		if len(s.HostRoutes) > 0 {
+		routes := s.HostRoutes
+		if n.Metadata && s.Isolated {
+			// Isolated metadata: the metadata address via the DHCP port.
+			routes = append(slices.Clone(routes), Route{Destination: metadataPrefix, NextHop: s.DNS})
+		}
+		if len(routes) > 0 {
 			// A client that gets option 121 ignores option 3 (RFC 3442):
 			// the default route goes in with the host routes, as Neutron does.
 			var r []string
-			for _, hr := range s.HostRoutes {
+			for _, hr := range routes {
 				r = append(r, hr.Destination.String(), hr.NextHop.String())
 			}
 			if s.Gateway.IsValid() {
@@ -95,6 +101,9 @@ func optsContent(n Network) []byte {
 	}
 	return b.Bytes()
 }
+
+// metadataPrefix is the metadata service's address as a host route.
+var metadataPrefix = netip.MustParsePrefix("169.254.169.254/32")
 
 // optName is Neutron's spelling: a number stays a number, a name becomes
 // option:NAME.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 
 	"github.com/vland/vland/internal/link"
 	"github.com/vland/vland/internal/netns"
@@ -92,18 +93,22 @@ func (s *Server) configureNIC(ns, nic string, mac net.HardwareAddr, n Network) e
 	if err != nil {
 		return err
 	}
+	addrs := n.Port.Addrs
+	if n.Metadata {
+		addrs = append(slices.Clone(addrs), metadataPrefix)
+	}
 	want := map[netip.Prefix]bool{}
-	for _, a := range n.Port.Addrs {
+	for _, a := range addrs {
 		want[a] = true
 	}
 	for _, a := range have {
-		if !want[a] && !a.Addr().IsLinkLocalUnicast() {
+		if !want[a] && !(a.Addr().Is6() && a.Addr().IsLinkLocalUnicast()) {
 			if err := h.DelAddr(nic, a); err != nil {
 				return err
 			}
 		}
 	}
-	for _, a := range n.Port.Addrs {
+	for _, a := range addrs {
 		if err := h.AddAddr(nic, a); err != nil {
 			return err
 		}

@@ -47,7 +47,19 @@ type Config struct {
 	// SuperviseInterval is how often dnsmasq processes are checked and
 	// restarted if dead (default 500 ms).
 	SuperviseInterval time.Duration
-	Log               *slog.Logger
+	// Metadata serves the metadata service in the namespaces of networks
+	// with a subnet no router is on (Neutron's enable_isolated_metadata):
+	// 169.254.169.254/32 on the DHCP port's NIC, a proxy there, and the
+	// route to it by DHCP (option 121). nil: off.
+	Metadata MetadataProxies
+	Log      *slog.Logger
+}
+
+// MetadataProxies starts and stops the metadata proxy of a network in its
+// namespace (metadata.Proxies).
+type MetadataProxies interface {
+	NetworkUp(ctx context.Context, networkID, nsPath string) error
+	NetworkDown(networkID string)
 }
 
 func (c Config) withDefaults() Config {
@@ -112,6 +124,12 @@ func (s *Server) Name() string { return "dhcp" }
 // serves and hands them to Run, which applies them.
 func (s *Server) Sync(_ context.Context, snap agent.Snapshot) error {
 	d := Compute(s.cfg.Host, snap)
+	if s.cfg.Metadata != nil {
+		for id, n := range d {
+			n.Metadata = slices.ContainsFunc(n.Subnets, func(s Subnet) bool { return s.Isolated })
+			d[id] = n
+		}
+	}
 	s.dmu.Lock()
 	s.desired = d
 	s.dmu.Unlock()
@@ -212,7 +230,7 @@ func (s *Server) apply(ctx context.Context, n, old Network, had bool) error {
 		}
 	}
 	s.plugged[n.ID] = n.Port.ID
-	if !had || !reflect.DeepEqual(old.Port, n.Port) || old.MTU != n.MTU {
+	if !had || !reflect.DeepEqual(old.Port, n.Port) || old.MTU != n.MTU || old.Metadata != n.Metadata {
 		if err := s.plug(ctx, n); err != nil {
 			return err
 		}
@@ -224,12 +242,30 @@ func (s *Server) apply(ctx context.Context, n, old Network, had bool) error {
 	if err := s.ensureDnsmasq(n, changed); err != nil {
 		return err
 	}
+	if err := s.metadata(ctx, n); err != nil {
+		return err
+	}
 	return s.releaseStale(n)
+}
+
+// metadata starts or stops the network's metadata proxy.
+func (s *Server) metadata(ctx context.Context, n Network) error {
+	switch {
+	case s.cfg.Metadata == nil:
+		return nil
+	case n.Metadata:
+		return s.cfg.Metadata.NetworkUp(ctx, n.ID, s.nsPath(n.ID))
+	}
+	s.cfg.Metadata.NetworkDown(n.ID)
+	return nil
 }
 
 // remove stops serving a network: dnsmasq, NIC, namespace, state.
 func (s *Server) remove(ctx context.Context, id, portID string) error {
 	s.log.Info("no longer serving network", "network", id)
+	if s.cfg.Metadata != nil {
+		s.cfg.Metadata.NetworkDown(id)
+	}
 	errs := []error{s.stopDnsmasq(id)}
 	if portID != "" {
 		errs = append(errs, s.unplug(ctx, portID))

@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vland/vland/api"
@@ -46,6 +47,9 @@ type VMSpec struct {
 	// permissions apply (e.g. on another project's network shared with it
 	// by an RBAC policy). The port is still bound to the host as admin.
 	AsMember bool
+	// UserData is the VM's user data, served by the metadata service at
+	// 169.254.169.254 (/openstack/latest/user_data, /latest/user-data).
+	UserData []byte
 	// NoWait returns once the VM is plugged. By default CreateVM waits, as
 	// Nova waits for network-vif-plugged, until the host's agent has wired
 	// the port and reported it ACTIVE.
@@ -183,11 +187,42 @@ func (l *Lab) createPort(ctx context.Context, spec VMSpec, hi int) (*VM, bool, e
 		return nil, false, fmt.Errorf("lab: port for vm %s: %w", spec.Name, err)
 	}
 	vm.PortID, vm.MAC, vm.Tap = port.ID, port.MACAddress, tapName(port.ID)
-	dhcp, err := l.addressing(ctx, vm, port)
-	if err != nil {
+	// The lab stands in for Nova: it records the instance (what the
+	// metadata service answers), whose id is the port's device_id, in the
+	// port's project.
+	vm.ProjectID = port.ProjectID
+	if err := l.createInstance(ctx, spec, vm); err != nil {
 		return nil, false, errors.Join(err, deletePort(ctx, c, port.ID))
 	}
+	dhcp, err := l.addressing(ctx, vm, port)
+	if err != nil {
+		return nil, false, errors.Join(err, deletePort(ctx, c, port.ID), deleteInstance(ctx, c, vm.UUID))
+	}
 	return vm, dhcp, nil
+}
+
+// createInstance records the VM as an instance (admin API), as Nova knows
+// its servers: id the VM's UUID, name and hostname the VM's name (or its
+// dns_name), the port's project, zone nova, the user data.
+func (l *Lab) createInstance(ctx context.Context, spec VMSpec, vm *VM) error {
+	hostname := spec.Name
+	if spec.DNSName != "" {
+		hostname = strings.ToLower(strings.TrimSuffix(spec.DNSName, "."))
+	}
+	hostname = strings.ReplaceAll(hostname, "_", "-")
+	_, err := l.Client().CreateInstance(ctx, api.Instance{ID: vm.UUID, Name: spec.Name, Hostname: hostname,
+		ProjectID: vm.ProjectID, UserData: spec.UserData})
+	if err != nil {
+		return fmt.Errorf("lab: instance record of vm %s: %w", spec.Name, err)
+	}
+	return nil
+}
+
+func deleteInstance(ctx context.Context, c *client.Client, id string) error {
+	if err := c.DeleteInstance(ctx, id); err != nil && !errors.Is(err, client.ErrNotFound) {
+		return fmt.Errorf("lab: delete instance %s: %w", id, err)
+	}
+	return nil
 }
 
 // addressing fills the VM's IP (with the subnet's prefix length) and gateway
@@ -335,6 +370,9 @@ func (l *Lab) unplug(ctx context.Context, vm *VM) error {
 	errs = append(errs, netns.Delete(vm.NetNS))
 	if vm.PortID != "" {
 		errs = append(errs, deletePort(ctx, l.Client(), vm.PortID))
+	}
+	if vm.UUID != "" {
+		errs = append(errs, deleteInstance(ctx, l.Client(), vm.UUID))
 	}
 	if err := os.Remove(vmPath(l.st.Dir, vm.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		errs = append(errs, err)

@@ -83,6 +83,8 @@ var errorTable = []struct {
 	{service.ErrNetworkHostedByDHCPAgent, wireError{http.StatusConflict, "NetworkHostedByDHCPAgent"}},
 	{service.ErrNetworkNotHostedByDHCPAgent, wireError{http.StatusConflict, "NetworkNotHostedByDhcpAgent"}},
 	{service.ErrAgentAlive, wireError{http.StatusConflict, "AgentInUse"}},
+	{service.ErrInstanceNotFound, wireError{http.StatusNotFound, "InstanceNotFound"}},
+	{service.ErrInstanceExists, wireError{http.StatusConflict, "InstanceExists"}},
 	{errNotFound, wireError{http.StatusNotFound, "HTTPNotFound"}},
 	{errTooLarge, wireError{http.StatusRequestEntityTooLarge, "HTTPRequestEntityTooLarge"}},
 	{errExtensionNotFound, wireError{http.StatusNotFound, "ExtensionNotFound"}},

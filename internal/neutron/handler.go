@@ -39,6 +39,7 @@ type API interface {
 	rbacAPI
 	secGroupAPI
 	l3API
+	instanceAPI
 }
 
 // Register mounts the Neutron API (/, /v2.0 and every collection) on mux.
@@ -75,6 +76,7 @@ func Register(mux *http.ServeMux, svc API) {
 	registerTags(mux, svc, "networks", "subnets", "ports", "security-groups")
 	registerPools(mux, svc)
 	registerL3(mux, svc)
+	registerInstances(mux, svc)
 	mux.HandleFunc("GET /{$}", handleVersions)
 	mux.HandleFunc("GET /v2.0", handleV2)
 	mux.HandleFunc("GET /v2.0/{$}", handleV2)

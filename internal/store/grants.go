@@ -46,11 +46,12 @@ func ServerPerms() []Perm {
 // AgentReadPrefixes are the prefixes every agent may read (and watch): the
 // desired state of networks, subnets (a DHCP agent serves them), ports,
 // security groups (the firewall), routers and floating IPs (an L3 agent
-// realises them), and what the agents report.
+// realises them), instances (the metadata proxy answers from them), and
+// what the agents report.
 var AgentReadPrefixes = []string{
 	NetworksPrefix, SubnetsPrefix, PortsPrefix, RoutersPrefix, FloatingIPsPrefix,
 	AgentsPrefix, AgentAlivePrefix, PortStatusPrefix,
-	SecurityGroupsPrefix,
+	SecurityGroupsPrefix, InstancesPrefix,
 }
 
 // AgentPerms are the permissions of host's agent role: read

@@ -82,6 +82,12 @@ const (
 	SecurityGroupsPrefix = root + "security-groups/"
 	SecGroupPortsPrefix  = root + "secgroup-ports/"
 
+	// InstancesPrefix + <instance id>: an api.Instance (the compute
+	// layer's record of a VM: name, hostname, project, availability zone,
+	// user data), written through the admin-only /vland/instances API and
+	// read by the agents' metadata proxies.
+	InstancesPrefix = root + "instances/"
+
 	// Identity: projects created through the API, and the token secret.
 	ProjectsPrefix = root + "projects/"
 	TokenSecretKey = root + "keystone/secret"
@@ -165,6 +171,9 @@ func ParsePortStatusKey(key string) (host, portID string, ok bool) {
 	host, portID, ok = strings.Cut(rest, "/")
 	return host, portID, ok && host != "" && portID != "" && !strings.Contains(portID, "/")
 }
+
+// InstanceKey is the key of an instance record.
+func InstanceKey(id string) string { return InstancesPrefix + id }
 
 // ProjectKey is the key of a project created through the identity API.
 func ProjectKey(id string) string { return ProjectsPrefix + id }
