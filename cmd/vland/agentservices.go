@@ -8,6 +8,7 @@ import (
 
 	"github.com/vland/vland/internal/agent"
 	"github.com/vland/vland/internal/dhcp"
+	"github.com/vland/vland/internal/l3"
 )
 
 // dhcpFlags are the DHCP role's options, named after Neutron's DHCP agent
@@ -39,6 +40,16 @@ func agentServices(f agentFlags, cfg agent.Config) []agent.Service {
 			Bridge:        cfg.IntegrationBridge,
 			LeaseDuration: f.dhcp.leaseDuration,
 			Log:           cfg.Log,
+		}))
+	}
+	if slices.Contains(f.roles, "l3") {
+		out = append(out, l3.New(l3.Config{
+			Host:     cfg.Host,
+			NetnsDir: f.dhcp.netnsDir,
+			OVSNetNS: f.dhcp.ovsNetNS,
+			OVSDB:    f.ovsdb,
+			Bridge:   cfg.IntegrationBridge,
+			Log:      cfg.Log,
 		}))
 	}
 	return out

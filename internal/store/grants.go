@@ -48,7 +48,7 @@ func ServerPerms() []Perm {
 // security groups (the firewall), routers and floating IPs (an L3 agent
 // realises them), and what the agents report.
 var AgentReadPrefixes = []string{
-	NetworksPrefix, SubnetsPrefix, PortsPrefix, RoutersPrefix, FloatingIPsPrefix,
+	NetworksPrefix, SubnetsPrefix, PortsPrefix, RoutersPrefix, FloatingIPsPrefix, L3BindingsPrefix,
 	AgentsPrefix, AgentAlivePrefix, PortStatusPrefix,
 	SecurityGroupsPrefix,
 }
