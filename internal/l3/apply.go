@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os/exec"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,8 +53,8 @@ func (s *Service) apply(ctx context.Context, r, old Router, had bool) error {
 	}
 	if r.Gateway != nil {
 		g := *r.Gateway
-		for _, f := range r.NAT.FIPs {
-			g.Addrs = append(g.Addrs, netip.PrefixFrom(f.Floating, 32))
+		for _, a := range floatingAddrs(r.NAT) {
+			g.Addrs = append(g.Addrs, netip.PrefixFrom(a, 32))
 		}
 		want[qgName(g.ID)] = g
 	}
@@ -64,8 +65,8 @@ func (s *Service) apply(ctx context.Context, r, old Router, had bool) error {
 		}
 		if old.Gateway != nil {
 			g := *old.Gateway
-			for _, f := range old.NAT.FIPs {
-				g.Addrs = append(g.Addrs, netip.PrefixFrom(f.Floating, 32))
+			for _, a := range floatingAddrs(old.NAT) {
+				g.Addrs = append(g.Addrs, netip.PrefixFrom(a, 32))
 			}
 			have[qgName(g.ID)] = g
 		}
@@ -232,17 +233,17 @@ func (s *Service) announce(ns string, r, old Router, had bool) {
 	seen := map[netip.Addr]bool{}
 	if had && old.Gateway != nil && old.Gateway.ID == r.Gateway.ID {
 		seen[old.NAT.GatewayIP] = true
-		for _, f := range old.NAT.FIPs {
-			seen[f.Floating] = true
+		for _, a := range floatingAddrs(old.NAT) {
+			seen[a] = true
 		}
 	}
 	var addrs []netip.Addr
 	if r.NAT.GatewayIP.IsValid() && !seen[r.NAT.GatewayIP] {
 		addrs = append(addrs, r.NAT.GatewayIP)
 	}
-	for _, f := range r.NAT.FIPs {
-		if !seen[f.Floating] {
-			addrs = append(addrs, f.Floating)
+	for _, a := range floatingAddrs(r.NAT) {
+		if !seen[a] {
+			addrs = append(addrs, a)
 		}
 	}
 	qg := qgName(r.Gateway.ID)
@@ -256,6 +257,21 @@ func (s *Service) announce(ns string, r, old Router, had bool) {
 			}
 		}()
 	}
+}
+
+// floatingAddrs are the floating addresses qg- holds (as /32s, so it
+// answers ARP for them): associated floating IPs and those with port
+// forwardings.
+func floatingAddrs(n NAT) []netip.Addr {
+	var out []netip.Addr
+	for _, f := range n.FIPs {
+		out = append(out, f.Floating)
+	}
+	for _, f := range n.Forwards {
+		out = append(out, f.Floating)
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
 }
 
 // remove tears a router down: the metadata hook, its NICs' OVS ports and

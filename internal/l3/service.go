@@ -83,6 +83,7 @@ func (s *Service) Name() string { return "l3" }
 // hands them to Run.
 func (s *Service) Sync(_ context.Context, snap agent.Snapshot) error {
 	d := Compute(s.cfg.Host, snap)
+	s.log.Debug("sync", "routers", len(snap.Routers), "bindings", len(snap.L3Bindings), "here", len(d))
 	s.dmu.Lock()
 	s.desired = d
 	s.dmu.Unlock()
@@ -156,7 +157,8 @@ func (s *Service) Set(ctx context.Context, desired map[string]Router) error {
 			continue
 		}
 		s.last[id] = r
-		s.log.Debug("applied router", "router", id, "fips", len(r.NAT.FIPs), "duration_s", time.Since(start).Seconds())
+		s.log.Info("applied router", "router", id, "interfaces", len(r.Interfaces), "gateway", r.Gateway != nil,
+			"fips", len(r.NAT.FIPs), "forwards", len(r.NAT.Forwards), "duration_s", time.Since(start).Seconds())
 	}
 	return errors.Join(errs...)
 }

@@ -1,0 +1,302 @@
+package lab_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/client"
+	"github.com/vland/vland/internal/lab"
+	"github.com/vland/vland/internal/lab/labtest"
+	"github.com/vland/vland/internal/netns"
+)
+
+// listenIn opens a TCP listener inside a named namespace (the socket stays
+// there; the goroutines serving it need not). Each connection is handed to
+// serve.
+func listenIn(t *testing.T, ns, addr string, serve func(net.Conn)) {
+	t.Helper()
+	var ln net.Listener
+	require.NoError(t, netns.Do(ns, func() (err error) {
+		ln, err = net.Listen("tcp4", addr)
+		return err
+	}))
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+}
+
+// dialIn connects from inside a named namespace.
+func dialIn(ns, addr string, timeout time.Duration) (net.Conn, error) {
+	var c net.Conn
+	err := netns.Do(ns, func() (err error) {
+		c, err = net.DialTimeout("tcp4", addr, timeout)
+		return err
+	})
+	return c, err
+}
+
+// ask connects from ns to addr and returns what the server says.
+func ask(ns, addr string, timeout time.Duration) (string, error) {
+	c, err := dialIn(ns, addr, timeout)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	b, err := io.ReadAll(c)
+	return string(b), err
+}
+
+// sayPeer answers every connection with the peer's address (no port).
+func sayPeer(c net.Conn) {
+	h, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+	fmt.Fprint(c, h)
+}
+
+func say(s string) func(net.Conn) { return func(c net.Conn) { fmt.Fprint(c, s) } }
+
+// TestL3Router is issue 9's router data plane on real OVS, in one lab
+// (2 hosts, host1 the network node with the l3 role and br-ex): seed 002
+// (one router, three networks, routed east-west and to the router's
+// external address), SNAT to the gateway address, a floating IP (in, out,
+// moved, disassociated), port forwarding, and an agent restart on the L3
+// host during a TCP transfer through a floating IP.
+func TestL3Router(t *testing.T) {
+	l := labtest.Up(t, lab.Config{Name: "l3", Hosts: 2, External: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	c := l.Client()
+	extNS := l.State().External.NetNS
+	internet := lab.InternetIP.String()
+
+	yes := true
+	ext, err := c.CreateNetwork(ctx, client.NetworkCreate{Name: "public", NetworkType: "flat", PhysicalNetwork: "public", External: &yes})
+	require.NoError(t, err)
+	gw, no := lab.ExternalGateway.String(), false
+	_, err = c.CreateSubnet(ctx, client.SubnetCreate{NetworkID: ext.ID, IPVersion: 4, CIDR: lab.ExternalCIDR.String(), GatewayIP: &gw, EnableDHCP: &no})
+	require.NoError(t, err)
+	r, err := c.CreateRouter(ctx, client.RouterCreate{Name: "r1", Gateway: &client.GatewayInfo{NetworkID: ext.ID}})
+	require.NoError(t, err)
+	require.NotNil(t, r.ExternalGatewayInfo)
+	require.Len(t, r.ExternalGatewayInfo.ExternalFixedIPs, 1)
+	routerIP := r.ExternalGatewayInfo.ExternalFixedIPs[0].IPAddress
+
+	var subs []api.Subnet
+	var nets []api.Network
+	for i := 1; i <= 3; i++ {
+		n, s := makeNetwork(t, ctx, c, fmt.Sprintf("l3net%d", i), fmt.Sprintf("10.31.%d.0/24", i))
+		_, err := c.RouterInterface(ctx, r.ID, true, s.ID, "")
+		require.NoError(t, err)
+		nets, subs = append(nets, n), append(subs, s)
+	}
+
+	// The scheduler binds the router to host1, the only L3 host, and its
+	// agent builds the namespace.
+	require.Eventually(t, func() bool {
+		as, err := c.ListRouterL3Agents(ctx, r.ID)
+		return err == nil && len(as) == 1 && as[0].Host == "host1"
+	}, 20*time.Second, 100*time.Millisecond, "router bound to host1's L3 agent")
+	qr := "qrouter-" + r.ID
+	require.Eventually(t, func() bool {
+		out, _ := l.HostExec(ctx, 1, "ip", "netns", "exec", qr, "ip", "-4", "-br", "addr")
+		return strings.Contains(string(out), routerIP+"/24") && strings.Count(string(out), "qr-") == 3
+	}, 20*time.Second, 100*time.Millisecond, "host1's %s has qg- and three qr- NICs", qr)
+	out, err := l.HostExec(ctx, 2, "ip", "netns")
+	require.NoError(t, err)
+	require.NotContains(t, string(out), qr, "host2 realises no router")
+
+	// VMs: vm1 and vm3 on host2, vm2 on host1. Their default group admits
+	// only its members: let ICMP and TCP in, as an operator would.
+	var vms []lab.VM
+	for i, host := range []string{"host2", "host1", "host2"} {
+		vm, err := l.CreateVM(ctx, lab.VMSpec{Name: fmt.Sprintf("l3vm%d", i+1), Network: nets[i].ID, Host: host, NoDHCP: true})
+		require.NoError(t, err)
+		vms = append(vms, *vm)
+	}
+	port, err := c.GetPort(ctx, vms[0].PortID)
+	require.NoError(t, err)
+	for _, proto := range []string{"icmp", "tcp"} {
+		_, err = c.CreateSecurityGroupRule(ctx, client.SecurityGroupRuleCreate{SecurityGroupID: port.SecurityGroups[0],
+			Direction: "ingress", Protocol: proto})
+		require.NoError(t, err)
+	}
+	vmIP := func(i int) string { return vms[i].IP.Addr().String() }
+
+	t.Run("seed002", func(t *testing.T) {
+		for _, dst := range []string{*subs[0].GatewayIP, routerIP, vmIP(1), vmIP(2)} {
+			require.Eventually(t, func() bool {
+				_, err := l.Exec(ctx, vms[0].Name, "ping", "-c1", "-W1", dst)
+				return err == nil
+			}, 15*time.Second, 200*time.Millisecond, "vm1 reaches %s", dst)
+		}
+		out, err := l.HostExec(ctx, 1, "ip", "netns", "exec", qr, "ping", "-c1", "-W2", "-I", routerIP, vmIP(0))
+		require.NoError(t, err, "the router namespace pings vm1 from its external address: %s", out)
+		// The NAT table is there, with the metadata redirect.
+		out, err = l.HostExec(ctx, 1, "ip", "netns", "exec", qr, "nft", "list", "table", "ip", "vland")
+		require.NoError(t, err, "%s", out)
+		require.Contains(t, string(out), "redirect to :9697")
+	})
+
+	listenIn(t, extNS, internet+":7000", sayPeer)
+	for i := range vms {
+		listenIn(t, vms[i].NetNS, ":7001", say(vms[i].Name))
+	}
+
+	t.Run("snat", func(t *testing.T) {
+		var peer string
+		require.Eventually(t, func() bool {
+			peer, err = ask(vms[0].NetNS, internet+":7000", time.Second)
+			return err == nil
+		}, 10*time.Second, 200*time.Millisecond, "vm1 reaches the internet host")
+		require.Equal(t, routerIP, peer, "the internet host sees the router's gateway address")
+	})
+
+	var fip api.FloatingIP
+	t.Run("floatingip", func(t *testing.T) {
+		fip, err = c.CreateFloatingIP(ctx, client.FloatingIPCreate{FloatingNetworkID: ext.ID, PortID: vms[0].PortID})
+		require.NoError(t, err)
+		fa := fip.FloatingIPAddress
+		require.Eventually(t, func() bool {
+			_, err := l.ExternalExec(ctx, "ping", "-c1", "-W1", fa)
+			return err == nil
+		}, 10*time.Second, 100*time.Millisecond, "the internet host pings vm1 by its floating IP")
+		got, err := ask(extNS, fa+":7001", 2*time.Second)
+		require.NoError(t, err)
+		require.Equal(t, vms[0].Name, got)
+		peer, err := ask(vms[0].NetNS, internet+":7000", 2*time.Second)
+		require.NoError(t, err)
+		require.Equal(t, fa, peer, "vm1's outbound traffic leaves from its floating IP")
+		peer, err = ask(vms[2].NetNS, internet+":7000", 2*time.Second)
+		require.NoError(t, err)
+		require.Equal(t, routerIP, peer, "vm3, without one, still leaves from the gateway address")
+
+		// Move it to vm3: measure until the internet host reaches vm3.
+		start := time.Now()
+		_, err = c.UpdateFloatingIP(ctx, fip.ID, client.FloatingIPUpdate{PortID: &vms[2].PortID})
+		require.NoError(t, err)
+		var took time.Duration
+		for took == 0 && time.Since(start) < 10*time.Second {
+			if got, err := ask(extNS, fa+":7001", 200*time.Millisecond); err == nil && got == vms[2].Name {
+				took = time.Since(start)
+			} else {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		require.NotZero(t, took, "the internet host reaches vm3 by the moved floating IP")
+		t.Logf("floating IP move: internet host reaches the new VM after %v", took.Round(time.Millisecond))
+		require.Less(t, took, 2*time.Second)
+
+		// Disassociate: the floating IP stops answering.
+		_, err = c.UpdateFloatingIP(ctx, fip.ID, client.FloatingIPUpdate{Disassociate: true})
+		require.NoError(t, err)
+		require.Eventually(t, func() bool {
+			_, err := ask(extNS, fa+":7001", 200*time.Millisecond)
+			return err != nil
+		}, 5*time.Second, 50*time.Millisecond, "disassociated: unreachable")
+		_, err = l.ExternalExec(ctx, "ping", "-c2", "-i0.2", "-W1", fa)
+		require.Error(t, err, "no answer to ping either")
+		peer, err = ask(vms[2].NetNS, internet+":7000", 2*time.Second)
+		require.NoError(t, err)
+		require.Equal(t, routerIP, peer, "vm3 is back behind SNAT")
+	})
+
+	t.Run("portforwarding", func(t *testing.T) {
+		listenIn(t, vms[1].NetNS, ":80", say("web on vm2"))
+		listenIn(t, vms[2].NetNS, ":22", say("ssh on vm3"))
+		f, err := c.CreateFloatingIP(ctx, client.FloatingIPCreate{FloatingNetworkID: ext.ID})
+		require.NoError(t, err)
+		for _, pf := range []struct {
+			vm       int
+			ext, int int
+		}{{1, 8080, 80}, {2, 2222, 22}} {
+			_, err := c.CreatePortForwarding(ctx, f.ID, client.PortForwardingCreate{Protocol: "tcp", InternalPortID: vms[pf.vm].PortID,
+				InternalIPAddress: vmIP(pf.vm), InternalPort: &pf.int, ExternalPort: &pf.ext})
+			require.NoError(t, err)
+		}
+		for addr, want := range map[string]string{f.FloatingIPAddress + ":8080": "web on vm2", f.FloatingIPAddress + ":2222": "ssh on vm3"} {
+			var got string
+			require.Eventually(t, func() bool {
+				got, _ = ask(extNS, addr, 300*time.Millisecond)
+				return got == want
+			}, 10*time.Second, 100*time.Millisecond, "%s reaches %q (last %q)", addr, want, got)
+		}
+		_, err = ask(extNS, f.FloatingIPAddress+":7001", 300*time.Millisecond)
+		require.Error(t, err, "only the forwarded ports are open")
+	})
+
+	t.Run("restart", func(t *testing.T) {
+		// vm2 counts what it receives; the internet host streams to it
+		// through the floating IP while host1's agent restarts.
+		_, err := c.UpdateFloatingIP(ctx, fip.ID, client.FloatingIPUpdate{PortID: &vms[1].PortID})
+		require.NoError(t, err)
+		listenIn(t, vms[1].NetNS, ":7002", func(conn net.Conn) {
+			n, _ := io.Copy(io.Discard, conn)
+			fmt.Fprint(conn, n)
+		})
+		var conn net.Conn
+		require.Eventually(t, func() bool {
+			conn, err = dialIn(extNS, fip.FloatingIPAddress+":7002", 300*time.Millisecond)
+			return err == nil
+		}, 10*time.Second, 100*time.Millisecond, "the internet host connects to vm2's floating IP")
+		defer conn.Close()
+		var sent atomic.Int64
+		var werr error
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			buf := make([]byte, 16<<10)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+				n, err := conn.Write(buf)
+				sent.Add(int64(n))
+				if err != nil {
+					werr = err
+					return
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+		time.Sleep(500 * time.Millisecond)
+		before := sent.Load()
+		require.NoError(t, l.RestartAgent(ctx, 1))
+		require.NoError(t, l.WaitAgents(ctx))
+		time.Sleep(2 * time.Second)
+		mid := sent.Load()
+		time.Sleep(time.Second)
+		close(stop)
+		wg.Wait()
+		require.NoError(t, werr, "the transfer never stalled")
+		require.Greater(t, sent.Load(), mid, "still flowing after the restart")
+		require.NoError(t, conn.(*net.TCPConn).CloseWrite())
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, err := io.ReadAll(conn)
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprint(sent.Load()), string(got), "vm2 received every byte")
+		t.Logf("restart: %d bytes before, %d in total through the floating IP", before, sent.Load())
+	})
+}
