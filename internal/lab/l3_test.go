@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -298,5 +299,72 @@ func TestL3Router(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, fmt.Sprint(sent.Load()), string(got), "vm2 received every byte")
 		t.Logf("restart: %d bytes before, %d in total through the floating IP", before, sent.Load())
+	})
+
+	t.Run("tenants", func(t *testing.T) {
+		// Two projects with the same subnet, each with a router and a
+		// floating IP on its VM (same fixed address in both).
+		type tenant struct {
+			vm       lab.VM
+			fip      string
+			routerIP string
+		}
+		var ts []tenant
+		for _, name := range []string{"l3ta", "l3tb"} {
+			pid, err := c.ProjectID(ctx, name)
+			require.NoError(t, err)
+			n, err := c.CreateNetwork(ctx, client.NetworkCreate{Name: name, ProjectID: pid})
+			require.NoError(t, err)
+			sub, err := c.CreateSubnet(ctx, client.SubnetCreate{NetworkID: n.ID, ProjectID: pid, IPVersion: 4, CIDR: "10.50.0.0/24", EnableDHCP: &no})
+			require.NoError(t, err)
+			rt, err := c.CreateRouter(ctx, client.RouterCreate{Name: name, ProjectID: pid, Gateway: &client.GatewayInfo{NetworkID: ext.ID}})
+			require.NoError(t, err)
+			_, err = c.RouterInterface(ctx, rt.ID, true, sub.ID, "")
+			require.NoError(t, err)
+			vm, err := l.CreateVM(ctx, lab.VMSpec{Name: name, Network: n.ID, Host: "host2", IP: "10.50.0.5", Project: name})
+			require.NoError(t, err)
+			p, err := c.GetPort(ctx, vm.PortID)
+			require.NoError(t, err)
+			_, err = c.CreateSecurityGroupRule(ctx, client.SecurityGroupRuleCreate{SecurityGroupID: p.SecurityGroups[0],
+				Direction: "ingress", Protocol: "icmp", ProjectID: pid})
+			require.NoError(t, err)
+			f, err := c.CreateFloatingIP(ctx, client.FloatingIPCreate{FloatingNetworkID: ext.ID, PortID: vm.PortID, ProjectID: pid})
+			require.NoError(t, err)
+			ts = append(ts, tenant{*vm, f.FloatingIPAddress, rt.ExternalGatewayInfo.ExternalFixedIPs[0].IPAddress})
+		}
+		// B captures while A talks on its network and to the outside.
+		a, b := ts[0], ts[1]
+		capCtx, capCancel := context.WithTimeout(ctx, 20*time.Second)
+		defer capCancel()
+		capture, err := l.Command(capCtx, b.vm.Name, "tcpdump", "-i", "eth0", "-n", "-e", "-l", "-U", "icmp or arp or ether src "+a.vm.MAC)
+		require.NoError(t, err)
+		var capOut strings.Builder
+		capture.Stdout = &capOut
+		require.NoError(t, capture.Start())
+		defer func() { _ = capture.Process.Kill(); _ = capture.Wait() }()
+		time.Sleep(time.Second) // tcpdump attaches
+		for _, tn := range ts {
+			require.Eventually(t, func() bool {
+				_, err := l.ExternalExec(ctx, "ping", "-c1", "-W1", tn.fip)
+				return err == nil
+			}, 15*time.Second, 100*time.Millisecond, "the internet host pings %s's floating IP %s", tn.vm.Name, tn.fip)
+			peer, err := ask(tn.vm.NetNS, internet+":7000", 2*time.Second)
+			require.NoError(t, err)
+			require.Equal(t, tn.fip, peer, "%s reaches the internet host from its floating IP", tn.vm.Name)
+		}
+		_, _ = l.Exec(ctx, a.vm.Name, "ping", "-c2", "-i0.2", "-W1", "-b", "10.50.0.255")
+		_, _ = l.Exec(ctx, a.vm.Name, "ping", "-c2", "-i0.2", "-W1", "10.50.0.7")
+		time.Sleep(500 * time.Millisecond)
+		_ = capture.Process.Signal(syscall.SIGINT)
+		_ = capture.Wait()
+		got := capOut.String()
+		require.Contains(t, got, gw+" > 10.50.0.5: ICMP echo request", "the capture works: B got the outside's pings")
+		require.NotContains(t, got, a.vm.MAC, "nothing of A's network reaches B's")
+		require.NotContains(t, got, a.fip+" > ", "nothing from A's floating IP")
+		for _, line := range strings.Split(got, "\n") {
+			if strings.Contains(line, "ICMP echo request") {
+				require.True(t, strings.Contains(line, gw+" > ") || strings.Contains(line, internet+" > "), "only outside pings reach B: %s", line)
+			}
+		}
 	})
 }

@@ -65,6 +65,7 @@ func TestL3Placement(t *testing.T) {
 	f.setAlive(first[0], true)
 	other := service.AgentRowID(first[0], api.RoleL3)
 	require.NoError(t, f.svc.AddL3Router(adminCtx, other, r1))
+	require.NoError(t, f.svc.AddL3Router(adminCtx, other, r1), "adding it again is a no-op")
 	require.ErrorIs(t, f.svc.AddL3Router(adminCtx, id, r1), service.ErrRouterHostedByL3Agent)
 	require.ErrorIs(t, f.svc.AddL3Router(adminCtx, service.AgentRowID("h3", api.RoleDHCP), r1), service.ErrInvalidL3Agent)
 	reconcile(t, s)

@@ -122,8 +122,8 @@ func (s *Service) routerHosts(ctx context.Context, routerID string) (map[string]
 }
 
 // AddL3Router is POST /v2.0/agents/{id}/l3-routers: the agent realises the
-// router from now on. A router lives on one L3 agent: one already hosted
-// elsewhere is 409 (remove it there first), as in Neutron.
+// router from now on (already there: a no-op). A router lives on one L3
+// agent: one hosted elsewhere is 409 (remove it there first), as in Neutron.
 func (s *Service) AddL3Router(ctx context.Context, agentID, routerID string) error {
 	who, err := s.syncedCaller(ctx)
 	if err != nil {
@@ -160,6 +160,9 @@ func (s *Service) AddL3Router(ctx context.Context, agentID, routerID string) err
 				continue
 			}
 			if kv.Key == key {
+				if !b.Removed {
+					return nil // already there: nothing to do, as Neutron
+				}
 				have = true
 				conds = append(conds, store.Cond{Key: key, ModRevision: kv.ModRevision})
 			}
