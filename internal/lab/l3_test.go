@@ -368,3 +368,69 @@ func TestL3Router(t *testing.T) {
 		}
 	})
 }
+
+// TestL3Failover: with two network nodes, killing the agent of the L3
+// host holding a router and cutting that host off (its data and external
+// NICs down, as a dead machine) moves the router to the other L3 host
+// after the heartbeat TTL and --agent-down-time; the internet host reaches
+// the VM's floating IP again. The outage is logged.
+func TestL3Failover(t *testing.T) {
+	l := labtest.Up(t, lab.Config{Name: "l3f", Hosts: 3, NetworkNodes: 2, External: true,
+		ServerArgs: []string{"--agent-down-time", "3s"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c := l.Client()
+	yes, no := true, false
+	ext, err := c.CreateNetwork(ctx, client.NetworkCreate{Name: "public", NetworkType: "flat", PhysicalNetwork: "public", External: &yes})
+	require.NoError(t, err)
+	gw := lab.ExternalGateway.String()
+	_, err = c.CreateSubnet(ctx, client.SubnetCreate{NetworkID: ext.ID, IPVersion: 4, CIDR: lab.ExternalCIDR.String(), GatewayIP: &gw, EnableDHCP: &no})
+	require.NoError(t, err)
+	r, err := c.CreateRouter(ctx, client.RouterCreate{Name: "rf", Gateway: &client.GatewayInfo{NetworkID: ext.ID}})
+	require.NoError(t, err)
+	n, s := makeNetwork(t, ctx, c, "fnet", "10.32.0.0/24")
+	_, err = c.RouterInterface(ctx, r.ID, true, s.ID, "")
+	require.NoError(t, err)
+	vm, err := l.CreateVM(ctx, lab.VMSpec{Name: "fvm", Network: n.ID, Host: "host3", NoDHCP: true})
+	require.NoError(t, err)
+	p, err := c.GetPort(ctx, vm.PortID)
+	require.NoError(t, err)
+	_, err = c.CreateSecurityGroupRule(ctx, client.SecurityGroupRuleCreate{SecurityGroupID: p.SecurityGroups[0], Direction: "ingress", Protocol: "icmp"})
+	require.NoError(t, err)
+	f, err := c.CreateFloatingIP(ctx, client.FloatingIPCreate{FloatingNetworkID: ext.ID, PortID: vm.PortID})
+	require.NoError(t, err)
+	host := func() string {
+		as, err := c.ListRouterL3Agents(ctx, r.ID)
+		if err != nil || len(as) != 1 {
+			return ""
+		}
+		return as[0].Host
+	}
+	require.Eventually(t, func() bool { return host() != "" }, 20*time.Second, 100*time.Millisecond, "router scheduled")
+	first := host()
+	require.Eventually(t, func() bool {
+		_, err := l.ExternalExec(ctx, "ping", "-c1", "-W1", f.FloatingIPAddress)
+		return err == nil
+	}, 20*time.Second, 100*time.Millisecond, "the internet host pings the floating IP")
+
+	i, err := l.ParseHost(first)
+	require.NoError(t, err)
+	start := time.Now()
+	require.NoError(t, l.KillAgent(i))
+	for _, nic := range []string{"eth1", "eth2"} {
+		out, err := l.HostExec(ctx, i, "ip", "link", "set", nic, "down")
+		require.NoError(t, err, "%s", out)
+	}
+	_, err = l.ExternalExec(ctx, "ping", "-c1", "-W1", f.FloatingIPAddress)
+	require.Error(t, err, "the dead host no longer answers")
+	require.Eventually(t, func() bool { h := host(); return h != "" && h != first }, 30*time.Second, 100*time.Millisecond,
+		"the router moves off %s", first)
+	moved := time.Since(start)
+	require.Eventually(t, func() bool {
+		_, err := l.ExternalExec(ctx, "ping", "-c1", "-W1", f.FloatingIPAddress)
+		return err == nil
+	}, 20*time.Second, 50*time.Millisecond, "the internet host reaches the VM again through %s", host())
+	outage := time.Since(start)
+	t.Logf("failover %s -> %s: router rebound after %v, floating IP answers again after %v (heartbeat TTL 4s + down time 3s)",
+		first, host(), moved.Round(time.Millisecond), outage.Round(time.Millisecond))
+}
