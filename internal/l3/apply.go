@@ -90,6 +90,11 @@ func (s *Service) apply(ctx context.Context, r, old Router, had bool) error {
 		if err := s.nft(ctx, ns, ruleset(r.NAT)); err != nil {
 			return err
 		}
+		if had {
+			if err := flushConntrack(ns, changedFloating(old.NAT, r.NAT)); err != nil {
+				return err
+			}
+		}
 	}
 	if err := s.routes(ctx, ns, r, old, had); err != nil {
 		return err

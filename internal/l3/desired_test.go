@@ -111,3 +111,13 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+func TestChangedFloating(t *testing.T) {
+	a := func(s string) netip.Addr { return netip.MustParseAddr(s) }
+	old := NAT{FIPs: []FIP{{a("203.0.113.10"), a("10.0.0.5")}, {a("203.0.113.11"), a("10.0.0.6")}},
+		Forwards: []Forward{{Protocol: "tcp", Floating: a("203.0.113.12"), ExtLo: 80, ExtHi: 80, Internal: a("10.0.0.7"), IntLo: 80, IntHi: 80}}}
+	cur := NAT{FIPs: []FIP{{a("203.0.113.10"), a("10.0.0.5")}, {a("203.0.113.11"), a("10.0.0.9")}, {a("203.0.113.13"), a("10.0.0.8")}}}
+	require.Equal(t, []netip.Addr{a("203.0.113.11"), a("203.0.113.12"), a("203.0.113.13")}, changedFloating(old, cur),
+		"moved, forwarding gone, new; the unchanged one stays")
+	require.Empty(t, changedFloating(old, old))
+}
