@@ -29,7 +29,7 @@ import (
 // router's namespace.
 func BenchmarkL3(b *testing.B) {
 	testutil.RequireBinary(b, "iperf3")
-	l := labtest.Up(b, lab.Config{Name: "l3b", Hosts: 2, External: true})
+	l := labtest.Up(b, lab.Config{Name: "l3b", Hosts: 2, External: true, ServerArgs: []string{"--quota-floatingip", "-1"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	b.ResetTimer()
