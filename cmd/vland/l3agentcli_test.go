@@ -58,6 +58,12 @@ func TestCLIL3Agents(t *testing.T) {
 	c.json(&hosted, "network", "agent", "list", "--router", "cr1")
 	require.Len(t, hosted, 1)
 	assert.Equal(t, to, hosted[0]["id"])
+	var routers []map[string]any
+	c.json(&routers, "router", "list", "--agent", to)
+	require.Len(t, routers, 1)
+	assert.Equal(t, "cr1", routers[0]["name"])
+	c.json(&routers, "router", "list", "--agent", from)
+	assert.Empty(t, routers)
 	_, _, err = c.run("network", "agent", "add", "router", "--l3", "rec-cli-l3a", "cr1")
 	assert.ErrorContains(t, err, "not a L3 Agent")
 }
