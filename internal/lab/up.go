@@ -30,6 +30,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Hosts < 1 || c.Hosts > maxHosts {
 		return c, fmt.Errorf("%w: %d hosts (1-%d)", ErrBadConfig, c.Hosts, maxHosts)
 	}
+	if c.NetworkNodes > c.Hosts {
+		return c, fmt.Errorf("%w: %d network nodes on %d hosts", ErrBadConfig, c.NetworkNodes, c.Hosts)
+	}
 	if c.Dir == "" {
 		c.Dir = DirFor(c.Name)
 	}
