@@ -305,9 +305,10 @@ func TestL3Router(t *testing.T) {
 		// Two projects with the same subnet, each with a router and a
 		// floating IP on its VM (same fixed address in both).
 		type tenant struct {
-			vm       lab.VM
-			fip      string
-			routerIP string
+			vm                    lab.VM
+			fip                   string
+			routerIP              string
+			fipID, router, subnet string
 		}
 		var ts []tenant
 		for _, name := range []string{"l3ta", "l3tb"} {
@@ -330,7 +331,7 @@ func TestL3Router(t *testing.T) {
 			require.NoError(t, err)
 			f, err := c.CreateFloatingIP(ctx, client.FloatingIPCreate{FloatingNetworkID: ext.ID, PortID: vm.PortID, ProjectID: pid})
 			require.NoError(t, err)
-			ts = append(ts, tenant{*vm, f.FloatingIPAddress, rt.ExternalGatewayInfo.ExternalFixedIPs[0].IPAddress})
+			ts = append(ts, tenant{*vm, f.FloatingIPAddress, rt.ExternalGatewayInfo.ExternalFixedIPs[0].IPAddress, f.ID, rt.ID, sub.ID})
 		}
 		// B captures while A talks on its network and to the outside.
 		a, b := ts[0], ts[1]
@@ -366,6 +367,27 @@ func TestL3Router(t *testing.T) {
 				require.True(t, strings.Contains(line, gw+" > ") || strings.Contains(line, internet+" > "), "only outside pings reach B: %s", line)
 			}
 		}
+
+		// B's router goes: its namespace and its OVS ports leave host1;
+		// A's router carries on.
+		ports, err := l.HostExec(ctx, 1, "ovs-vsctl", "--bare", "--columns=name", "find", "Interface", "external_ids:vland-router="+b.router)
+		require.NoError(t, err)
+		require.Len(t, strings.Fields(string(ports)), 2, "B's router has a qr- and a qg- tap on host1's br-int: %s", ports)
+		require.NoError(t, c.DeleteFloatingIP(ctx, b.fipID))
+		_, err = c.RouterInterface(ctx, b.router, false, b.subnet, "")
+		require.NoError(t, err)
+		require.NoError(t, c.DeleteRouter(ctx, b.router))
+		require.Eventually(t, func() bool {
+			nss, err1 := l.HostExec(ctx, 1, "ip", "netns")
+			ports, err2 := l.HostExec(ctx, 1, "ovs-vsctl", "--columns=name", "find", "Interface", "external_ids:vland-router="+b.router)
+			return err1 == nil && err2 == nil && !strings.Contains(string(nss), "qrouter-"+b.router) && strings.TrimSpace(string(ports)) == ""
+		}, 15*time.Second, 100*time.Millisecond, "B's router namespace and ports are gone from host1")
+		out, err := l.HostExec(ctx, 1, "ip", "netns")
+		require.NoError(t, err)
+		require.Contains(t, string(out), "qrouter-"+ts[0].router)
+		peer, err := ask(a.vm.NetNS, internet+":7000", 2*time.Second)
+		require.NoError(t, err)
+		require.Equal(t, a.fip, peer, "A is unaffected")
 	})
 }
 
