@@ -5,7 +5,7 @@
 set -euo pipefail
 export PATH="/usr/local/go/bin:$PATH"
 
-pkgs=(openvswitch-switch dnsmasq-base dnsmasq-utils isc-dhcp-client nftables iproute2 iputils-ping ethtool
+pkgs=(openvswitch-switch dnsmasq-base dnsmasq-utils isc-dhcp-client nftables iproute2 iputils-ping iputils-arping ethtool
       iperf3 tcpdump procps python3-openstackclient tempest curl)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vland/vland/internal/agent"
 	"github.com/vland/vland/internal/dhcp"
+	"github.com/vland/vland/internal/l3"
 	"github.com/vland/vland/internal/metadata"
 	"github.com/vland/vland/internal/store"
 )
@@ -55,8 +56,19 @@ func agentServices(f agentFlags, cfg agent.Config, st store.Store) []agent.Servi
 			Log:           cfg.Log,
 		}))
 	}
-	// Routers (role l3, with metadata): the L3 service's namespace
-	// callbacks are proxies.RouterUpHook (or RouterNamespaceUp, which
-	// returns the error) and proxies.RouterNamespaceDown.
+	// Routers: every qrouter- namespace redirects 169.254.169.254:80 to
+	// :9697, where a metadata proxy with the router's identity listens.
+	if slices.Contains(f.roles, "l3") {
+		out = append(out, l3.New(l3.Config{
+			Host:                cfg.Host,
+			NetnsDir:            f.dhcp.netnsDir,
+			OVSNetNS:            f.dhcp.ovsNetNS,
+			OVSDB:               f.ovsdb,
+			Bridge:              cfg.IntegrationBridge,
+			RouterNamespaceUp:   proxies.RouterUpHook,
+			RouterNamespaceDown: proxies.RouterNamespaceDown,
+			Log:                 cfg.Log,
+		}))
+	}
 	return out
 }

@@ -85,6 +85,8 @@ func newLabUpCmd(f *labFlags) *cobra.Command {
 	cmd.Flags().StringVar(&cfg.Binary, "binary", "", "vland binary for server and agents (default: this one)")
 	cmd.Flags().StringArrayVar(&cfg.ServerArgs, "server-arg", nil, "extra `vland server` argument (repeatable)")
 	cmd.Flags().StringArrayVar(&cfg.AgentArgs, "agent-arg", nil, "extra `vland agent` argument (repeatable)")
+	cmd.Flags().IntVar(&cfg.NetworkNodes, "network-nodes", 1,
+		"how many hosts (host1 up) are network nodes (roles compute,dhcp,l3,metadata; with --external, each its own br-ex): 2 lets routers fail over")
 	cmd.Flags().BoolVar(&cfg.External, "external", false,
 		"also build the external network: flat physnet \"public\" on host1's br-ex, gateway 203.0.113.1, internet host 198.51.100.10")
 	cmd.Flags().StringArrayVar(&cfg.Members, "member", nil,
@@ -107,7 +109,7 @@ func printLabSummary(w io.Writer, l *lab.Lab, cfgPath string) {
 		fmt.Fprintf(w, "  members   %s  (users of the same name, the admin's password)\n", strings.Join(st.Members, ", "))
 	}
 	if e := st.External; e != nil {
-		fmt.Fprintf(w, "  external  flat physnet %s (host1 %s), subnet %s gateway %s, internet host %s (namespace %s)\n",
+		fmt.Fprintf(w, "  external  flat physnet %s (network nodes' %s), subnet %s gateway %s, internet host %s (namespace %s)\n",
 			e.Physnet, e.Bridge, e.CIDR, e.Gateway, e.InternetIP, e.NetNS)
 	}
 	fmt.Fprintf(w, "\nThe vland client now talks to this lab (%s):\n", cfgPath)

@@ -31,22 +31,25 @@ var agentResource = resource[api.Agent]{
 func newNetworkAgentCmd(cc *clientCmd) *cobra.Command {
 	cmd := &cobra.Command{Use: "agent", Short: "Network agents: list them, move networks between DHCP agents"}
 	add := &cobra.Command{Use: "add", Short: "Add a network to an agent"}
-	add.AddCommand(newAgentNetworkCmd(cc, "network", "Add a network to a DHCP agent", (*client.Client).AddDHCPNetwork))
-	remove := &cobra.Command{Use: "remove", Short: "Remove a network from an agent"}
-	remove.AddCommand(newAgentNetworkCmd(cc, "network", "Remove a network from a DHCP agent", (*client.Client).RemoveDHCPNetwork))
+	add.AddCommand(newAgentNetworkCmd(cc, "network", "Add a network to a DHCP agent", (*client.Client).AddDHCPNetwork),
+		newAgentRouterCmd(cc, "router", "Add a router to an L3 agent", (*client.Client).AddL3Router))
+	remove := &cobra.Command{Use: "remove", Short: "Remove a network or router from an agent"}
+	remove.AddCommand(newAgentNetworkCmd(cc, "network", "Remove a network from a DHCP agent", (*client.Client).RemoveDHCPNetwork),
+		newAgentRouterCmd(cc, "router", "Remove a router from an L3 agent", (*client.Client).RemoveL3Router))
 	cmd.AddCommand(newNetworkAgentListCmd(cc), newShowCmd(cc, agentResource), newNetworkAgentSetCmd(cc),
 		newDeleteCmd(cc, agentResource), add, remove)
 	return cmd
 }
 
 func newNetworkAgentListCmd(cc *clientCmd) *cobra.Command {
-	var host, agentType, network string
+	var host, agentType, network, router string
 	var long bool
 	cmd := &cobra.Command{Use: "list", Short: "List network agents", Args: cobra.NoArgs}
 	fs := cmd.Flags()
 	fs.StringVar(&host, "host", "", "only the agents of this host")
 	fs.StringVar(&agentType, "agent-type", "", "only agents of this type: open-vswitch, dhcp, l3, metadata")
 	fs.StringVar(&network, "network", "", "only the DHCP agents serving this network (name or ID)")
+	fs.StringVar(&router, "router", "", "only the L3 agents realising this router (name or ID)")
 	fs.BoolVar(&long, "long", false, "show more columns")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
@@ -60,6 +63,14 @@ func newNetworkAgentListCmd(cc *clientCmd) *cobra.Command {
 					return err
 				}
 				items, err := c.ListNetworkDHCPAgents(ctx, id)
+				return printList(w, cc.out, items, err, cols)
+			}
+			if router != "" {
+				r, err := c.FindRouter(ctx, router)
+				if err != nil {
+					return err
+				}
+				items, err := c.ListRouterL3Agents(ctx, r.ID)
 				return printList(w, cc.out, items, err, cols)
 			}
 			q := url.Values{}
@@ -105,6 +116,23 @@ func newAgentNetworkCmd(cc *clientCmd, use, short string, do func(*client.Client
 				return err
 			}
 			return do(c, ctx, args[0], id)
+		})
+	}
+	return cmd
+}
+
+// newAgentRouterCmd builds `network agent add|remove router --l3 AGENT ROUTER`.
+func newAgentRouterCmd(cc *clientCmd, use, short string, do func(*client.Client, context.Context, string, string) error) *cobra.Command {
+	cmd := &cobra.Command{Use: use + " --l3 AGENT ROUTER", Short: short, Args: cobra.ExactArgs(2)}
+	cmd.Flags().Bool("l3", false, "an L3 agent (the only kind that hosts routers)")
+	_ = cmd.MarkFlagRequired("l3")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return cc.run(cmd, func(ctx context.Context, c *client.Client, _ io.Writer) error {
+			r, err := c.FindRouter(ctx, args[1])
+			if err != nil {
+				return err
+			}
+			return do(c, ctx, args[0], r.ID)
 		})
 	}
 	return cmd

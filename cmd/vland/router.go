@@ -113,15 +113,20 @@ func newRouterCreateCmd(cc *clientCmd) *cobra.Command {
 
 func newRouterListCmd(cc *clientCmd) *cobra.Command {
 	var long bool
-	var name, project string
+	var name, project, agent string
 	cmd := &cobra.Command{Use: "list", Short: "List routers", Args: cobra.NoArgs}
 	fs := cmd.Flags()
 	fs.BoolVar(&long, "long", false, "show more columns")
+	fs.StringVar(&agent, "agent", "", "only the routers this L3 agent realises (agent ID)")
 	fs.StringVar(&name, "name", "", "only routers with this name")
 	fs.StringVar(&project, "project", "", "only routers of this project (name or ID)")
 	addSwitchPair(cmd, "enable", "disable", "only routers that are up", "only routers that are down")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return cc.run(cmd, func(ctx context.Context, c *client.Client, w io.Writer) error {
+			if agent != "" {
+				items, err := c.ListL3Routers(ctx, agent)
+				return printList(w, cc.out, items, err, pick(long, routerLongColumns, routerColumns))
+			}
 			q := url.Values{}
 			setFilter(q, "name", name)
 			setBoolFilter(q, "admin_state_up", triState(cmd, "enable", "disable"))

@@ -38,7 +38,7 @@ var cachePrefixes = []string{
 
 // servicePrefixes are followed too when the agent runs network services
 // (the agent learns only what its roles need).
-var servicePrefixes = []string{store.SubnetsPrefix}
+var servicePrefixes = []string{store.SubnetsPrefix, store.RoutersPrefix, store.FloatingIPsPrefix, store.L3BindingsPrefix}
 
 func newCache(st store.Store, log *slog.Logger, services bool) *cache {
 	prefixes := cachePrefixes
@@ -58,6 +58,10 @@ func newCache(st store.Store, log *slog.Logger, services bool) *cache {
 			Alive:      map[string]bool{},
 
 			SecurityGroups: map[string]api.SecurityGroup{},
+
+			Routers:     map[string]api.Router{},
+			FloatingIPs: map[string]api.FloatingIP{},
+			L3Bindings:  map[string]map[string]bool{},
 		},
 		statusRev: map[string]int64{},
 		pending:   len(prefixes),
@@ -168,6 +172,12 @@ func (c *cache) put(prefix string, kv store.KV) {
 		c.snap.Alive[id] = true
 	case store.SecurityGroupsPrefix:
 		err = decodeInto(kv.Value, id, c.snap.SecurityGroups)
+	case store.RoutersPrefix:
+		err = decodeInto(kv.Value, id, c.snap.Routers)
+	case store.FloatingIPsPrefix:
+		err = decodeInto(kv.Value, id, c.snap.FloatingIPs)
+	case store.L3BindingsPrefix:
+		err = c.putL3Binding(id, kv.Value)
 	}
 	if err != nil {
 		c.log.Warn("ignoring undecodable store value", "key", kv.Key, "err", err)
@@ -197,6 +207,17 @@ func (c *cache) del(prefix, id string) {
 		delete(c.snap.Alive, id)
 	case store.SecurityGroupsPrefix:
 		delete(c.snap.SecurityGroups, id)
+	case store.RoutersPrefix:
+		delete(c.snap.Routers, id)
+	case store.FloatingIPsPrefix:
+		delete(c.snap.FloatingIPs, id)
+	case store.L3BindingsPrefix:
+		if router, host, ok := strings.Cut(id, "/"); ok {
+			delete(c.snap.L3Bindings[router], host)
+			if len(c.snap.L3Bindings[router]) == 0 {
+				delete(c.snap.L3Bindings, router)
+			}
+		}
 	}
 }
 
@@ -217,6 +238,12 @@ func (c *cache) clear(prefix string) {
 		clear(c.snap.Alive)
 	case store.SecurityGroupsPrefix:
 		clear(c.snap.SecurityGroups)
+	case store.RoutersPrefix:
+		clear(c.snap.Routers)
+	case store.FloatingIPsPrefix:
+		clear(c.snap.FloatingIPs)
+	case store.L3BindingsPrefix:
+		clear(c.snap.L3Bindings)
 	}
 }
 
@@ -234,6 +261,10 @@ func (c *cache) snapshot() (Snapshot, map[string]int64) {
 		Alive:      maps.Clone(c.snap.Alive),
 
 		SecurityGroups: maps.Clone(c.snap.SecurityGroups),
+
+		Routers:     maps.Clone(c.snap.Routers),
+		FloatingIPs: maps.Clone(c.snap.FloatingIPs),
+		L3Bindings:  cloneNested(c.snap.L3Bindings),
 	}, maps.Clone(c.statusRev)
 }
 
@@ -255,6 +286,33 @@ func (c *cache) putStatus(kv store.KV) error {
 	c.snap.PortStatus[port][host] = st
 	c.statusRev[kv.Key] = kv.ModRevision
 	return nil
+}
+
+// putL3Binding records one router/host binding (key <router>/<host>).
+func (c *cache) putL3Binding(id string, v []byte) error {
+	router, host, ok := strings.Cut(id, "/")
+	if !ok {
+		return nil
+	}
+	var b struct {
+		Removed bool `json:"removed"`
+	}
+	if err := json.Unmarshal(v, &b); err != nil {
+		return err
+	}
+	if c.snap.L3Bindings[router] == nil {
+		c.snap.L3Bindings[router] = map[string]bool{}
+	}
+	c.snap.L3Bindings[router][host] = b.Removed
+	return nil
+}
+
+func cloneNested[V any](m map[string]map[string]V) map[string]map[string]V {
+	out := make(map[string]map[string]V, len(m))
+	for k, inner := range m {
+		out[k] = maps.Clone(inner)
+	}
+	return out
 }
 
 // cloneStatus copies the nested status map (the cache keeps changing its

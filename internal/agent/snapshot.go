@@ -19,6 +19,12 @@ type Snapshot struct {
 	Alive map[string]bool
 	// SecurityGroups by id.
 	SecurityGroups map[string]api.SecurityGroup
+
+	// Routers and FloatingIPs by id, and L3Bindings (router id -> host ->
+	// removed by an admin): read only by agents with the l3 role.
+	Routers     map[string]api.Router
+	FloatingIPs map[string]api.FloatingIP
+	L3Bindings  map[string]map[string]bool
 }
 
 // portHost says which host a port is plugged into, as far as the store

@@ -22,6 +22,7 @@ const (
 	externalBridge  = "br-ex"
 	externalNIC     = "eth2"
 	uplinkNIC       = "uplink"
+	segmentBridge   = "seg"
 )
 
 var (
@@ -50,21 +51,13 @@ func newExternalState(lab string) *ExternalState {
 		CIDR: ExternalCIDR, Gateway: ExternalGateway, InternetIP: InternetIP}
 }
 
-// buildExternal cables the network node (host 1) to the external namespace:
-// eth2 on an OVS netdev bridge br-ex in the host, uplink with the gateway
-// address in LAB-ext, and the internet host's address on LAB-ext's lo.
-func buildExternal(ctx context.Context, st *State, o *daemon.OVS) error {
-	ext, host := st.External, st.Hosts[0].NetNS
+// buildExternal cables every network node to the external namespace: eth2
+// on an OVS netdev bridge br-ex in the host, its peer uplinkN on a Linux
+// bridge in LAB-ext (the external segment) that holds the gateway
+// address, and the internet host's address on LAB-ext's lo.
+func buildExternal(ctx context.Context, st *State, ovs map[int]*daemon.OVS) error {
+	ext := st.External
 	if err := netns.Create(ext.NetNS); err != nil {
-		return err
-	}
-	if err := link.AddVeth(link.End{NS: host, Name: externalNIC}, link.End{NS: ext.NetNS, Name: uplinkNIC}); err != nil {
-		return err
-	}
-	if err := upWithOffloadOff(ctx, host, externalNIC); err != nil {
-		return err
-	}
-	if err := upWithOffloadOff(ctx, ext.NetNS, uplinkNIC); err != nil {
 		return err
 	}
 	h, err := link.Open(ext.NetNS)
@@ -72,16 +65,37 @@ func buildExternal(ctx context.Context, st *State, o *daemon.OVS) error {
 		return err
 	}
 	defer h.Close()
-	if err := h.AddAddr(uplinkNIC, netip.PrefixFrom(ext.Gateway, ext.CIDR.Bits())); err != nil {
+	if err := h.AddBridge(segmentBridge); err != nil {
+		return err
+	}
+	if err := h.AddAddr(segmentBridge, netip.PrefixFrom(ext.Gateway, ext.CIDR.Bits())); err != nil {
 		return err
 	}
 	if err := h.AddAddr("lo", netip.PrefixFrom(ext.InternetIP, 32)); err != nil {
 		return err
 	}
-	_, err = o.Vsctl(ctx, "--may-exist", "add-br", ext.Bridge, "--", "set", "Bridge", ext.Bridge, "datapath_type=netdev",
-		"--", "--may-exist", "add-port", ext.Bridge, externalNIC)
-	if err != nil {
-		return fmt.Errorf("lab: %s on %s: %w", ext.Bridge, host, err)
+	for i, hs := range st.Hosts {
+		if !hs.NetworkNode {
+			continue
+		}
+		host, up := hs.NetNS, fmt.Sprintf("%s%d", uplinkNIC, i+1)
+		if err := link.AddVeth(link.End{NS: host, Name: externalNIC}, link.End{NS: ext.NetNS, Name: up}); err != nil {
+			return err
+		}
+		if err := upWithOffloadOff(ctx, host, externalNIC); err != nil {
+			return err
+		}
+		if err := h.SetMaster(up, segmentBridge); err != nil {
+			return err
+		}
+		if err := upWithOffloadOff(ctx, ext.NetNS, up); err != nil {
+			return err
+		}
+		_, err = ovs[i+1].Vsctl(ctx, "--may-exist", "add-br", ext.Bridge, "--", "set", "Bridge", ext.Bridge, "datapath_type=netdev",
+			"--", "--may-exist", "add-port", ext.Bridge, externalNIC)
+		if err != nil {
+			return fmt.Errorf("lab: %s on %s: %w", ext.Bridge, host, err)
+		}
 	}
 	return nil
 }

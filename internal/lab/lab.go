@@ -79,6 +79,11 @@ type Config struct {
 	// DHCPHosts is how many hosts (host1 up) hold the dhcp role; default
 	// 1, the network node.
 	DHCPHosts int
+	// NetworkNodes is how many hosts (host1 up) are network nodes: roles
+	// compute, dhcp, l3, metadata and, with External, their own br-ex
+	// cabled to the external network; default 1. Two give routers a host
+	// to fail over to.
+	NetworkNodes int
 	// External also builds the external network: host1's br-ex (physnet
 	// "public", flat) cabled to a namespace NAME-ext holding the gateway
 	// 203.0.113.1 and an "internet" host 198.51.100.10.

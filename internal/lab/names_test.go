@@ -28,3 +28,14 @@ func TestNames(t *testing.T) {
 	require.False(t, mentions([]string{"--data-dir=/tmp/lab2/server"}, "/tmp/lab"))
 	require.False(t, mentions([]string{"/tmp/lab-x"}, "/tmp/lab"))
 }
+
+func TestNetworkNodes(t *testing.T) {
+	_, err := Config{Name: "l3nn", Hosts: 2, NetworkNodes: 3, Binary: "/bin/true"}.withDefaults()
+	require.ErrorIs(t, err, ErrBadConfig)
+	st := newState(Config{Name: "l3nn", Dir: "/tmp/l3nn", Hosts: 3, NetworkNodes: 2})
+	require.True(t, st.Hosts[0].NetworkNode && st.Hosts[1].NetworkNode && !st.Hosts[2].NetworkNode)
+	require.Contains(t, st.Hosts[1].Roles, "l3")
+	require.NotContains(t, st.Hosts[2].Roles, "l3")
+	st = newState(Config{Name: "l3nn", Dir: "/tmp/l3nn", Hosts: 2})
+	require.True(t, st.Hosts[0].NetworkNode && !st.Hosts[1].NetworkNode, "one network node by default")
+}

@@ -19,9 +19,9 @@ import (
 var networkNodeRoles = []string{"compute", "dhcp", "l3", "metadata"}
 
 // hostRoles are host i's agent roles.
-func hostRoles(i, dhcpHosts int) []string {
+func hostRoles(i, dhcpHosts, networkNodes int) []string {
 	switch {
-	case i == 1:
+	case i <= max(networkNodes, 1):
 		return networkNodeRoles
 	case i <= dhcpHosts:
 		return []string{"compute", "dhcp"}

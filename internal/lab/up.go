@@ -30,6 +30,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Hosts < 1 || c.Hosts > maxHosts {
 		return c, fmt.Errorf("%w: %d hosts (1-%d)", ErrBadConfig, c.Hosts, maxHosts)
 	}
+	if c.NetworkNodes > c.Hosts {
+		return c, fmt.Errorf("%w: %d network nodes on %d hosts", ErrBadConfig, c.NetworkNodes, c.Hosts)
+	}
 	if c.Dir == "" {
 		c.Dir = DirFor(c.Name)
 	}
@@ -73,8 +76,8 @@ func newState(c Config) State {
 			NetNS:       hostNetNS(c.Name, i),
 			Dir:         hostDir(c.Dir, i),
 			UnderlayIP:  underlayIP(i),
-			NetworkNode: i == 1,
-			Roles:       hostRoles(i, c.DHCPHosts),
+			NetworkNode: i <= max(c.NetworkNodes, 1),
+			Roles:       hostRoles(i, c.DHCPHosts, c.NetworkNodes),
 		})
 	}
 	return st
@@ -147,7 +150,7 @@ func (l *Lab) build(ctx context.Context, serverArgs []string) error {
 	if st.External != nil {
 		l.progress("external network: physnet %s on host1's %s, gateway %s and internet host %s in namespace %s",
 			st.External.Physnet, st.External.Bridge, st.External.Gateway, st.External.InternetIP, st.External.NetNS)
-		if err := buildExternal(ctx, st, l.ovs[1]); err != nil {
+		if err := buildExternal(ctx, st, l.ovs); err != nil {
 			return err
 		}
 		serverArgs = append([]string{"--flat-networks", st.External.Physnet}, serverArgs...)

@@ -36,6 +36,7 @@ type API interface {
 	tagAPI
 	poolAPI
 	agentAPI
+	l3AgentAPI
 	rbacAPI
 	secGroupAPI
 	l3API
@@ -70,6 +71,7 @@ func Register(mux *http.ServeMux, svc API) {
 	ports.register(mux)
 	agents.register(mux)
 	registerAgentActions(mux, agents, svc)
+	registerL3AgentRoutes(mux, svc)
 	rbacResource(svc).register(mux)
 	registerSecGroups(mux, svc)
 	registerQuotas(mux, svc)

@@ -18,11 +18,14 @@ const (
 	createPort                   // create host's DHCP port on a network
 	updatePort                   // give a DHCP port addresses on exactly the DHCP subnets
 	deletePort                   // delete a DHCP port nobody wants
+	unbindL3                     // forget a router's binding
+	bindL3                       // place a router on an L3 host
 )
 
 type action struct {
 	kind    actionKind
 	network string
+	router  string
 	host    string
 	port    string
 	subnets []string
@@ -35,7 +38,7 @@ type action struct {
 func (s *Scheduler) plan(snap *snapshot, now time.Time) []action {
 	s.wake = time.Time{}
 	for name, h := range snap.hosts {
-		if h.alive || !h.dhcp {
+		if h.alive || !h.dhcp && !h.l3 {
 			delete(s.deadSince, name)
 		} else if _, ok := s.deadSince[name]; !ok {
 			s.deadSince[name] = now

@@ -32,6 +32,8 @@ type Writer interface {
 	CreateDHCPPort(ctx context.Context, n api.Network, host string, subnets []string) (api.Port, error)
 	SetDHCPPortSubnets(ctx context.Context, portID string, subnets []string) error
 	DeleteDHCPPort(ctx context.Context, portID string) error
+	BindL3(ctx context.Context, routerID, host string) error
+	UnbindL3(ctx context.Context, routerID, host string) error
 }
 
 // Defaults, as Neutron's.
@@ -128,7 +130,8 @@ func (s *Scheduler) Reconcile(ctx context.Context) error {
 	}
 	s.hosts, s.dhcpIndex = snap.hosts, snap.dhcpIndex
 	var errs []error
-	for _, a := range s.plan(snap, s.cfg.Now()) {
+	now := s.cfg.Now()
+	for _, a := range append(s.plan(snap, now), s.planL3(snap, now)...) {
 		if err := s.apply(ctx, snap, a); err != nil {
 			errs = append(errs, err)
 		}
@@ -151,15 +154,21 @@ func (s *Scheduler) apply(ctx context.Context, snap *snapshot, a action) error {
 		err = s.w.SetDHCPPortSubnets(ctx, a.port, a.subnets)
 	case deletePort:
 		err = s.w.DeleteDHCPPort(ctx, a.port)
+	case unbindL3:
+		s.cfg.Log.Info("scheduler: router off L3 host", "router", a.router, "host", a.host)
+		err = s.w.UnbindL3(ctx, a.router, a.host)
+	case bindL3:
+		s.cfg.Log.Info("scheduler: router on L3 host", "router", a.router, "host", a.host)
+		err = s.w.BindL3(ctx, a.router, a.host)
 	}
 	if err != nil {
-		return fmt.Errorf("scheduler: %v network %s host %s port %s: %w", a.kind, a.network, a.host, a.port, err)
+		return fmt.Errorf("scheduler: %v network %s router %s host %s port %s: %w", a.kind, a.network, a.router, a.host, a.port, err)
 	}
 	return nil
 }
 
 func (k actionKind) String() string {
-	return [...]string{"unbind", "bind", "create port", "update port", "delete port"}[k]
+	return [...]string{"unbind", "bind", "create port", "update port", "delete port", "unbind router", "bind router"}[k]
 }
 
 // Run campaigns for leadership and, while leading, reconciles on every
@@ -200,6 +209,7 @@ func (s *Scheduler) setLeading(v bool) {
 var watched = []string{
 	store.NetworksPrefix, store.SubnetsPrefix, store.NetworkPortsPrefix, store.AgentsPrefix,
 	store.AgentAlivePrefix, store.AgentSettingsPrefix, store.DHCPBindingsPrefix,
+	store.RoutersPrefix, store.L3BindingsPrefix,
 }
 
 // relevant filters the events that cannot change the placement: index
@@ -221,7 +231,8 @@ func (s *Scheduler) relevant(ev store.Event) bool {
 			return true
 		}
 		h, known := s.hosts[a.Host]
-		return !known || h.dhcp != slices.Contains(api.RolesOf(&a), api.RoleDHCP)
+		return !known || h.dhcp != slices.Contains(api.RolesOf(&a), api.RoleDHCP) ||
+			h.l3 != slices.Contains(api.RolesOf(&a), api.RoleL3)
 	}
 	return true
 }

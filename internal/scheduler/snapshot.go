@@ -21,6 +21,9 @@ type snapshot struct {
 	ports    []api.Port // the DHCP ports the scheduler manages
 	// dhcpIndex are the network port index keys of DHCP ports.
 	dhcpIndex map[string]bool
+	// routers are the router ids; l3Bindings: router id -> host -> removed.
+	routers    map[string]bool
+	l3Bindings map[string]map[string]bool
 }
 
 type network struct {
@@ -34,13 +37,15 @@ type host struct {
 	dhcp    bool // runs the DHCP role
 	alive   bool
 	enabled bool // the DHCP row's admin_state_up
+	l3      bool // runs the L3 role
+	l3On    bool // the L3 row's admin_state_up
 }
 
 // read lists what the scheduler needs. Each prefix is read on its own;
 // a change between the reads triggers another pass anyway.
 func read(ctx context.Context, st store.Store) (*snapshot, error) {
 	s := &snapshot{networks: map[string]network{}, hosts: map[string]host{}, bindings: map[string]map[string]bool{},
-		dhcpIndex: map[string]bool{}}
+		dhcpIndex: map[string]bool{}, routers: map[string]bool{}, l3Bindings: map[string]map[string]bool{}}
 	if err := each(ctx, st, store.NetworksPrefix, func(_ string, n network) {
 		if !n.Deleting {
 			s.networks[n.ID] = n
@@ -64,6 +69,17 @@ func read(ctx context.Context, st store.Store) (*snapshot, error) {
 		return nil, err
 	}
 	if err := s.readAgents(ctx, st); err != nil {
+		return nil, err
+	}
+	if err := each(ctx, st, store.RoutersPrefix, func(_ string, r api.Router) { s.routers[r.ID] = true }); err != nil {
+		return nil, err
+	}
+	if err := each(ctx, st, store.L3BindingsPrefix, func(_ string, b service.L3Binding) {
+		if s.l3Bindings[b.RouterID] == nil {
+			s.l3Bindings[b.RouterID] = map[string]bool{}
+		}
+		s.l3Bindings[b.RouterID][b.Host] = b.Removed
+	}); err != nil {
 		return nil, err
 	}
 	return s, each(ctx, st, store.DHCPBindingsPrefix, func(_ string, b service.DHCPBinding) {
@@ -115,7 +131,9 @@ func (s *snapshot) readAgents(ctx context.Context, st store.Store) error {
 	}
 	if err := each(ctx, st, store.AgentsPrefix, func(_ string, a api.Agent) {
 		enabled, set := settings[service.AgentRowID(a.Host, api.RoleDHCP)]
-		s.hosts[a.Host] = host{dhcp: slices.Contains(api.RolesOf(&a), api.RoleDHCP), enabled: enabled || !set}
+		l3On, l3Set := settings[service.AgentRowID(a.Host, api.RoleL3)]
+		s.hosts[a.Host] = host{dhcp: slices.Contains(api.RolesOf(&a), api.RoleDHCP), enabled: enabled || !set,
+			l3: slices.Contains(api.RolesOf(&a), api.RoleL3), l3On: l3On || !l3Set}
 	}); err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func ServerPerms() []Perm {
 // realises them), instances (the metadata proxy answers from them), and
 // what the agents report.
 var AgentReadPrefixes = []string{
-	NetworksPrefix, SubnetsPrefix, PortsPrefix, RoutersPrefix, FloatingIPsPrefix,
+	NetworksPrefix, SubnetsPrefix, PortsPrefix, RoutersPrefix, FloatingIPsPrefix, L3BindingsPrefix,
 	AgentsPrefix, AgentAlivePrefix, PortStatusPrefix,
 	SecurityGroupsPrefix, InstancesPrefix,
 }

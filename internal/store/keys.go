@@ -64,6 +64,11 @@ const (
 	// scheduler and the dhcp_agent_scheduler API. The DHCP port follows it.
 	DHCPBindingsPrefix = root + "dhcp-bindings/"
 
+	// L3BindingsPrefix + <router id> + "/" + <host>: the host's L3 agent
+	// realises the router (service.L3Binding), written by the scheduler
+	// and the l3_agent_scheduler API.
+	L3BindingsPrefix = root + "l3-bindings/"
+
 	// LeaderPrefix + <controller>: etcd election keys; the server holding
 	// the oldest key runs that controller (e.g. "scheduler").
 	LeaderPrefix = root + "leader/"
@@ -229,6 +234,12 @@ func AgentSettingsKey(agentID string) string { return AgentSettingsPrefix + agen
 
 // DHCPBindingKey is the key of a network's binding to a host's DHCP agent.
 func DHCPBindingKey(networkID, host string) string { return DHCPBindingsOf(networkID) + host }
+
+// L3BindingKey is the key of host's binding to a router.
+func L3BindingKey(routerID, host string) string { return L3BindingsOf(routerID) + host }
+
+// L3BindingsOf is the prefix of a router's L3 bindings.
+func L3BindingsOf(routerID string) string { return L3BindingsPrefix + routerID + "/" }
 
 // DHCPBindingsOf is the prefix of a network's DHCP bindings.
 func DHCPBindingsOf(networkID string) string { return DHCPBindingsPrefix + networkID + "/" }

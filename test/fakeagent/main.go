@@ -1,6 +1,6 @@
-// Command fakeagent registers a DHCP agent host in a vland store and marks
+// Command fakeagent registers a DHCP and L3 agent host in a vland store and marks
 // its DHCP ports ACTIVE, standing in for a real agent in API conformance
-// runs (tempest's dhcp_agent_scheduler tests need a live DHCP agent):
+// runs (tempest's dhcp_agent_scheduler and l3_agent_scheduler tests need live agents):
 //
 //	go run ./test/fakeagent http://127.0.0.1:2379 HOST [PASSWORD_FILE]
 //
@@ -36,7 +36,7 @@ func main() {
 	}
 	ctx := context.Background()
 	rec, _ := json.Marshal(api.Agent{ID: "00000000-0000-4000-8000-" + "000000000001", Host: host, AdminStateUp: true,
-		Configurations: api.AgentConfig{IntegrationBr: "br-int", TunnelTypes: []string{}, BridgeMappings: map[string]string{}, Roles: []string{"compute", "dhcp"}}})
+		Configurations: api.AgentConfig{IntegrationBr: "br-int", TunnelTypes: []string{}, BridgeMappings: map[string]string{}, Roles: []string{"compute", "dhcp", "l3"}}})
 	lease, err := st.Grant(ctx, 10*time.Second)
 	if err != nil {
 		panic(err)
