@@ -39,11 +39,15 @@ type sgBenchResult struct {
 	FlowsAfter [][2]int      // the same after the rule changes
 	Settled    time.Duration // last port update -> host1's flows stable
 	InOVS      dist          // rule create -> its flow in br-int on both hosts
-	Verdict    dist          // rule create -> a probe SYN to its port is answered
-	AgentCPU   map[int]time.Duration
+	Verdict    dist          // rule create -> a probe SYN to its port is answered on both hosts
+	// VerdictHost is Verdict per host: host1 has the 100 ports.
+	VerdictHost map[int]dist
+	AgentCPU    map[int]time.Duration
 	// Throughput across hosts with the ports filtered (on) and with port
 	// security off (off), alternated: on, off, on, off.
 	On, Off []iperfResult
+	// CPU seconds of the hosts' ovs-vswitchd per GB received, per run.
+	CPUPerGBOn, CPUPerGBOff []float64
 }
 
 // sgProbeLoop connects to ip:port every few ms (20 ms timeout, a new
@@ -189,6 +193,7 @@ func measureSecurityGroups(ctx context.Context, l *lab.Lab, cfg sgBenchConfig) (
 	// Rule changes: create, then wait for the flow on both hosts and for a
 	// probe SYN from the sender to be answered by the receiver.
 	var inOVS, verdict []time.Duration
+	perHost := map[int][]time.Duration{}
 	cpu := map[int]int64{}
 	for k := range cfg.Changes {
 		port := 40000 + k
@@ -234,7 +239,7 @@ func measureSecurityGroups(ctx context.Context, l *lab.Lab, cfg sgBenchConfig) (
 		}
 		inOVS = append(inOVS, maxTime(at[1], at[2]).Sub(t0))
 		var opened time.Time
-		for _, probe := range probes {
+		for i, probe := range probes {
 			at, err := probe()
 			if err != nil {
 				return res, fmt.Errorf("bench: probe of port %d: %w", port, err)
@@ -243,6 +248,7 @@ func measureSecurityGroups(ctx context.Context, l *lab.Lab, cfg sgBenchConfig) (
 				return res, fmt.Errorf("bench: port %d was open before its rule", port)
 			}
 			opened = maxTime(opened, at)
+			perHost[2-i] = append(perHost[2-i], at.Sub(t0)) // probes[0] goes to host2
 		}
 		verdict = append(verdict, opened.Sub(t0))
 		time.Sleep(300 * time.Millisecond) // the agents finish (status reports) before the CPU reading
@@ -251,6 +257,7 @@ func measureSecurityGroups(ctx context.Context, l *lab.Lab, cfg sgBenchConfig) (
 		}
 	}
 	res.InOVS, res.Verdict = summarize(inOVS), summarize(verdict)
+	res.VerdictHost = map[int]dist{1: summarize(perHost[1]), 2: summarize(perHost[2])}
 	for h := 1; h <= 2; h++ {
 		all, fw, err := brIntFlows(ctx, l, h)
 		if err != nil {
@@ -268,14 +275,22 @@ func measureSecurityGroups(ctx context.Context, l *lab.Lab, cfg sgBenchConfig) (
 		if err := setFirewall(ctx, l, on, map[*lab.VM]string{sender: gs[1].ID, receiver: gs[0].ID}); err != nil {
 			return res, err
 		}
+		before := vswitchdTicks(l.Dir())
 		r, err := iperf(ctx, receiver.NetNS, sender.NetNS, receiver.IP.Addr().String(), cfg.Seconds)
 		if err != nil {
 			return res, fmt.Errorf("bench: iperf3 (firewall %v): %w", on, err)
 		}
+		// ovs-vswitchd's CPU per gigabyte moved: what the firewall costs
+		// the datapath, less sensitive than throughput to the other
+		// loads of a shared machine.
+		gb := r.Mbps * 1e6 / 8 * float64(cfg.Seconds) / 1e9
+		cpu := float64(vswitchdTicks(l.Dir())-before) / clockTicks
 		if on {
 			res.On = append(res.On, r)
+			res.CPUPerGBOn = append(res.CPUPerGBOn, cpu/gb)
 		} else {
 			res.Off = append(res.Off, r)
+			res.CPUPerGBOff = append(res.CPUPerGBOff, cpu/gb)
 		}
 	}
 	return res, nil
@@ -306,6 +321,23 @@ func brIntFlows(ctx context.Context, l *lab.Lab, h int) (all, firewall int, err 
 		}
 	}
 	return all, firewall, nil
+}
+
+// vswitchdTicks sums the CPU ticks of the lab's ovs-vswitchd processes.
+func vswitchdTicks(dir string) int64 {
+	var n int64
+	for _, p := range labTicks(dir) {
+		if p.kind == "ovs-vswitchd" {
+			n += p.ticks
+		}
+	}
+	return n
+}
+
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[(len(v)-1)/2]
 }
 
 // portRuleFlows counts host h's per-port ingress rule flows (table 82).
@@ -454,11 +486,18 @@ func (r sgBenchResult) print(w io.Writer) {
 	fmt.Fprintf(w, "FIGURE: secgroups rule-create->probes-answered-on-both-hosts p50=%.1fms p99=%.1fms max=%.1fms (n=%d)\n",
 		ms(r.Verdict.P50), ms(r.Verdict.P99), ms(r.Verdict.Max), r.Verdict.N)
 	for h := 1; h <= 2; h++ {
+		d := r.VerdictHost[h]
+		fmt.Fprintf(w, "FIGURE: secgroups rule-create->probe-answered-on-host%d p50=%.1fms p99=%.1fms\n", h, ms(d.P50), ms(d.P99))
+	}
+	for h := 1; h <= 2; h++ {
 		fmt.Fprintf(w, "FIGURE: secgroups agent-cpu host%d=%.1fms per rule change\n", h, ms(r.AgentCPU[h]))
 	}
 	on, off := medianMbps(r.On), medianMbps(r.Off)
 	fmt.Fprintf(w, "FIGURE: secgroups throughput median on=%.0f Mbit/s off=%.0f Mbit/s ratio=%.3f (runs on %v, off %v, alternated; iperf3 -t %d, host1 -> host2)\n",
 		on, off, on/off, mbpsList(r.On), mbpsList(r.Off), c.Seconds)
+	con, coff := median(r.CPUPerGBOn), median(r.CPUPerGBOff)
+	fmt.Fprintf(w, "FIGURE: secgroups ovs-vswitchd CPU per GB median on=%.2fs off=%.2fs ratio=%.3f (runs on %.2f, off %.2f)\n",
+		con, coff, con/coff, r.CPUPerGBOn, r.CPUPerGBOff)
 }
 
 func mbpsList(rs []iperfResult) []int {
@@ -487,6 +526,7 @@ func BenchmarkSecurityGroups(b *testing.B) {
 	b.ReportMetric(ms(res.Verdict.P99), "rule-enforced-p99-ms")
 	b.ReportMetric(float64(res.Flows[1][0]), "host1-br-int-flows")
 	b.ReportMetric(medianMbps(res.On)/medianMbps(res.Off), "on/off")
+	b.ReportMetric(median(res.CPUPerGBOn)/median(res.CPUPerGBOff), "cpu-per-GB-on/off")
 }
 
 // TestSecurityGroupMeasurements runs the benchmark's code small so CI
