@@ -42,6 +42,7 @@ type sgBenchResult struct {
 	Verdict    dist          // rule create -> a probe SYN to its port is answered on both hosts
 	// VerdictHost is Verdict per host: host1 has the 100 ports.
 	VerdictHost map[int]dist
+	Upcall      string // host1's ovs-appctl upcall/show after the changes
 	AgentCPU    map[int]time.Duration
 	// Throughput across hosts with the ports filtered (on) and with port
 	// security off (off), alternated: on, off, on, off.
@@ -50,28 +51,41 @@ type sgBenchResult struct {
 	CPUPerGBOn, CPUPerGBOff []float64
 }
 
-// sgProbeLoop connects to ip:port every few ms (20 ms timeout, a new
-// connection each time) until a SYN is answered, accepted or refused:
-// the firewall let it through. Prints "open UNIXTIME".
+// sgProbeLoop sends a SYN to ip:port every 50 ms (a new non-blocking
+// connection each time, each waited for up to 0.5 s, before the kernel
+// would retransmit its SYN) until one is answered, accepted or refused:
+// the firewall let it through. It prints "open ANSWERED SENT" (unix
+// times). A slow first packet (an upcall on a busy ovs-vswitchd) is not
+// mistaken for a drop, as with a short connect timeout; it may be sent
+// before the rule exists and evaluated after, so the answer's time is what
+// counts.
 const sgProbeLoop = `
-import socket, sys, time
+import errno, select, socket, sys, time
 ip, port = sys.argv[1], int(sys.argv[2])
 print("started", flush=True)
 end = time.time() + 20
+pending = {}  # socket -> time its SYN was sent
+next_syn = 0
 while time.time() < end:
-    s = socket.socket()
-    s.settimeout(0.02)
-    try:
-        s.connect((ip, port))
-        ok = True
-    except ConnectionRefusedError:
-        ok = True
-    except Exception:
-        ok = False
-    s.close()
-    if ok:
-        print("open", repr(time.time()), flush=True)
-        sys.exit(0)
+    now = time.time()
+    if now >= next_syn:
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex((ip, port))
+        pending[s] = time.time()  # after the SYN went out: an upper bound of its send time
+        next_syn = now + 0.05
+    _, ready, _ = select.select([], list(pending), [], 0.005)
+    for s in ready:
+        err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err in (0, errno.ECONNREFUSED):
+            print("open", repr(time.time()), repr(pending[s]), flush=True)
+            sys.exit(0)
+        s.close()
+        del pending[s]
+    for s, t in list(pending.items()):
+        if now - t > 0.5:  # before the kernel retransmits the SYN (1 s)
+            s.close()
+            del pending[s]
 sys.exit(1)
 `
 
@@ -245,7 +259,7 @@ func measureSecurityGroups(ctx context.Context, l *lab.Lab, cfg sgBenchConfig) (
 				return res, fmt.Errorf("bench: probe of port %d: %w", port, err)
 			}
 			if at.Before(t0) {
-				return res, fmt.Errorf("bench: port %d was open before its rule", port)
+				return res, fmt.Errorf("bench: port %d answered before its rule was created", port)
 			}
 			opened = maxTime(opened, at)
 			perHost[2-i] = append(perHost[2-i], at.Sub(t0)) // probes[0] goes to host2
@@ -257,6 +271,9 @@ func measureSecurityGroups(ctx context.Context, l *lab.Lab, cfg sgBenchConfig) (
 		}
 	}
 	res.InOVS, res.Verdict = summarize(inOVS), summarize(verdict)
+	if out, err := l.HostExec(ctx, 1, "ovs-appctl", "upcall/show"); err == nil {
+		res.Upcall = string(out)
+	}
 	res.VerdictHost = map[int]dist{1: summarize(perHost[1]), 2: summarize(perHost[2])}
 	for h := 1; h <= 2; h++ {
 		all, fw, err := brIntFlows(ctx, l, h)
@@ -394,7 +411,7 @@ func startProbeLoop(ctx context.Context, l *lab.Lab, vm *lab.VM, ip string, port
 	return func() (time.Time, error) {
 		var at time.Time
 		for lines.Scan() {
-			if f := strings.Fields(lines.Text()); len(f) == 2 && f[0] == "open" {
+			if f := strings.Fields(lines.Text()); len(f) == 3 && f[0] == "open" {
 				sec, err := strconv.ParseFloat(f[1], 64)
 				if err == nil {
 					at = time.Unix(0, int64(sec*1e9))
@@ -489,6 +506,7 @@ func (r sgBenchResult) print(w io.Writer) {
 		d := r.VerdictHost[h]
 		fmt.Fprintf(w, "FIGURE: secgroups rule-create->probe-answered-on-host%d p50=%.1fms p99=%.1fms\n", h, ms(d.P50), ms(d.P99))
 	}
+	fmt.Fprintf(w, "host1 upcall/show after the changes:\n%s", r.Upcall)
 	for h := 1; h <= 2; h++ {
 		fmt.Fprintf(w, "FIGURE: secgroups agent-cpu host%d=%.1fms per rule change\n", h, ms(r.AgentCPU[h]))
 	}
