@@ -3,7 +3,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 BIN := bin/vland
 
-.PHONY: all deps build test unit fuzz conformance conformance-all bench bench-api bench-dhcp bench-dataplane demo clean lab-down
+.PHONY: all deps build test unit fuzz conformance conformance-all bench bench-api bench-dhcp bench-dataplane bench-secgroups demo clean lab-down
 
 all: build
 
@@ -58,6 +58,11 @@ bench-dhcp:
 # port create -> DHCP lease over 100 VMs.
 bench-dataplane: build
 	VLAND_BINARY=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench
+
+# Security groups alone (also part of bench-dataplane): 100 ports in 10
+# groups of 100 rules on one host.
+bench-secgroups: build
+	VLAND_BINARY=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench BenchmarkSecurityGroups -benchtime 1x -timeout 30m ./test/bench
 
 bench: bench-api bench-dhcp bench-dataplane
 

@@ -1,7 +1,9 @@
 // Package bench holds vland's data-plane benchmarks, run on a real lab
 // (internal/lab): port bring-up latency on 3 hosts (port create -> ACTIVE
 // and -> first ping across a VXLAN tunnel, with OpenFlow flow counts) and
-// VM-to-VM TCP throughput next to a plain veth pair. They print every
+// VM-to-VM TCP throughput next to a plain veth pair, and security groups
+// at scale (flows, rule create -> enforcement, agent CPU, throughput with
+// the firewall on and off). They print every
 // result on a "FIGURE:" line. Run them with
 //
 //	go test -run '^$' -bench . -benchtime 1x -timeout 30m ./test/bench

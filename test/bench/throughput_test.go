@@ -145,7 +145,11 @@ func iperf(ctx context.Context, serverNS, clientNS, serverIP string, seconds int
 	}()
 	var last error
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		out, err := netns.Command(ctx, clientNS, "iperf3", "-c", serverIP, "-t", strconv.Itoa(seconds), "-P", "1", "-J").Output()
+		// iperf3 has no timeout of its own: a stalled connection would
+		// hang the benchmark.
+		cctx, cancel := context.WithTimeout(ctx, time.Duration(seconds+20)*time.Second)
+		out, err := netns.Command(cctx, clientNS, "iperf3", "-c", serverIP, "-t", strconv.Itoa(seconds), "-P", "1", "-J").Output()
+		cancel()
 		r, perr := parseIperf(out)
 		if err == nil && perr == nil {
 			return r, nil
