@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vland/vland/internal/hoststate"
@@ -33,6 +34,8 @@ type Agent struct {
 	// again except on the periodic resync.
 	last    *hoststate.State
 	results []hoststate.PortResult
+
+	reconciles atomic.Int64 // wake-ups that reconciled (for the scale bench)
 }
 
 // New checks cfg and returns an agent over a store and a data plane. The
@@ -47,7 +50,7 @@ func New(cfg Config, st store.Store, dp Dataplane) (*Agent, error) {
 		st:    st,
 		dp:    dp,
 		log:   cfg.Log.With("host", cfg.Host),
-		cache: newCache(st, cfg.Log, len(cfg.Services) > 0),
+		cache: newCache(st, cfg.Log, cfg.Host, len(cfg.Services) > 0),
 		reg:   newRegistrar(st, cfg),
 	}, nil
 }
@@ -61,6 +64,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		return fmt.Errorf("agent: start data plane: %w", err)
 	}
 	defer a.dp.Close()
+	// The first listing keeps what the ports already plugged here need.
+	if ifaces, err := a.dp.Interfaces(ctx); err == nil {
+		a.cache.setLocal(ifaceIDs(ifaces))
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { a.cache.run(ctx) })
@@ -139,11 +146,15 @@ func (a *Agent) drain() (dpChanged bool) {
 // reconcile computes the host's state, applies it (if it changed or force
 // is set) and writes the port statuses that follow.
 func (a *Agent) reconcile(ctx context.Context, force bool) error {
-	snap, revs := a.cache.snapshot()
+	a.reconciles.Add(1)
 	ifaces, err := a.dp.Interfaces(ctx)
 	if err != nil {
 		return fmt.Errorf("agent: list interfaces: %w", err)
 	}
+	if err := a.cache.sync(ctx, ifaceIDs(ifaces)); err != nil {
+		return fmt.Errorf("agent: read the store: %w", err)
+	}
+	snap, revs := a.cache.snapshot()
 	st := Compute(a.cfg.HostConfig, ifaces, snap)
 	a.reg.setDevices(len(st.Ports))
 	var aerr error
@@ -161,4 +172,12 @@ func (a *Agent) reconcile(ctx context.Context, force bool) error {
 	}
 	ws := statusWrites(a.cfg.Host, st, a.results, snap, revs, time.Now().UTC().Format(time.RFC3339))
 	return errors.Join(aerr, a.syncServices(ctx, snap), writeStatuses(ctx, a.st, ws))
+}
+
+func ifaceIDs(ifaces []hoststate.Interface) []string {
+	ids := make([]string, 0, len(ifaces))
+	for _, ifc := range ifaces {
+		ids = append(ids, ifc.IfaceID)
+	}
+	return ids
 }

@@ -8,26 +8,70 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/store"
 )
 
-// cache mirrors the store prefixes the agent computes from, decoded, and
-// kept current by List then Watch from the listed revision. Every change
-// signals changed (coalesced), which wakes the reconcile loop.
+// cache mirrors the part of the store that concerns this host, decoded,
+// and kept current by List then Watch from the listed revision.
+//
+// Every agent watches the same prefixes (the key layout has no per-network
+// range), so every change reaches every agent; the cache drops what does
+// not concern its host as early and cheaply as it can (a port is judged on
+// a few decoded fields, a status on its key) and only a change it keeps
+// wakes the reconcile loop. What concerns the host (relevance) is: its
+// ports (plugged into br-int, bound to it, or reported by it), the networks
+// they are on, every port of those networks with its status records, the
+// members of the remote security groups its ports' rules name, and the
+// agents of the hosts those ports are on. When that set grows (the host
+// joins a network), the cache lists the port, status, network and subnet
+// prefixes again, filtered; that is the one read whose cost grows with the
+// cloud, paid when a host joins a network, not per change.
 type cache struct {
 	st       store.Store
 	log      *slog.Logger
+	host     string
 	prefixes []string // followed store prefixes
 
 	mu        sync.Mutex
 	snap      Snapshot
 	statusRev map[string]int64 // status key -> its ModRevision
-	pending   int              // prefixes not listed yet
-	ready     chan struct{}    // closed once every prefix was listed
-	changed   chan struct{}
+	rev       map[string]int64 // other kept key -> its ModRevision
+	// agents holds every host's agent record undecoded: records are
+	// rewritten by heartbeats all over the cloud, and only the few of
+	// relevant hosts are decoded, by snapshot.
+	agents map[string][]byte
+	rel    relevance
+	// limbo holds other hosts' status records for ports the cache does not
+	// know yet, until the ports watch has caught up with their revision:
+	// ports and statuses are two watches, so a status can arrive before
+	// the port it is about.
+	limbo    []store.KV
+	portsRev int64         // revision the ports watch (or a listing) reached
+	pending  int           // prefixes not listed yet
+	ready    chan struct{} // closed once every prefix was listed
+	changed  chan struct{}
+
+	stats cacheStats
+}
+
+// cacheStats count what the cache received and kept (for the scale bench).
+type cacheStats struct {
+	events  atomic.Int64 // watch events received
+	kept    atomic.Int64 // events that changed the cache and woke the agent
+	relists atomic.Int64 // filtered listings after the relevance grew
+}
+
+// relevance is what concerns the host, derived from the cache (see cache).
+type relevance struct {
+	local  map[string]bool // port ids with an interface on br-int here
+	nets   map[string]bool // networks of the host's ports
+	groups map[string]bool // security groups of the host's filtered ports
+	remote map[string]bool // remote groups named by those groups' rules
+	hosts  map[string]bool // hosts of the ports kept (their agent records matter)
 }
 
 // prefixes the agent follows, with how a key's value lands in the cache.
@@ -40,7 +84,11 @@ var cachePrefixes = []string{
 // (the agent learns only what its roles need).
 var servicePrefixes = []string{store.SubnetsPrefix}
 
-func newCache(st store.Store, log *slog.Logger, services bool) *cache {
+// relistPrefixes are listed again when the relevance grows: the prefixes
+// whose keys the cache filters by network or port.
+var relistPrefixes = []string{store.NetworksPrefix, store.SubnetsPrefix, store.PortsPrefix, store.PortStatusPrefix}
+
+func newCache(st store.Store, log *slog.Logger, host string, services bool) *cache {
 	prefixes := cachePrefixes
 	if services {
 		prefixes = append(slices.Clone(cachePrefixes), servicePrefixes...)
@@ -48,6 +96,7 @@ func newCache(st store.Store, log *slog.Logger, services bool) *cache {
 	return &cache{
 		st:       st,
 		log:      log,
+		host:     host,
 		prefixes: prefixes,
 		snap: Snapshot{
 			Networks:   map[string]api.Network{},
@@ -60,6 +109,9 @@ func newCache(st store.Store, log *slog.Logger, services bool) *cache {
 			SecurityGroups: map[string]api.SecurityGroup{},
 		},
 		statusRev: map[string]int64{},
+		rev:       map[string]int64{},
+		agents:    map[string][]byte{},
+		rel:       relevance{local: map[string]bool{}, nets: map[string]bool{}, groups: map[string]bool{}, remote: map[string]bool{}, hosts: map[string]bool{}},
 		pending:   len(prefixes),
 		ready:     make(chan struct{}),
 		changed:   make(chan struct{}, 1),
@@ -101,7 +153,16 @@ func (c *cache) listWatch(ctx context.Context, prefix string) (listed bool, err 
 	if err != nil {
 		return false, err
 	}
-	c.replace(prefix, kvs)
+	c.mu.Lock()
+	c.replace(prefix, kvs, rev)
+	if c.pending > 0 {
+		c.pending--
+		if c.pending == 0 {
+			close(c.ready)
+		}
+	}
+	c.mu.Unlock()
+	c.notify()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for ev := range c.st.Watch(wctx, prefix, rev+1) {
@@ -113,32 +174,35 @@ func (c *cache) listWatch(ctx context.Context, prefix string) (listed bool, err 
 	return true, errWatchClosed
 }
 
-// replace sets prefix's content to kvs (a fresh listing).
-func (c *cache) replace(prefix string, kvs []store.KV) {
-	c.mu.Lock()
+// replace sets prefix's content to the kept keys of kvs, a listing taken
+// at revision rev. The caller holds c.mu.
+func (c *cache) replace(prefix string, kvs []store.KV, rev int64) {
 	c.clear(prefix)
 	for _, kv := range kvs {
 		c.put(prefix, kv)
 	}
-	if c.pending > 0 {
-		c.pending--
-		if c.pending == 0 {
-			close(c.ready)
-		}
+	if prefix == store.PortsPrefix {
+		c.portsAt(rev)
 	}
-	c.mu.Unlock()
-	c.notify()
 }
 
 func (c *cache) apply(prefix string, ev store.Event) {
+	c.stats.events.Add(1)
 	c.mu.Lock()
+	var wake bool
 	if ev.Type == store.EventDelete {
-		c.del(prefix, strings.TrimPrefix(ev.KV.Key, prefix))
+		wake = c.del(prefix, ev.KV)
 	} else {
-		c.put(prefix, ev.KV)
+		wake = c.put(prefix, ev.KV)
+	}
+	if prefix == store.PortsPrefix && c.portsAt(ev.KV.ModRevision) {
+		wake = true
 	}
 	c.mu.Unlock()
-	c.notify()
+	if wake {
+		c.stats.kept.Add(1)
+		c.notify()
+	}
 }
 
 func (c *cache) notify() {
@@ -148,34 +212,125 @@ func (c *cache) notify() {
 	}
 }
 
-// put decodes one key into the cache. A value that does not decode is
-// dropped (logged): one bad record must not stop the host.
-func (c *cache) put(prefix string, kv store.KV) {
+// put decodes one key into the cache if it concerns the host, and reports
+// whether the host's view changed (the agent must wake). A value that does
+// not decode is dropped (logged): one bad record must not stop the host.
+// Keys of prefixes the cache does not filter are all kept.
+func (c *cache) put(prefix string, kv store.KV) bool {
 	id := strings.TrimPrefix(kv.Key, prefix)
+	if c.rev[kv.Key] >= kv.ModRevision && kv.ModRevision > 0 {
+		return false // a listing already brought this or a newer value
+	}
 	var err error
+	wake := true
 	switch prefix {
 	case store.NetworksPrefix:
+		if !c.rel.nets[id] {
+			return c.drop(prefix, kv)
+		}
 		err = decodeInto(kv.Value, id, c.snap.Networks)
 	case store.SubnetsPrefix:
-		err = decodeInto(kv.Value, id, c.snap.Subnets)
+		var h struct {
+			NetworkID string `json:"network_id"`
+		}
+		if err = json.Unmarshal(kv.Value, &h); err == nil && !c.rel.nets[h.NetworkID] {
+			return c.drop(prefix, kv)
+		}
+		if err == nil {
+			err = decodeInto(kv.Value, id, c.snap.Subnets)
+		}
 	case store.PortsPrefix:
-		err = decodeInto(kv.Value, id, c.snap.Ports)
+		var h portHead
+		if err = json.Unmarshal(kv.Value, &h); err == nil && !c.keepPort(id, h) {
+			return c.drop(prefix, kv)
+		}
+		if err == nil {
+			err = decodeInto(kv.Value, id, c.snap.Ports)
+		}
 	case store.PortStatusPrefix:
-		err = c.putStatus(kv)
+		return c.putStatus(kv)
 	case store.AgentsPrefix:
-		err = decodeInto(kv.Value, id, c.snap.Agents)
+		c.agents[id] = kv.Value
+		wake = c.rel.hosts[id]
 	case store.AgentAlivePrefix:
 		c.snap.Alive[id] = true
+		wake = c.rel.hosts[id]
 	case store.SecurityGroupsPrefix:
 		err = decodeInto(kv.Value, id, c.snap.SecurityGroups)
+		wake = c.rel.groups[id]
 	}
 	if err != nil {
 		c.log.Warn("ignoring undecodable store value", "key", kv.Key, "err", err)
-		c.del(prefix, id)
+		return c.drop(prefix, kv)
 	}
+	c.rev[kv.Key] = kv.ModRevision
+	return wake
 }
 
-func (c *cache) del(prefix, id string) {
+// drop removes a key that no longer concerns the host (or never did) and
+// reports whether the cache held it.
+func (c *cache) drop(prefix string, kv store.KV) bool {
+	_, held := c.rev[kv.Key]
+	if !held {
+		return false
+	}
+	return c.del(prefix, store.KV{Key: kv.Key, ModRevision: kv.ModRevision})
+}
+
+// portHead is the part of a port the cache judges it on.
+type portHead struct {
+	NetworkID           string   `json:"network_id"`
+	DeviceOwner         string   `json:"device_owner"`
+	PortSecurityEnabled bool     `json:"port_security_enabled"`
+	SecurityGroups      []string `json:"security_groups"`
+	BindingHostID       string   `json:"binding:host_id"`
+}
+
+// keepPort says whether a port concerns the host: its own (plugged here,
+// bound here, reported by it), on one of its networks, or a member of a
+// remote group its rules name.
+func (c *cache) keepPort(id string, h portHead) bool {
+	if c.rel.nets[h.NetworkID] || c.rel.local[id] || h.BindingHostID == c.host {
+		return true
+	}
+	if _, mine := c.snap.PortStatus[id][c.host]; mine {
+		return true
+	}
+	if len(c.rel.remote) > 0 && filtered(api.Port{PortSecurityEnabled: h.PortSecurityEnabled, DeviceOwner: h.DeviceOwner}) {
+		for _, g := range h.SecurityGroups {
+			if c.rel.remote[g] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// del removes one key and reports whether the host's view changed.
+func (c *cache) del(prefix string, kv store.KV) bool {
+	id := strings.TrimPrefix(kv.Key, prefix)
+	if prefix == store.PortStatusPrefix {
+		host, port, ok := store.ParsePortStatusKey(kv.Key)
+		if !ok {
+			return false
+		}
+		if _, held := c.snap.PortStatus[port][host]; !held {
+			c.limbo = slices.DeleteFunc(c.limbo, func(w store.KV) bool { return w.Key == kv.Key })
+			return false
+		}
+		delete(c.snap.PortStatus[port], host)
+		if len(c.snap.PortStatus[port]) == 0 {
+			delete(c.snap.PortStatus, port)
+		}
+		delete(c.statusRev, kv.Key)
+		return true
+	}
+	rev, held := c.rev[kv.Key]
+	if !held || kv.ModRevision > 0 && kv.ModRevision < rev {
+		return false // never kept, or a listing brought a newer value
+	}
+	delete(c.rev, kv.Key)
+	wake := true
 	switch prefix {
 	case store.NetworksPrefix:
 		delete(c.snap.Networks, id)
@@ -183,24 +338,25 @@ func (c *cache) del(prefix, id string) {
 		delete(c.snap.Subnets, id)
 	case store.PortsPrefix:
 		delete(c.snap.Ports, id)
-	case store.PortStatusPrefix:
-		if host, port, ok := store.ParsePortStatusKey(prefix + id); ok {
-			delete(c.snap.PortStatus[port], host)
-			if len(c.snap.PortStatus[port]) == 0 {
-				delete(c.snap.PortStatus, port)
-			}
-		}
-		delete(c.statusRev, prefix+id)
 	case store.AgentsPrefix:
-		delete(c.snap.Agents, id)
+		delete(c.agents, id)
+		wake = c.rel.hosts[id]
 	case store.AgentAlivePrefix:
 		delete(c.snap.Alive, id)
+		wake = c.rel.hosts[id]
 	case store.SecurityGroupsPrefix:
 		delete(c.snap.SecurityGroups, id)
+		wake = c.rel.groups[id]
 	}
+	return wake
 }
 
 func (c *cache) clear(prefix string) {
+	for k := range c.rev {
+		if strings.HasPrefix(k, prefix) {
+			delete(c.rev, k)
+		}
+	}
 	switch prefix {
 	case store.NetworksPrefix:
 		clear(c.snap.Networks)
@@ -211,14 +367,77 @@ func (c *cache) clear(prefix string) {
 	case store.PortStatusPrefix:
 		clear(c.snap.PortStatus)
 		clear(c.statusRev)
+		c.limbo = nil
 	case store.AgentsPrefix:
-		clear(c.snap.Agents)
+		clear(c.agents)
 	case store.AgentAlivePrefix:
 		clear(c.snap.Alive)
 	case store.SecurityGroupsPrefix:
 		clear(c.snap.SecurityGroups)
 	}
 }
+
+// putStatus records a status key if it concerns the host: its own
+// records always (it writes them with compare-and-set), another host's for
+// the ports the cache holds. Keys of another layout (the old
+// port-status/<port id>) are skipped. The host's own records do not wake
+// it: it wrote them, and its next reconcile reads them anyway.
+func (c *cache) putStatus(kv store.KV) bool {
+	host, port, ok := store.ParsePortStatusKey(kv.Key)
+	if !ok || c.statusRev[kv.Key] >= kv.ModRevision && kv.ModRevision > 0 {
+		return false
+	}
+	if _, known := c.snap.Ports[port]; host != c.host && !known {
+		if kv.ModRevision > c.portsRev {
+			c.limbo = append(c.limbo, kv)
+			if len(c.limbo) > maxLimbo {
+				// The ports watch is far behind: forget the oldest; the
+				// next listing brings them back if they matter.
+				c.limbo = slices.Clone(c.limbo[len(c.limbo)/2:])
+			}
+		}
+		return false
+	}
+	var st api.PortStatus
+	if err := json.Unmarshal(kv.Value, &st); err != nil {
+		c.log.Warn("ignoring undecodable store value", "key", kv.Key, "err", err)
+		return c.del(store.PortStatusPrefix, kv)
+	}
+	st.Host, st.PortID = host, port // the key, not the value, says who wrote it
+	if c.snap.PortStatus[port] == nil {
+		c.snap.PortStatus[port] = map[string]api.PortStatus{}
+	}
+	c.snap.PortStatus[port][host] = st
+	c.statusRev[kv.Key] = kv.ModRevision
+	return host != c.host
+}
+
+// maxLimbo bounds the status records waiting for their port.
+const maxLimbo = 10000
+
+// portsAt records that the ports watch reached rev and settles the status
+// records that waited: kept once their port is in the cache, dropped once
+// the ports watch passed their revision without bringing the port. It
+// reports whether one was kept.
+func (c *cache) portsAt(rev int64) bool {
+	c.portsRev = max(c.portsRev, rev)
+	wake := false
+	rest := c.limbo[:0]
+	for _, kv := range c.limbo {
+		_, port, _ := store.ParsePortStatusKey(kv.Key)
+		switch {
+		case c.hasPort(port):
+			wake = c.putStatus(kv) || wake
+		case kv.ModRevision > c.portsRev:
+			rest = append(rest, kv)
+		}
+	}
+	clear(c.limbo[len(rest):])
+	c.limbo = rest
+	return wake
+}
+
+func (c *cache) hasPort(id string) bool { _, ok := c.snap.Ports[id]; return ok }
 
 // snapshot returns a copy safe to read without the lock, and the status
 // keys' revisions (for compare-and-set writes).
@@ -230,31 +449,157 @@ func (c *cache) snapshot() (Snapshot, map[string]int64) {
 		Subnets:    maps.Clone(c.snap.Subnets),
 		Ports:      maps.Clone(c.snap.Ports),
 		PortStatus: cloneStatus(c.snap.PortStatus),
-		Agents:     maps.Clone(c.snap.Agents),
+		Agents:     c.relevantAgents(),
 		Alive:      maps.Clone(c.snap.Alive),
 
 		SecurityGroups: maps.Clone(c.snap.SecurityGroups),
 	}, maps.Clone(c.statusRev)
 }
 
-// putStatus records a status key; keys of another layout (the old
-// port-status/<port id>) are skipped.
-func (c *cache) putStatus(kv store.KV) error {
-	host, port, ok := store.ParsePortStatusKey(kv.Key)
-	if !ok {
-		return nil
+// relevantAgents decodes the agent records of the hosts that matter
+// (those of the ports kept, and this host). The caller holds c.mu.
+func (c *cache) relevantAgents() map[string]api.Agent {
+	out := make(map[string]api.Agent, len(c.rel.hosts)+1)
+	for _, h := range append(slices.Collect(maps.Keys(c.rel.hosts)), c.host) {
+		if b, ok := c.agents[h]; ok {
+			if err := decodeInto(b, h, out); err != nil {
+				c.log.Warn("ignoring undecodable store value", "key", store.AgentKey(h), "err", err)
+			}
+		}
 	}
-	var st api.PortStatus
-	if err := json.Unmarshal(kv.Value, &st); err != nil {
-		return err
+	return out
+}
+
+// setLocal records the ports plugged here before the first listing, so
+// that listing already keeps what the host needs.
+func (c *cache) setLocal(ids []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		c.rel.local[id] = true
 	}
-	st.Host, st.PortID = host, port // the key, not the value, says who wrote it
-	if c.snap.PortStatus[port] == nil {
-		c.snap.PortStatus[port] = map[string]api.PortStatus{}
+}
+
+// sync brings the relevance up to date with the ports plugged here (ids)
+// and the cache's content; when it grew, it lists the filtered prefixes
+// again (holding the lock, so no watch event interleaves), until it is
+// stable. Entries that no longer concern the host are dropped.
+func (c *cache) sync(ctx context.Context, ids []string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	local := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		local[id] = true
 	}
-	c.snap.PortStatus[port][host] = st
-	c.statusRev[kv.Key] = kv.ModRevision
+	for range 3 {
+		r := c.relevance(local)
+		grew := !subset(r.nets, c.rel.nets) || !subset(r.remote, c.rel.remote)
+		for id := range local {
+			if !c.rel.local[id] && !c.hasPort(id) {
+				grew = true
+			}
+		}
+		c.rel = r
+		if !grew {
+			break
+		}
+		c.stats.relists.Add(1)
+		for _, p := range relistPrefixes {
+			if !slices.Contains(c.prefixes, p) {
+				continue
+			}
+			kvs, rev, err := c.st.List(ctx, p)
+			if err != nil {
+				return err
+			}
+			c.replace(p, kvs, rev)
+		}
+	}
+	c.prune()
 	return nil
+}
+
+// relevance derives what concerns the host from the cache. The caller
+// holds c.mu.
+func (c *cache) relevance(local map[string]bool) relevance {
+	r := relevance{local: local, nets: map[string]bool{}, groups: map[string]bool{}, remote: map[string]bool{}, hosts: map[string]bool{}}
+	for id, p := range c.snap.Ports {
+		_, mine := c.snap.PortStatus[id][c.host]
+		if !local[id] && p.BindingHostID != c.host && !mine {
+			continue
+		}
+		r.nets[p.NetworkID] = true
+		if filtered(p) {
+			for _, g := range p.SecurityGroups {
+				r.groups[g] = true
+			}
+		}
+	}
+	for g := range r.groups {
+		for _, rule := range c.snap.SecurityGroups[g].SecurityGroupRules {
+			if rule.RemoteGroupID != nil {
+				r.remote[*rule.RemoteGroupID] = true
+			}
+		}
+	}
+	for id, p := range c.snap.Ports {
+		if p.BindingHostID != "" {
+			r.hosts[p.BindingHostID] = true
+		}
+		for h := range c.snap.PortStatus[id] {
+			r.hosts[h] = true
+		}
+	}
+	delete(r.hosts, c.host)
+	return r
+}
+
+// prune drops the ports, networks, subnets and other hosts' statuses that
+// no longer concern the host (it left a network). The caller holds c.mu.
+func (c *cache) prune() {
+	for id, p := range c.snap.Ports {
+		h := portHead{NetworkID: p.NetworkID, DeviceOwner: p.DeviceOwner, PortSecurityEnabled: p.PortSecurityEnabled,
+			SecurityGroups: p.SecurityGroups, BindingHostID: p.BindingHostID}
+		if !c.keepPort(id, h) {
+			delete(c.snap.Ports, id)
+			delete(c.rev, store.PortKey(id))
+		}
+	}
+	for id := range c.snap.Networks {
+		if !c.rel.nets[id] {
+			delete(c.snap.Networks, id)
+			delete(c.rev, store.NetworkKey(id))
+		}
+	}
+	for id, s := range c.snap.Subnets {
+		if !c.rel.nets[s.NetworkID] {
+			delete(c.snap.Subnets, id)
+			delete(c.rev, store.SubnetKey(id))
+		}
+	}
+	for port, byHost := range c.snap.PortStatus {
+		if c.hasPort(port) {
+			continue
+		}
+		for host := range byHost {
+			if host != c.host {
+				delete(byHost, host)
+				delete(c.statusRev, store.PortStatusKey(host, port))
+			}
+		}
+		if len(byHost) == 0 {
+			delete(c.snap.PortStatus, port)
+		}
+	}
+}
+
+func subset(a, b map[string]bool) bool {
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // cloneStatus copies the nested status map (the cache keeps changing its
