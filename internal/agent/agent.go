@@ -35,7 +35,8 @@ type Agent struct {
 	last    *hoststate.State
 	results []hoststate.PortResult
 
-	reconciles atomic.Int64 // wake-ups that reconciled (for the scale bench)
+	// For the scale bench: reconciles, and wake-ups by a store change.
+	reconciles, storeWakes atomic.Int64
 }
 
 // New checks cfg and returns an agent over a store and a data plane. The
@@ -112,6 +113,7 @@ func (a *Agent) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-a.cache.changed:
+			a.storeWakes.Add(1)
 		case <-a.dp.Changes():
 			// The data plane asks for an Apply (e.g. ovs-vswitchd restarted
 			// and lost its flows) even though the host state is unchanged.

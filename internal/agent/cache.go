@@ -50,6 +50,7 @@ type cache struct {
 	// ports and statuses are two watches, so a status can arrive before
 	// the port it is about.
 	limbo    []store.KV
+	grown    bool          // a ports listing found networks the others miss
 	portsRev int64         // revision the ports watch (or a listing) reached
 	pending  int           // prefixes not listed yet
 	ready    chan struct{} // closed once every prefix was listed
@@ -84,9 +85,9 @@ var cachePrefixes = []string{
 // (the agent learns only what its roles need).
 var servicePrefixes = []string{store.SubnetsPrefix}
 
-// relistPrefixes are listed again when the relevance grows: the prefixes
-// whose keys the cache filters by network or port.
-var relistPrefixes = []string{store.NetworksPrefix, store.SubnetsPrefix, store.PortsPrefix, store.PortStatusPrefix}
+// relistPrefixes are listed again, in this order, when the relevance
+// grows: the prefixes whose keys the cache filters by network or port.
+var relistPrefixes = []string{store.PortsPrefix, store.NetworksPrefix, store.SubnetsPrefix, store.PortStatusPrefix}
 
 func newCache(st store.Store, log *slog.Logger, host string, services bool) *cache {
 	prefixes := cachePrefixes
@@ -118,21 +119,69 @@ func newCache(st store.Store, log *slog.Logger, host string, services bool) *cac
 	}
 }
 
-// run follows every prefix until ctx ends.
+// run lists every prefix, then follows each until ctx ends. The first
+// listings run in order (the host's own statuses, ports, then the rest),
+// so that each is filtered by what the earlier ones showed: a host's
+// ports decide its networks, which decide the statuses it keeps.
 func (c *cache) run(ctx context.Context) {
+	if kvs, _, err := c.st.List(ctx, store.PortStatusOf(c.host)); err == nil {
+		c.mu.Lock()
+		for _, kv := range kvs {
+			c.putStatus(kv)
+		}
+		c.mu.Unlock()
+	}
+	order := slices.Clone(c.prefixes)
+	slices.SortStableFunc(order, func(a, b string) int { return listRank(a) - listRank(b) })
+	first := map[string]listing{}
+	for _, p := range order {
+		kvs, rev, err := c.st.List(ctx, p)
+		if err != nil {
+			break // follow lists again, with back-off
+		}
+		c.listed(p, kvs, rev)
+		first[p] = listing{rev: rev, ok: true}
+	}
+	if len(first) == len(order) {
+		c.mu.Lock()
+		c.grown = false // every listing came after the ports'
+		c.mu.Unlock()
+	}
 	var wg sync.WaitGroup
 	for _, p := range c.prefixes {
-		wg.Go(func() { c.follow(ctx, p) })
+		wg.Go(func() { c.follow(ctx, p, first[p]) })
 	}
 	wg.Wait()
 }
 
-// follow lists prefix and watches it, listing again whenever the watch
-// breaks (compaction, store restart), with a growing pause between tries.
-func (c *cache) follow(ctx context.Context, prefix string) {
+// listing is a first listing already applied: watch from rev+1.
+type listing struct {
+	rev int64
+	ok  bool
+}
+
+// listRank orders the first listings: ports, then networks and subnets,
+// then statuses, then the rest.
+func listRank(p string) int {
+	switch p {
+	case store.PortsPrefix:
+		return 0
+	case store.NetworksPrefix, store.SubnetsPrefix:
+		return 1
+	case store.PortStatusPrefix:
+		return 2
+	}
+	return 3
+}
+
+// follow watches prefix from a first listing (if ok) and lists it again
+// whenever the watch breaks (compaction, store restart), with a growing
+// pause between tries.
+func (c *cache) follow(ctx context.Context, prefix string, first listing) {
 	bo := backoff{min: 100 * time.Millisecond, max: 5 * time.Second}
 	for ctx.Err() == nil {
-		listed, err := c.listWatch(ctx, prefix)
+		listed, err := c.listWatch(ctx, prefix, first)
+		first = listing{}
 		if ctx.Err() != nil {
 			return
 		}
@@ -146,23 +195,18 @@ func (c *cache) follow(ctx context.Context, prefix string) {
 	}
 }
 
-// listWatch returns when the watch ends; the error says why, listed
-// whether the listing succeeded.
-func (c *cache) listWatch(ctx context.Context, prefix string) (listed bool, err error) {
-	kvs, rev, err := c.st.List(ctx, prefix)
-	if err != nil {
-		return false, err
-	}
-	c.mu.Lock()
-	c.replace(prefix, kvs, rev)
-	if c.pending > 0 {
-		c.pending--
-		if c.pending == 0 {
-			close(c.ready)
+// listWatch lists prefix (unless first holds a listing already applied)
+// and watches it; it returns when the watch ends; the error says why,
+// listed whether the listing succeeded.
+func (c *cache) listWatch(ctx context.Context, prefix string, first listing) (listed bool, err error) {
+	rev := first.rev
+	if !first.ok {
+		var kvs []store.KV
+		if kvs, rev, err = c.st.List(ctx, prefix); err != nil {
+			return false, err
 		}
+		c.listed(prefix, kvs, rev)
 	}
-	c.mu.Unlock()
-	c.notify()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for ev := range c.st.Watch(wctx, prefix, rev+1) {
@@ -174,10 +218,36 @@ func (c *cache) listWatch(ctx context.Context, prefix string) (listed bool, err 
 	return true, errWatchClosed
 }
 
+// listed applies a listing and counts it towards readiness.
+func (c *cache) listed(prefix string, kvs []store.KV, rev int64) {
+	c.mu.Lock()
+	c.replace(prefix, kvs, rev)
+	if c.pending > 0 {
+		c.pending--
+		if c.pending == 0 {
+			close(c.ready)
+		}
+	}
+	c.mu.Unlock()
+	c.notify()
+}
+
 // replace sets prefix's content to the kept keys of kvs, a listing taken
-// at revision rev. The caller holds c.mu.
+// at revision rev. Ports are judged in two passes: the host's own ports
+// first, whose networks then keep the other ports on them. The caller
+// holds c.mu.
 func (c *cache) replace(prefix string, kvs []store.KV, rev int64) {
 	c.clear(prefix)
+	if prefix == store.PortsPrefix {
+		for _, kv := range kvs {
+			var h portHead
+			id := strings.TrimPrefix(kv.Key, prefix)
+			if json.Unmarshal(kv.Value, &h) == nil && c.ownPort(id, h) && !c.rel.nets[h.NetworkID] {
+				c.rel.nets[h.NetworkID] = true
+				c.grown = true // the networks, subnets and statuses listed before miss it
+			}
+		}
+	}
 	for _, kv := range kvs {
 		c.put(prefix, kv)
 	}
@@ -286,14 +356,21 @@ type portHead struct {
 	BindingHostID       string   `json:"binding:host_id"`
 }
 
+// ownPort says whether a port is the host's own: plugged here, bound
+// here, or reported by it.
+func (c *cache) ownPort(id string, h portHead) bool {
+	if c.rel.local[id] || h.BindingHostID == c.host {
+		return true
+	}
+	_, mine := c.snap.PortStatus[id][c.host]
+	return mine
+}
+
 // keepPort says whether a port concerns the host: its own (plugged here,
 // bound here, reported by it), on one of its networks, or a member of a
 // remote group its rules name.
 func (c *cache) keepPort(id string, h portHead) bool {
-	if c.rel.nets[h.NetworkID] || c.rel.local[id] || h.BindingHostID == c.host {
-		return true
-	}
-	if _, mine := c.snap.PortStatus[id][c.host]; mine {
+	if c.rel.nets[h.NetworkID] || c.ownPort(id, h) {
 		return true
 	}
 	if len(c.rel.remote) > 0 && filtered(api.Port{PortSecurityEnabled: h.PortSecurityEnabled, DeviceOwner: h.DeviceOwner}) {
@@ -493,7 +570,8 @@ func (c *cache) sync(ctx context.Context, ids []string) error {
 	}
 	for range 3 {
 		r := c.relevance(local)
-		grew := !subset(r.nets, c.rel.nets) || !subset(r.remote, c.rel.remote)
+		grew := c.grown || !subset(r.nets, c.rel.nets) || !subset(r.remote, c.rel.remote)
+		c.grown = false
 		for id := range local {
 			if !c.rel.local[id] && !c.hasPort(id) {
 				grew = true
@@ -514,6 +592,7 @@ func (c *cache) sync(ctx context.Context, ids []string) error {
 			}
 			c.replace(p, kvs, rev)
 		}
+		c.grown = false // the ports were listed first
 	}
 	c.prune()
 	return nil
