@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -240,9 +241,8 @@ func (c *cache) replace(prefix string, kvs []store.KV, rev int64) {
 	c.clear(prefix)
 	if prefix == store.PortsPrefix {
 		for _, kv := range kvs {
-			var h portHead
 			id := strings.TrimPrefix(kv.Key, prefix)
-			if json.Unmarshal(kv.Value, &h) == nil && c.ownPort(id, h) && !c.rel.nets[h.NetworkID] {
+			if h, err := c.portHead(kv.Value); err == nil && c.ownPort(id, h) && !c.rel.nets[h.NetworkID] {
 				c.rel.nets[h.NetworkID] = true
 				c.grown = true // the networks, subnets and statuses listed before miss it
 			}
@@ -311,7 +311,7 @@ func (c *cache) put(prefix string, kv store.KV) bool {
 		}
 	case store.PortsPrefix:
 		var h portHead
-		if err = json.Unmarshal(kv.Value, &h); err == nil && !c.keepPort(id, h) {
+		if h, err = c.portHead(kv.Value); err == nil && !c.keepPort(id, h) {
 			return c.drop(prefix, kv)
 		}
 		if err == nil {
@@ -320,8 +320,11 @@ func (c *cache) put(prefix string, kv store.KV) bool {
 	case store.PortStatusPrefix:
 		return c.putStatus(kv)
 	case store.AgentsPrefix:
+		// Heartbeats rewrite the record every 30 s; only a changed tunnel
+		// endpoint concerns the peers.
+		old := c.agents[id]
 		c.agents[id] = kv.Value
-		wake = c.rel.hosts[id]
+		wake = c.rel.hosts[id] && localIP(old) != localIP(kv.Value)
 	case store.AgentAlivePrefix:
 		c.snap.Alive[id] = true
 		wake = c.rel.hosts[id]
@@ -354,6 +357,38 @@ type portHead struct {
 	PortSecurityEnabled bool     `json:"port_security_enabled"`
 	SecurityGroups      []string `json:"security_groups"`
 	BindingHostID       string   `json:"binding:host_id"`
+}
+
+// portHead reads what keepPort needs from a port's JSON. Every agent
+// sees every port change in the cloud, so this is the hot path: network_id
+// and binding:host_id are found by scanning the bytes (the server writes
+// them as plain top-level strings, before any free-form map), and the JSON
+// is only decoded when security groups matter or the scan is unsure.
+func (c *cache) portHead(b []byte) (portHead, error) {
+	net, ok1 := jsonString(b, `"network_id":"`)
+	host, ok2 := jsonString(b, `"binding:host_id":"`)
+	if ok1 && ok2 && len(c.rel.remote) == 0 {
+		return portHead{NetworkID: net, BindingHostID: host}, nil
+	}
+	var h portHead
+	err := json.Unmarshal(b, &h)
+	return h, err
+}
+
+// jsonString returns the string value following key (which ends with the
+// value's opening quote) at its first occurrence; ok is false if the key is
+// missing or the value has escapes.
+func jsonString(b []byte, key string) (string, bool) {
+	i := bytes.Index(b, []byte(key))
+	if i < 0 {
+		return "", false
+	}
+	v := b[i+len(key):]
+	j := bytes.IndexByte(v, '"')
+	if j < 0 || bytes.IndexByte(v[:j], '\\') >= 0 {
+		return "", false
+	}
+	return string(v[:j]), true
 }
 
 // ownPort says whether a port is the host's own: plugged here, bound
@@ -531,6 +566,20 @@ func (c *cache) snapshot() (Snapshot, map[string]int64) {
 
 		SecurityGroups: maps.Clone(c.snap.SecurityGroups),
 	}, maps.Clone(c.statusRev)
+}
+
+// localIP is an agent record's tunnel endpoint ("" if none or undecodable).
+func localIP(b []byte) string {
+	if b == nil {
+		return ""
+	}
+	var a struct {
+		Configurations struct {
+			LocalIP string `json:"local_ip"`
+		} `json:"configurations"`
+	}
+	_ = json.Unmarshal(b, &a)
+	return a.Configurations.LocalIP + "/"
 }
 
 // relevantAgents decodes the agent records of the hosts that matter
