@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"maps"
 	"slices"
@@ -617,15 +618,30 @@ func (c *cache) sync(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		local[id] = true
 	}
+	// A newly plugged port the cache does not hold (not bound here, on a
+	// network the host did not have): read it alone. If it is not created
+	// yet, the watch keeps it when it comes (it is local now).
+	var unknown []string
+	for id := range local {
+		if !c.rel.local[id] && !c.hasPort(id) {
+			unknown = append(unknown, id)
+		}
+	}
+	c.rel.local = local
+	for _, id := range unknown {
+		kv, err := c.st.Get(ctx, store.PortKey(id))
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		c.put(store.PortsPrefix, kv)
+	}
 	for range 3 {
 		r := c.relevance(local)
 		grew := c.grown || !subset(r.nets, c.rel.nets) || !subset(r.remote, c.rel.remote)
 		c.grown = false
-		for id := range local {
-			if !c.rel.local[id] && !c.hasPort(id) {
-				grew = true
-			}
-		}
 		c.rel = r
 		if !grew {
 			break
