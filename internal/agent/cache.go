@@ -48,10 +48,10 @@ type cache struct {
 	agents map[string][]byte
 	rel    relevance
 	// limbo holds other hosts' status records for ports the cache does not
-	// know yet, until the ports watch has caught up with their revision:
-	// ports and statuses are two watches, so a status can arrive before
-	// the port it is about.
-	limbo    []store.KV
+	// know yet, until the ports watch has caught up with their revision
+	// (or limboTTL passed): ports and statuses are two watches, so a
+	// status can arrive before the port it is about.
+	limbo    []limboEntry
 	grown    bool          // a ports listing found networks the others miss
 	portsRev int64         // revision the ports watch (or a listing) reached
 	pending  int           // prefixes not listed yet
@@ -428,7 +428,7 @@ func (c *cache) del(prefix string, kv store.KV) bool {
 			return false
 		}
 		if _, held := c.snap.PortStatus[port][host]; !held {
-			c.limbo = slices.DeleteFunc(c.limbo, func(w store.KV) bool { return w.Key == kv.Key })
+			c.limbo = slices.DeleteFunc(c.limbo, func(w limboEntry) bool { return w.kv.Key == kv.Key })
 			return false
 		}
 		delete(c.snap.PortStatus[port], host)
@@ -502,12 +502,12 @@ func (c *cache) putStatus(kv store.KV) bool {
 	}
 	if _, known := c.snap.Ports[port]; host != c.host && !known {
 		if kv.ModRevision > c.portsRev {
-			c.limbo = append(c.limbo, kv)
-			if len(c.limbo) > maxLimbo {
-				// The ports watch is far behind: forget the oldest; the
-				// next listing brings them back if they matter.
-				c.limbo = slices.Clone(c.limbo[len(c.limbo)/2:])
+			now := time.Now()
+			old := 0
+			for old < len(c.limbo) && (now.Sub(c.limbo[old].at) > limboTTL || len(c.limbo)-old >= maxLimbo) {
+				old++
 			}
+			c.limbo = append(c.limbo[old:], limboEntry{kv: kv, at: now})
 		}
 		return false
 	}
@@ -525,8 +525,21 @@ func (c *cache) putStatus(kv store.KV) bool {
 	return host != c.host
 }
 
-// maxLimbo bounds the status records waiting for their port.
-const maxLimbo = 10000
+// limboEntry is a status record waiting for its port, since at.
+type limboEntry struct {
+	kv store.KV
+	at time.Time
+}
+
+// The status records waiting for their port are bounded in number and in
+// time: the ports watch is not seconds behind the statuses watch (both
+// come from the same etcd), so an older one is about a port that does not
+// concern the host, whose changes arrive with no port change to settle
+// them (such as every status of a cold-starting cloud).
+const (
+	maxLimbo = 10000
+	limboTTL = 5 * time.Second
+)
 
 // portsAt records that the ports watch reached rev and settles the status
 // records that waited: kept once their port is in the cache, dropped once
@@ -536,13 +549,14 @@ func (c *cache) portsAt(rev int64) bool {
 	c.portsRev = max(c.portsRev, rev)
 	wake := false
 	rest := c.limbo[:0]
-	for _, kv := range c.limbo {
+	for _, e := range c.limbo {
+		kv := e.kv
 		_, port, _ := store.ParsePortStatusKey(kv.Key)
 		switch {
 		case c.hasPort(port):
 			wake = c.putStatus(kv) || wake
 		case kv.ModRevision > c.portsRev:
-			rest = append(rest, kv)
+			rest = append(rest, e)
 		}
 	}
 	clear(c.limbo[len(rest):])
