@@ -44,6 +44,10 @@ func measurePorts(ctx context.Context, l *lab.Lab, n, nets int) (portsResult, er
 			return res, err
 		}
 	}
+	unlimited := -1 // beyond Neutron's default of 500 ports
+	if _, err := c.SetQuota(ctx, networks[0].ProjectID, client.QuotaUpdate{Port: &unlimited}); err != nil {
+		return res, fmt.Errorf("bench: port quota: %w", err)
+	}
 	hosts := l.NumHosts()
 	names := make([]string, hosts)
 	for hi := range hosts {
