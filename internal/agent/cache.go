@@ -176,27 +176,21 @@ func listRank(p string) int {
 	return 3
 }
 
-// follow watches prefix from a first listing (if ok). When the watch
-// breaks (store restart, lost connection) it watches again from the last
-// revision it applied, since etcd keeps the history (an hour): a thousand
-// agents listing everything again at once after an etcd restart would be
-// a cold start. Only a compacted revision makes it list again. It pauses a
-// growing time between tries.
+// follow watches prefix from a first listing (if ok) and lists it again
+// whenever the watch breaks (compaction, store restart), with a growing
+// pause between tries.
 func (c *cache) follow(ctx context.Context, prefix string, first listing) {
 	bo := backoff{min: 100 * time.Millisecond, max: 5 * time.Second}
 	for ctx.Err() == nil {
-		last, err := c.listWatch(ctx, prefix, first)
+		listed, err := c.listWatch(ctx, prefix, first)
+		first = listing{}
 		if ctx.Err() != nil {
 			return
 		}
-		if last > first.rev {
+		if listed {
 			bo.reset()
 		}
-		first = listing{}
-		if last > 0 && !errors.Is(err, store.ErrCompacted) {
-			first = listing{rev: last, ok: true}
-		}
-		c.log.Warn("store watch broke, watching again", "prefix", prefix, "relist", !first.ok, "err", err)
+		c.log.Warn("store watch broke, listing again", "prefix", prefix, "err", err)
 		if !sleep(ctx, bo.next()) {
 			return
 		}
@@ -204,29 +198,26 @@ func (c *cache) follow(ctx context.Context, prefix string, first listing) {
 }
 
 // listWatch lists prefix (unless first holds a listing already applied)
-// and watches it until the watch ends; the error says why. It returns the
-// last revision whose events it applied whole (0 if the listing failed).
-func (c *cache) listWatch(ctx context.Context, prefix string, first listing) (last int64, err error) {
-	last = first.rev
+// and watches it; it returns when the watch ends; the error says why,
+// listed whether the listing succeeded.
+func (c *cache) listWatch(ctx context.Context, prefix string, first listing) (listed bool, err error) {
+	rev := first.rev
 	if !first.ok {
 		var kvs []store.KV
-		if kvs, last, err = c.st.List(ctx, prefix); err != nil {
-			return 0, err
+		if kvs, rev, err = c.st.List(ctx, prefix); err != nil {
+			return false, err
 		}
-		c.listed(prefix, kvs, last)
+		c.listed(prefix, kvs, rev)
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for ev := range c.st.Watch(wctx, prefix, last+1) {
+	for ev := range c.st.Watch(wctx, prefix, rev+1) {
 		if ev.Err != nil {
-			return last, ev.Err
+			return true, ev.Err
 		}
 		c.apply(prefix, ev)
-		if ev.LastOfRev {
-			last = ev.KV.ModRevision
-		}
 	}
-	return last, errWatchClosed
+	return true, errWatchClosed
 }
 
 // listed applies a listing and counts it towards readiness.
