@@ -3,7 +3,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 BIN := bin/vland
 
-.PHONY: all deps build test unit fuzz conformance conformance-all bench bench-api bench-dhcp bench-dataplane bench-secgroups demo clean lab-down
+.PHONY: all deps build test e2e-per-peer bench-scale unit fuzz conformance conformance-all bench bench-api bench-dhcp bench-dataplane bench-secgroups demo clean lab-down
 
 all: build
 
@@ -22,8 +22,16 @@ build:
 test: deps build
 	$(GO) vet ./...
 	VLAND_BINARY=$(CURDIR)/$(BIN) $(GO) test -p 1 -count=1 -timeout 40m ./...
+	$(MAKE) e2e-per-peer
 	$(MAKE) fuzz FUZZTIME=15s
 	$(MAKE) conformance
+
+# The tunnel-specific end-to-end tests again on a second lab whose agents
+# use one tunnel port per peer (--tunnel-ports per-peer), the option kept
+# for operators; the other e2e tests do not depend on the tunnel ports.
+E2E_TUNNEL_TESTS := ^(TestSeed000|TestSeed001|TestL2Population|TestL2popPortMove|TestTunnelPortCount)$$
+e2e-per-peer: build
+	VLAND_E2E_TUNNEL_PORTS=per-peer VLAND_BINARY=$(CURDIR)/$(BIN) $(GO) test -p 1 -count=1 -timeout 20m -run '$(E2E_TUNNEL_TESTS)' ./test/e2e
 
 # Debian's tempest (tempest.api.network) against a throwaway server on
 # loopback, api_extensions = what GET /v2.0/extensions lists. Fails on any
@@ -64,7 +72,13 @@ bench-dataplane: build
 bench-secgroups: build
 	VLAND_BINARY=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench BenchmarkSecurityGroups -benchtime 1x -timeout 30m ./test/bench
 
-bench: bench-api bench-dhcp bench-dataplane
+# Agents at scale: 1,000 agents with a fake data plane against one etcd
+# (a child process), 20,000 ports (issue 11); VLAND_SCALE=200x20 for less.
+VLAND_SCALE ?= 1000x20
+bench-scale:
+	VLAND_SCALE=$(VLAND_SCALE) $(GO) test -count=1 -run '^TestScaleSim$$' -v -timeout 60m ./internal/agent
+
+bench: bench-api bench-dhcp bench-dataplane bench-scale
 
 # Sets up the machine, builds vland, brings up a 2-host lab and runs seed
 # 000: two projects with the same 10.1.0.0/24, ping matrix printed.

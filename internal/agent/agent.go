@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vland/vland/internal/hoststate"
@@ -33,6 +34,9 @@ type Agent struct {
 	// again except on the periodic resync.
 	last    *hoststate.State
 	results []hoststate.PortResult
+
+	// For the scale bench: reconciles, and wake-ups by a store change.
+	reconciles, storeWakes atomic.Int64
 }
 
 // New checks cfg and returns an agent over a store and a data plane. The
@@ -47,7 +51,7 @@ func New(cfg Config, st store.Store, dp Dataplane) (*Agent, error) {
 		st:    st,
 		dp:    dp,
 		log:   cfg.Log.With("host", cfg.Host),
-		cache: newCache(st, cfg.Log, len(cfg.Services) > 0),
+		cache: newCache(st, cfg.Log, cfg.Host, len(cfg.Services) > 0),
 		reg:   newRegistrar(st, cfg),
 	}, nil
 }
@@ -61,6 +65,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		return fmt.Errorf("agent: start data plane: %w", err)
 	}
 	defer a.dp.Close()
+	// The first listing keeps what the ports already plugged here need.
+	if ifaces, err := a.dp.Interfaces(ctx); err == nil {
+		a.cache.setLocal(ifaceIDs(ifaces))
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { a.cache.run(ctx) })
@@ -105,6 +113,7 @@ func (a *Agent) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-a.cache.changed:
+			a.storeWakes.Add(1)
 		case <-a.dp.Changes():
 			// The data plane asks for an Apply (e.g. ovs-vswitchd restarted
 			// and lost its flows) even though the host state is unchanged.
@@ -139,11 +148,15 @@ func (a *Agent) drain() (dpChanged bool) {
 // reconcile computes the host's state, applies it (if it changed or force
 // is set) and writes the port statuses that follow.
 func (a *Agent) reconcile(ctx context.Context, force bool) error {
-	snap, revs := a.cache.snapshot()
+	a.reconciles.Add(1)
 	ifaces, err := a.dp.Interfaces(ctx)
 	if err != nil {
 		return fmt.Errorf("agent: list interfaces: %w", err)
 	}
+	if err := a.cache.sync(ctx, ifaceIDs(ifaces)); err != nil {
+		return fmt.Errorf("agent: read the store: %w", err)
+	}
+	snap, revs := a.cache.snapshot()
 	st := Compute(a.cfg.HostConfig, ifaces, snap)
 	a.reg.setDevices(len(st.Ports))
 	var aerr error
@@ -161,4 +174,12 @@ func (a *Agent) reconcile(ctx context.Context, force bool) error {
 	}
 	ws := statusWrites(a.cfg.Host, st, a.results, snap, revs, time.Now().UTC().Format(time.RFC3339))
 	return errors.Join(aerr, a.syncServices(ctx, snap), writeStatuses(ctx, a.st, ws))
+}
+
+func ifaceIDs(ifaces []hoststate.Interface) []string {
+	ids := make([]string, 0, len(ifaces))
+	for _, ifc := range ifaces {
+		ids = append(ids, ifc.IfaceID)
+	}
+	return ids
 }

@@ -111,3 +111,27 @@ func TestPercentile(t *testing.T) {
 	require.Equal(t, dist{N: 1, P50: 7, P99: 7, Max: 7}, summarize([]time.Duration{7}))
 	require.Equal(t, time.Duration(6), summarize([]time.Duration{6, 1, 2, 3, 4, 5}).P99)
 }
+
+// BenchmarkThousandPorts: 1,000 ports (VLAND_BENCH_PORTS) on 10 networks
+// of a 3-host lab: time to ACTIVE after plugging, flows per host, agent RSS.
+func BenchmarkThousandPorts(b *testing.B) {
+	l := newLab(b, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	b.ResetTimer()
+	res, err := measurePorts(ctx, l, envInt(b, "VLAND_BENCH_PORTS", 1000), 10)
+	b.StopTimer()
+	require.NoError(b, err)
+	res.print(os.Stdout)
+	b.ReportMetric(res.Active.Seconds(), "active-s")
+	var flows int
+	for _, f := range res.Flows {
+		flows = max(flows, f.BrInt+f.BrTun)
+	}
+	b.ReportMetric(float64(flows), "flows-per-host-max")
+	var rss int64
+	for _, r := range res.AgentRSS {
+		rss = max(rss, r)
+	}
+	b.ReportMetric(float64(rss)/1e6, "agent-rss-MB-max")
+}

@@ -1,0 +1,503 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/hoststate"
+	"github.com/vland/vland/internal/store"
+	"github.com/vland/vland/internal/store/etcdstore"
+)
+
+// The scale simulation (issue 11): many agents in this process, each with
+// a lean fake data plane, against one etcd in a child process (so its CPU
+// is counted apart and it can be killed and restarted). Each network has
+// one port on each of 4 consecutive hosts. Small by default (a CI test
+// with assertions); VLAND_SCALE=HOSTSxPORTS sets the size, e.g.
+//
+//	VLAND_SCALE=1000x20 go test -run TestScaleSim -v -timeout 60m ./internal/agent
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("VLAND_SIM_ETCD_DIR"); dir != "" {
+		etcdChild(dir, os.Getenv("VLAND_SIM_ETCD_URL"))
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// etcdChild runs the simulation's etcd until SIGTERM.
+func etcdChild(dir, url string) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir, ClientURL: url})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println("ready")
+	<-sig
+	_ = e.Close()
+	os.Exit(0)
+}
+
+// simEtcd is the child etcd.
+type simEtcd struct {
+	dir, url string
+	cmd      *exec.Cmd
+}
+
+func startSimEtcd(t testing.TB, dir, url string) *simEtcd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "VLAND_SIM_ETCD_DIR="+dir, "VLAND_SIM_ETCD_URL="+url)
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err, "etcd child did not start")
+	require.Equal(t, "ready\n", line)
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	return &simEtcd{dir: dir, url: url, cmd: cmd}
+}
+
+func (e *simEtcd) kill() {
+	_ = e.cmd.Process.Kill()
+	_ = e.cmd.Wait()
+}
+
+// cpu is the child's user+system CPU time.
+func (e *simEtcd) cpu() time.Duration { return procCPU(e.cmd.Process.Pid) }
+
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * 10 * time.Millisecond // USER_HZ is 100
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func selfRSS() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for l := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// simDP is a lean fake data plane: plugged interfaces, the last applied
+// state, and a hook that fires when an applied state first holds a port.
+type simDP struct {
+	mu      sync.Mutex
+	ifaces  []hoststate.Interface
+	last    hoststate.State
+	applies int
+	changes chan struct{}
+	watch   string
+	seen    chan time.Time
+}
+
+func (f *simDP) Start(context.Context) error { return nil }
+func (f *simDP) Changes() <-chan struct{}    { return f.changes }
+func (f *simDP) Close()                      {}
+
+func (f *simDP) Interfaces(context.Context) ([]hoststate.Interface, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.ifaces), nil
+}
+
+func (f *simDP) Apply(_ context.Context, s hoststate.State) ([]hoststate.PortResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.last = s
+	f.applies++
+	if f.watch != "" && stateHas(s, f.watch) {
+		f.seen <- time.Now()
+		f.watch = ""
+	}
+	out := make([]hoststate.PortResult, 0, len(s.Ports))
+	for id, p := range s.Ports {
+		out = append(out, hoststate.PortResult{PortID: id, LocalVLAN: 1, Bound: p.AdminStateUp})
+	}
+	return out, nil
+}
+
+func (f *simDP) plug(id string) {
+	f.mu.Lock()
+	f.ifaces = append(f.ifaces, iface(id))
+	f.mu.Unlock()
+	select {
+	case f.changes <- struct{}{}:
+	default:
+	}
+}
+
+func (f *simDP) expect(id string, seen chan time.Time) {
+	f.mu.Lock()
+	f.watch, f.seen = id, seen
+	f.mu.Unlock()
+}
+
+func (f *simDP) state() hoststate.State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last
+}
+
+// stateHas reports whether a state holds port id, locally or at a peer.
+func stateHas(s hoststate.State, id string) bool {
+	if _, ok := s.Ports[id]; ok {
+		return true
+	}
+	for _, p := range s.Peers {
+		for _, pp := range p.Ports {
+			if pp.ID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type simHost struct {
+	name string
+	a    *Agent
+	dp   *simDP
+	nets []string
+}
+
+func simHostName(h int) string { return fmt.Sprintf("h%04d", h) }
+
+// simNet is the network of host h's i-th port: hosts 4k..4k+3 share
+// portsPerHost networks.
+func simNet(h, i, portsPerHost int) string { return fmt.Sprintf("n%05d", (h/4)*portsPerHost+i) }
+
+func simSize() (hosts, ports int) {
+	hosts, ports = 40, 5
+	if v := os.Getenv("VLAND_SCALE"); v != "" {
+		a, b, _ := strings.Cut(v, "x")
+		hosts, _ = strconv.Atoi(a)
+		ports, _ = strconv.Atoi(b)
+	}
+	return hosts, ports
+}
+
+func pctl(d []time.Duration, p float64) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+func TestScaleSim(t *testing.T) {
+	nHosts, perHost := simSize()
+	require.Zero(t, nHosts%4, "hosts must be a multiple of 4")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "http://" + ln.Addr().String()
+	ln.Close()
+	etcd := startSimEtcd(t, t.TempDir(), url)
+	t.Cleanup(func() { etcd.kill() })
+	pw, err := etcdstore.ReadPasswordFile(etcd.dir + "/" + etcdstore.ServerPasswordFile)
+	require.NoError(t, err)
+	cc := etcdstore.ClientConfig{Endpoints: []string{url}, Username: store.ServerUser, Password: pw}
+	// Agents share a few connections (one login each); etcd still keeps
+	// one watcher per agent and prefix, which is the fan-out measured.
+	clients := make([]store.Store, 8)
+	for i := range clients {
+		clients[i], err = etcdstore.Connect(cc)
+		require.NoError(t, err)
+	}
+	t.Cleanup(func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	})
+	st := clients[0]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+
+	// Desired state: networks and ports (bound, as Nova binds them).
+	start := time.Now()
+	var ops []store.Op
+	flush := func() {
+		_, err := st.Txn(ctx, nil, ops)
+		require.NoError(t, err)
+		ops = ops[:0]
+	}
+	add := func(key string, v any) {
+		b, _ := json.Marshal(v)
+		ops = append(ops, store.Op{Key: key, Value: b})
+		if len(ops) == 500 {
+			flush()
+		}
+	}
+	hosts := make([]*simHost, nHosts)
+	for h := range nHosts {
+		hosts[h] = &simHost{name: simHostName(h), dp: &simDP{changes: make(chan struct{}, 1)}}
+		for i := range perHost {
+			n := simNet(h, i, perHost)
+			if h%4 == 0 {
+				add(store.NetworkKey(n), vxlanNet(n, 1000+(h/4)*perHost+i))
+			}
+			id := fmt.Sprintf("p%04d-%02d", h, i)
+			add(store.PortKey(id), vmPort(id, n, simMAC(h, i), fmt.Sprintf("10.0.%d.%d", h%4, i+2), hosts[h].name))
+			hosts[h].dp.ifaces = append(hosts[h].dp.ifaces, iface(id))
+			hosts[h].nets = append(hosts[h].nets, n)
+		}
+	}
+	flush()
+	t.Logf("store written: %d networks, %d ports in %.1f s", nHosts/4*perHost, nHosts*perHost, time.Since(start).Seconds())
+
+	// Agents.
+	start = time.Now()
+	cpu0 := selfCPU()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var wg sync.WaitGroup
+	for h, sh := range hosts {
+		cfg := Config{HostConfig: HostConfig{Host: sh.name, LocalIP: netip.AddrFrom4([4]byte{10, byte(h >> 16), byte(h >> 8), byte(h)}),
+			TunnelTypes: []string{"vxlan"}, TunnelPorts: hoststate.TunnelPortsFlow}, DatapathType: "netdev", Log: log,
+			// No periodic resync inside the measurements (its cost shows
+			// in the idle figure of a real deployment, not per change).
+			// Nor the agent record's heartbeat rewrite: agents started
+			// together would rewrite theirs together every 30 s (real
+			// agents are not in step); it wakes no agent either way.
+			ResyncInterval: time.Hour, HeartbeatInterval: time.Hour}
+		sh.a, err = New(cfg, clients[h%len(clients)], sh.dp)
+		require.NoError(t, err)
+		wg.Go(func() { _ = sh.a.Run(ctx) })
+		// Start in waves of 100, each after the previous one's first
+		// listing: a thousand listings of every port at once hold
+		// gigabytes in etcd's buffers (a whole cloud cold-starting in
+		// the same second is not what this measures).
+		if h%100 == 99 {
+			for _, o := range hosts[h-99 : h+1] {
+				<-o.a.cache.ready
+			}
+		}
+	}
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	// Converged: every host has its ports and 3 peers, each with every port.
+	converged := func(sh *simHost) bool {
+		s := sh.dp.state()
+		if len(s.Ports) != perHost || len(s.Peers) != 3 {
+			return false
+		}
+		for _, p := range s.Peers {
+			if len(p.Ports) != perHost {
+				return false
+			}
+		}
+		return true
+	}
+	require.Eventually(t, func() bool {
+		for _, sh := range hosts {
+			if !converged(sh) {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Minute, 100*time.Millisecond)
+	t.Logf("cold start: all %d agents converged in %.1f s, agent CPU %.1f s, etcd CPU %.1f s so far",
+		nHosts, time.Since(start).Seconds(), (selfCPU() - cpu0).Seconds(), etcd.cpu().Seconds())
+	// Quiet: the agents have drained etcd's fan-out of the cold start
+	// (every status write reaches every agent).
+	allEvents := func() (n int64) {
+		for _, o := range hosts {
+			n += o.a.cache.stats.events.Load()
+		}
+		return n
+	}
+	for prev := allEvents(); ; {
+		time.Sleep(2 * time.Second)
+		cur := allEvents()
+		if cur-prev < int64(nHosts) {
+			break
+		}
+		prev = cur
+	}
+	t.Logf("fan-out of the cold start drained %.1f s after it began", time.Since(start).Seconds())
+
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	heapPerAgent := int64(ms.HeapInuse) / int64(nHosts)
+
+	// Background CPU (heartbeats, keep-alives) over an idle second.
+	c0, e0 := selfCPU(), etcd.cpu()
+	time.Sleep(3 * time.Second)
+	idleCPU, idleEtcd := (selfCPU()-c0)/3, (etcd.cpu()-e0)/3
+
+	// Changes: a port created on a random host's network, plugged there.
+	type sample struct {
+		lat           time.Duration
+		woken, reconc int
+		events, kept  int64
+		cpu, etcdCPU  time.Duration
+		sharing       int
+	}
+	var samples []sample
+	changes := 20
+	if os.Getenv("VLAND_SCALE") != "" {
+		changes = 50
+	}
+	for i := range changes {
+		h := (i * 7919) % nHosts
+		sh := hosts[h]
+		n := sh.nets[i%perHost]
+		id := fmt.Sprintf("x%05d", i)
+		var affected []*simHost
+		for _, o := range hosts[h/4*4 : h/4*4+4] {
+			affected = append(affected, o)
+		}
+		seen := make(chan time.Time, len(affected))
+		for _, o := range affected {
+			o.dp.expect(id, seen)
+		}
+		before := make([]int64, nHosts)
+		var ev0, kept0 int64
+		for j, o := range hosts {
+			before[j] = o.a.storeWakes.Load()
+			ev0 += o.a.cache.stats.events.Load()
+			kept0 += o.a.cache.stats.kept.Load()
+		}
+		c0, e0 := selfCPU(), etcd.cpu()
+		t0 := time.Now()
+		sh.dp.plug(id)
+		b, _ := json.Marshal(vmPort(id, n, simMAC(h, 90+i%9), fmt.Sprintf("10.9.%d.%d", i/250, i%250+2), sh.name))
+		_, err := st.Txn(ctx, nil, []store.Op{{Key: store.PortKey(id), Value: b}})
+		require.NoError(t, err)
+		var last time.Time
+		for range affected {
+			select {
+			case ts := <-seen:
+				last = ts
+			case <-time.After(30 * time.Second):
+				t.Fatalf("change %d: not every affected agent applied port %s", i, id)
+			}
+		}
+		lat := last.Sub(t0)
+		time.Sleep(300 * time.Millisecond) // the status write and what it wakes
+		w := float64(time.Since(t0)) / float64(time.Second)
+		s := sample{lat: lat, sharing: len(affected), cpu: selfCPU() - c0 - time.Duration(float64(idleCPU)*w),
+			etcdCPU: etcd.cpu() - e0 - time.Duration(float64(idleEtcd)*w)}
+		for j, o := range hosts {
+			if d := int(o.a.storeWakes.Load() - before[j]); d > 0 {
+				s.woken++
+				s.reconc += d
+			}
+			s.events += o.a.cache.stats.events.Load()
+			s.kept += o.a.cache.stats.kept.Load()
+		}
+		s.events -= ev0
+		s.kept -= kept0
+		samples = append(samples, s)
+	}
+	var lats []time.Duration
+	var woken, reconc, events, kept int
+	var cpu, ecpu time.Duration
+	maxWoken := 0
+	for _, s := range samples {
+		lats = append(lats, s.lat)
+		woken += s.woken
+		maxWoken = max(maxWoken, s.woken)
+		reconc += s.reconc
+		events += int(s.events)
+		kept += int(s.kept)
+		cpu += s.cpu
+		ecpu += s.etcdCPU
+	}
+	n := len(samples)
+	t.Logf("scale %d hosts / %d ports, %d changes (a port created and plugged on a network of 4 hosts):", nHosts, nHosts*perHost, n)
+	t.Logf("  create -> all affected agents computed: p50 %v, p99 %v", pctl(lats, 0.5).Round(100*time.Microsecond), pctl(lats, 0.99).Round(100*time.Microsecond))
+	t.Logf("  agents woken per change: mean %.1f, max %d (hosts sharing the network: 4); store wake-ups per change %.1f", float64(woken)/float64(n), maxWoken, float64(reconc)/float64(n))
+	t.Logf("  agent CPU per change (all agents, idle subtracted): %.1f ms; etcd CPU per change %.1f ms", float64(cpu.Microseconds())/1000/float64(n), float64(ecpu.Microseconds())/1000/float64(n))
+	t.Logf("  etcd watch events delivered per change: %.0f (kept by agents: %.1f)", float64(events)/float64(n), float64(kept)/float64(n))
+	t.Logf("  agent memory: heap in use %.0f KiB per agent; process RSS %d MiB for %d agents", float64(heapPerAgent)/1024, selfRSS()>>20, nHosts)
+	t.Logf("  idle: agents %.0f ms CPU/s, etcd %.0f ms CPU/s", float64(idleCPU.Milliseconds()), float64(idleEtcd.Milliseconds()))
+	require.LessOrEqual(t, maxWoken, 4, "only the hosts sharing the network wake")
+
+	// etcd crash and restart: time until every agent follows the store
+	// again (it sees a probe security group) and a probe port is computed
+	// by its network's hosts.
+	t0 := time.Now()
+	etcd.kill()
+	etcd = startSimEtcd(t, etcd.dir, url)
+	up := time.Since(t0)
+	probe := "y00000"
+	seen := make(chan time.Time, 4)
+	for _, o := range hosts[:4] {
+		o.dp.expect(probe, seen)
+	}
+	hosts[0].dp.plug(probe)
+	require.Eventually(t, func() bool {
+		b, _ := json.Marshal(vmPort(probe, hosts[0].nets[0], simMAC(0, 99), "10.8.0.2", hosts[0].name))
+		_, err := st.Txn(ctx, nil, []store.Op{{Key: store.PortKey(probe), Value: b},
+			{Key: store.SecurityGroupKey("probe"), Value: []byte(`{"id":"probe"}`)}})
+		return err == nil
+	}, time.Minute, 50*time.Millisecond)
+	require.Eventually(t, func() bool {
+		for _, o := range hosts {
+			o.a.cache.mu.Lock()
+			_, ok := o.a.cache.snap.SecurityGroups["probe"]
+			o.a.cache.mu.Unlock()
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}, 5*time.Minute, 20*time.Millisecond)
+	all := time.Since(t0)
+	for range 4 {
+		select {
+		case <-seen:
+		case <-time.After(time.Minute):
+			t.Fatal("probe port not computed after the etcd restart")
+		}
+	}
+	var relists int64
+	for _, o := range hosts {
+		relists += o.a.cache.stats.relists.Load()
+	}
+	t.Logf("  etcd killed and restarted: serving again after %.2f s; every agent following the store %.2f s after the kill; probe port computed by its 4 hosts %.2f s after", up.Seconds(), all.Seconds(), time.Since(t0).Seconds())
+	t.Logf("  relevance relists (hosts joining networks) over the run: %d", relists)
+}
+
+func simMAC(h, i int) string {
+	return fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", h>>8, h&0xff, i)
+}
+
+var _ = api.StatusActive

@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/client"
+	"github.com/vland/vland/internal/lab"
+)
+
+// portsResult is the outcome of measurePorts.
+type portsResult struct {
+	Ports, Networks int
+	Create          time.Duration // all ports created through the API
+	Active          time.Duration // plugging started -> every port ACTIVE
+	Flows           []bridgeFlows
+	AgentRSS        []int64 // bytes, per host
+}
+
+// measurePorts creates n ports through the API on nets VXLAN networks,
+// bound round-robin to the lab's hosts, plugs them all at once (one
+// ovs-vsctl transaction per host adding internal interfaces with the
+// port's iface-id, as a hypervisor would its taps) and times until the API
+// shows every port ACTIVE. Then it counts every host's flows and reads its
+// agent's RSS (issue 11's "3 hosts, 1,000 ports": OVN has ~11,500 flows
+// per chassis, ovn-controller 36-42 MB, 10.5-17.5 s to ACTIVE).
+func measurePorts(ctx context.Context, l *lab.Lab, n, nets int) (portsResult, error) {
+	res := portsResult{Ports: n, Networks: nets}
+	c := l.Client()
+	networks := make([]api.Network, nets)
+	for i := range nets {
+		var err error
+		if networks[i], _, err = makeVXLANNetwork(ctx, c, "scale"+strconv.Itoa(i), fmt.Sprintf("10.80.%d.0/24", i)); err != nil {
+			return res, err
+		}
+	}
+	unlimited := -1 // beyond Neutron's default of 500 ports
+	if _, err := c.SetQuota(ctx, networks[0].ProjectID, client.QuotaUpdate{Port: &unlimited}); err != nil {
+		return res, fmt.Errorf("bench: port quota: %w", err)
+	}
+	hosts := l.NumHosts()
+	names := make([]string, hosts)
+	for hi := range hosts {
+		h, err := l.HostInfo(hi + 1)
+		if err != nil {
+			return res, err
+		}
+		names[hi] = h.Name
+	}
+	ports := make([]api.Port, n)
+	errs := make([]error, n)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 8 {
+		wg.Go(func() {
+			for i := range work {
+				ports[i], errs[i] = c.CreatePort(ctx, client.PortCreate{Name: "s" + strconv.Itoa(i), NetworkID: networks[i%nets].ID,
+					DeviceID: "scale-" + strconv.Itoa(i), DeviceOwner: "compute:nova", BindingHostID: names[i%hosts]})
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	res.Create = time.Since(start)
+	if err := errors.Join(errs...); err != nil {
+		return res, fmt.Errorf("bench: create ports: %w", err)
+	}
+
+	start = time.Now()
+	perr := make([]error, hosts)
+	for hi := range hosts {
+		wg.Go(func() {
+			var args []string
+			for i := hi; i < n; i += hosts {
+				p := ports[i]
+				tap := "tp" + p.ID[:11]
+				args = append(args, "--", "--may-exist", "add-port", "br-int", tap, "--", "set", "Interface", tap, "type=internal",
+					"external_ids:iface-id="+p.ID, "external_ids:attached-mac="+p.MACAddress, "external_ids:iface-status=active")
+			}
+			_, o, err := l.Host(hi + 1)
+			if err == nil {
+				_, err = o.Vsctl(ctx, args[1:]...)
+			}
+			perr[hi] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(perr...); err != nil {
+		return res, fmt.Errorf("bench: plug: %w", err)
+	}
+	want := map[string]bool{}
+	for _, p := range ports {
+		want[p.ID] = true
+	}
+	for {
+		all, err := c.ListPorts(ctx, nil)
+		if err != nil {
+			return res, err
+		}
+		active := 0
+		for _, p := range all {
+			if want[p.ID] && p.Status == api.StatusActive {
+				active++
+			}
+		}
+		if active == n {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return res, fmt.Errorf("bench: %d of %d ports ACTIVE: %w", active, n, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	res.Active = time.Since(start)
+	var err error
+	if res.Flows, err = countFlows(ctx, l); err != nil {
+		return res, err
+	}
+	res.AgentRSS = agentRSS(l.Dir())
+	return res, nil
+}
+
+// agentRSS reads the resident memory of the lab's agents.
+func agentRSS(dir string) []int64 {
+	var out []int64
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(cmd, []byte(dir+"/")) || procKind(cmd) != "vland agent" {
+			continue
+		}
+		st, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		for l := range strings.Lines(string(st)) {
+			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				out = append(out, kb<<10)
+			}
+		}
+	}
+	return out
+}
+
+func (r portsResult) print(w io.Writer) {
+	fmt.Fprintf(w, "%d ports on %d VXLAN networks, %d hosts: created in %.1f s; plugged -> all ACTIVE in %.2f s\n",
+		r.Ports, r.Networks, len(r.Flows), r.Create.Seconds(), r.Active.Seconds())
+	for _, f := range r.Flows {
+		fmt.Fprintf(w, "  host%d flows: br-int %d, br-tun %d, total %d\n", f.Host, f.BrInt, f.BrTun, f.BrInt+f.BrTun)
+	}
+	for _, b := range r.AgentRSS {
+		fmt.Fprintf(w, "  agent RSS %.1f MB\n", float64(b)/1e6)
+	}
+}
