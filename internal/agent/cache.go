@@ -166,10 +166,13 @@ type listing struct {
 	ok  bool
 }
 
-// listRank orders the first listings: ports, then networks and subnets,
-// then statuses, then the rest.
+// listRank orders the first listings: the routers bound to hosts (they
+// make ports the host's), ports, then networks and subnets, then statuses,
+// then the rest.
 func listRank(p string) int {
 	switch p {
+	case store.L3BindingsPrefix:
+		return -1
 	case store.PortsPrefix:
 		return 0
 	case store.NetworksPrefix, store.SubnetsPrefix:

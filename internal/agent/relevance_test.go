@@ -180,3 +180,42 @@ func TestPortHead(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, `host"A`, h.BindingHostID, "escaped values fall back to decoding")
 }
+
+// A router bound to the host makes its ports, and the networks they are
+// on, the host's concern (its L3 service plugs them), also when the
+// binding comes after the first listing; another host keeps none of it.
+func TestRouterPortsConcernL3Host(t *testing.T) {
+	st := memstore.New()
+	t.Cleanup(func() { st.Close() })
+	put(t, st, store.NetworkKey("n1"), vxlanNet("n1", 111))
+	rp := vmPort("rp1", "n1", "fa:16:3e:00:00:0a", "10.1.0.1", "")
+	rp.DeviceID, rp.DeviceOwner = "r1", "network:router_interface"
+	put(t, st, store.PortKey("rp1"), rp)
+	put(t, st, store.PortKey("v1"), vmPort("v1", "n1", "fa:16:3e:00:00:0b", "10.1.0.5", "hostB"))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	start := func(host string) *cache {
+		c := newCache(st, slog.Default(), host, true)
+		go c.run(ctx)
+		<-c.ready
+		return c
+	}
+	holds := func(c *cache) bool {
+		require.NoError(t, c.sync(ctx, nil))
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, rp := c.snap.Ports["rp1"]
+		_, v := c.snap.Ports["v1"]
+		_, n := c.snap.Networks["n1"]
+		return rp && v && n
+	}
+	a, other := start("hostA"), start("hostC")
+	require.False(t, holds(a), "no router bound yet")
+
+	put(t, st, store.L3BindingKey("r1", "hostA"), map[string]any{})
+	require.Eventually(t, func() bool { return holds(a) }, 2*time.Second, 10*time.Millisecond,
+		"the router's port, its network and the network's ports concern hostA")
+	require.False(t, holds(other))
+	require.True(t, holds(start("hostA")), "a fresh agent of hostA holds them from its first listing")
+}

@@ -163,6 +163,11 @@ func TestMetadataIsolatedNetwork(t *testing.T) {
 	require.NoError(t, c.DeleteRouter(ctx, r.ID))
 	require.Eventually(t, func() bool { return strings.Contains(addrs(), "169.254.169.254/32") },
 		10*time.Second, 100*time.Millisecond, "metadata address back once the router is gone")
+	// The proxy listens a moment after the address is back.
+	require.Eventually(t, func() bool {
+		_, err := curl(ctx, l, "md1", "/openstack/latest/meta_data.json", "-o", "/dev/null")
+		return err == nil
+	}, 10*time.Second, 100*time.Millisecond, "metadata answered again once the router is gone")
 
 	// Twenty fetches in a row (each reads the store: ports, subnets,
 	// floating IPs, the instance), then an agent restart on the DHCP host:
