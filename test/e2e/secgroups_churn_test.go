@@ -39,11 +39,18 @@ func TestSecurityGroupChurn(t *testing.T) {
 	require.NoError(t, err)
 	clients := sgTestGroup(t, ctx, c, project, "sgc-clients", false)
 	srv := sgTestGroup(t, ctx, c, project, "sgc-srv", true)
-	extra := sgTestGroup(t, ctx, c, project, "sgc-extra", true)
+	// A port's groups are visited in id order: extra must come before srv
+	// on b, so that a conjunction numbered in first-use order would be
+	// renumbered by extra's rules.
+	var extra api.SecurityGroup
+	for i := 0; extra.ID == "" || extra.ID > srv.ID; i++ {
+		require.Less(t, i, 20, "a group id below srv's")
+		extra = sgTestGroup(t, ctx, c, project, fmt.Sprintf("sgc-extra%d", i), true)
+	}
 	other := sgTestGroup(t, ctx, c, project, "sgc-other", false)
 	sgRule(t, ctx, c, srv, api.DirectionIngress, "tcp", 5201, "", clients.ID)
 	joinGroups(t, ctx, c, a, extra, clients)
-	joinGroups(t, ctx, c, b, extra, srv) // extra first: its conjunctions are met first on host2
+	joinGroups(t, ctx, c, b, extra, srv)
 	joinGroups(t, ctx, c, cvm, srv)
 	bIP := b.IP.Addr().String()
 
@@ -89,7 +96,7 @@ func TestSecurityGroupChurn(t *testing.T) {
 			return true
 		}
 		groups := map[bool][]string{true: {other.ID}, false: {}}
-		for i := range 10 {
+		for i := range 14 {
 			port := 6000 + i
 			if !add(extra, api.DirectionIngress, port, other.ID) || // new conjunction key on both hosts
 				!add(srv, api.DirectionIngress, port, clients.ID) || // same key as the stream's
@@ -104,7 +111,7 @@ func TestSecurityGroupChurn(t *testing.T) {
 				}
 				changes++
 			}
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(150 * time.Millisecond)
 			if len(made) > 3 {
 				if err := c.DeleteSecurityGroupRule(cctx, made[0]); err != nil {
 					churnErr = err
