@@ -49,6 +49,7 @@ const (
 	prioTracked = 80
 	prioConj    = 71
 	prioRule    = 70
+	prioHold    = 50
 	prioRevoke  = 40
 )
 
@@ -139,6 +140,11 @@ func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, fc *flow
 	for _, gid := range p.SecurityGroups {
 		g, ok := s.SecurityGroups[gid]
 		if !ok {
+			// A group the state does not know yet (or any more) is a
+			// transient gap, not a decision to deny: revoking is for good,
+			// so hold the port's established connections (no new ones)
+			// until the group is known and its rules decide again.
+			holdFlows(p, of, fc)
 			continue
 		}
 		for _, r := range g.Rules {
@@ -179,6 +185,15 @@ func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, fc *flow
 			}
 		}
 	}
+}
+
+// holdFlows let a port's established connections go on, in their
+// original direction, above prioRevoke (a stateless port's packets are
+// untracked and never match them).
+func holdFlows(p hoststate.Port, of int, fc *flowCollector) {
+	est := "ct_state=+est-rel-rpl-inv+trk"
+	fc.add(on(IntRulesEgress, OwnerFirewall).prio(prioHold).match(est, inPort(of)).do(resubmit(IntTransient)))
+	fc.add(on(IntRulesIngress, OwnerFirewall).prio(prioHold).match(est, sprintf("reg5=%d", of)).do(output(of)))
 }
 
 // learnRemote is what frames from a tunnel or provider patch steered to a

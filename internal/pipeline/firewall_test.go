@@ -346,3 +346,33 @@ func TestRuleChangeTouchesOnlyItsFlows(t *testing.T) {
 		})
 	}
 }
+
+// A port whose group the state does not know (a transient gap) keeps its
+// established connections: hold flows above the revoke flow, and no rule
+// admits new ones. Once the group is known, the hold flows go.
+func TestUnknownGroupHoldsEstablished(t *testing.T) {
+	s, pm := secGroupState()
+	hold := func(fs []Flow) []string {
+		var out []string
+		for _, f := range fs {
+			if f.Priority == prioHold {
+				out = append(out, f.String())
+			}
+		}
+		return out
+	}
+	assert.Empty(t, hold(Build(s, pm).Int))
+	c := s.Ports["port-c"]
+	c.SecurityGroups = []string{"admin", "unknown"}
+	s.Ports["port-c"] = c
+	assert.Equal(t, []string{
+		"table=72,priority=50,ct_state=+est-rel-rpl-inv+trk,in_port=7 actions=resubmit(,60)",
+		"table=82,priority=50,ct_state=+est-rel-rpl-inv+trk,reg5=7 actions=output:7",
+	}, hold(Build(s, pm).Int))
+	delete(s.SecurityGroups, "admin")
+	for _, f := range Build(s, pm).Int {
+		if strings.Contains(f.Match, "in_port=7") && f.Table == IntRulesEgress.ID {
+			assert.Equal(t, prioHold, int(f.Priority), "only the hold flow: no rule of an unknown group: %s", f)
+		}
+	}
+}
