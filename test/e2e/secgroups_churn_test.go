@@ -133,7 +133,27 @@ func TestSecurityGroupChurn(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}()
-	wg.Wait()
+	// Meanwhile, the flow of b's side of the stream's conjunction (clause
+	// 2: b's port, TCP 5201) on host2 must keep its conjunction id: a
+	// renumbered id rewrites it (and every other conjunction flow).
+	ofport := vsctlGet(t, ctx, 2, "Interface", b.Tap, "ofport")
+	clause := map[string]bool{}
+	churned := make(chan struct{})
+	go func() { wg.Wait(); close(churned) }()
+	for done := false; !done; {
+		select {
+		case <-churned:
+			done = true
+		case <-time.After(200 * time.Millisecond):
+		}
+		dump, err := l.HostExec(ctx, 2, "ovs-ofctl", "dump-flows", "--no-stats", "br-int", "table=82,reg5="+ofport+",tcp,tp_dst=5201")
+		require.NoError(t, err)
+		for _, line := range strings.Split(string(dump), "\n") {
+			if _, acts, ok := strings.Cut(line, "actions="); ok && strings.Contains(acts, "conjunction(") {
+				clause[acts] = true
+			}
+		}
+	}
 	require.NoError(t, churnErr)
 	t.Logf("churn: %d changes", changes)
 
@@ -149,6 +169,7 @@ func TestSecurityGroupChurn(t *testing.T) {
 		}
 		return bad
 	}
+	require.Len(t, clause, 1, "the stream's clause flow kept its conjunction id through the churn: %v", clause)
 	for _, host := range []int{1, 2} {
 		require.Empty(t, marked(host), "host%d revoked the iperf3 connection (ct_mark=1)", host)
 	}
