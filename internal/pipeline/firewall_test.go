@@ -376,3 +376,17 @@ func TestUnknownGroupHoldsEstablished(t *testing.T) {
 		}
 	}
 }
+
+// A port joining a remote group (on another host: a new member address)
+// adds one clause flow per conjunction naming the group, and nothing else.
+func TestGroupMemberTouchesOnlyItsFlows(t *testing.T) {
+	s, pm := secGroupState()
+	before := Build(s, pm).Int
+	s.GroupMembers["admin"] = append(slices.Clone(s.GroupMembers["admin"]), netip.MustParsePrefix("10.1.2.3/32"))
+	added, removed, changed := flowChanges(before, Build(s, pm).Int)
+	assert.Empty(t, removed)
+	assert.Empty(t, changed)
+	if assert.Len(t, added, 1, "one clause flow (web's ingress conjunction from admin)") {
+		assert.Equal(t, "ip,nw_src=10.1.2.3", added[0].Match)
+	}
+}

@@ -24,7 +24,10 @@ import (
 // and leaving that unrelated group. Rule additions must not disturb an
 // established connection (issue: an iperf3 stalled for good with its
 // conntrack entry marked revoked, ct_mark=1): every 0.5 s interval moves
-// data, and neither host's conntrack marks the connection.
+// data, and neither host's conntrack marks the connection. The flow of
+// b's side of the stream's conjunction must keep its conjunction id
+// throughout (ids numbered in first-use order were renumbered by extra's
+// rules and rewrote it).
 func TestSecurityGroupChurn(t *testing.T) {
 	ctx := testCtx(t, 3*time.Minute)
 	l := sharedLab(t)
