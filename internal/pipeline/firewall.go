@@ -281,14 +281,13 @@ func (k conjKey) less(o conjKey) bool {
 
 // conjIDs are the conjunction ids of a state. An id must not change when
 // other rules, groups or ports come and go: a renumbered conjunction
-// rewrites the flows of every rule using it, and a packet of an
-// established connection that meets no rule while OVS moves from one
-// version of the tables to the next (a datapath flow revalidated, a
-// recirculation after ct()) is revoked for good (prioRevoke). So an id is
-// a hash of its key, the same on every host and in every state; the rare
-// collisions are settled by probing in sorted key order, which only moves
-// the ids of colliding keys (Neutron keeps its conj ids stable for the
-// same reason).
+// rewrites the flows of every rule using it, on every host, at each
+// change, so a change meant for one rule touches established connections'
+// flows too (only OVS's atomic bundles keep that from revoking them).
+// So an id is a hash of its key, the same on every host and in every
+// state; the rare collisions are settled by probing in sorted key order,
+// which only moves the ids of colliding keys (Neutron keeps its conj ids
+// stable too).
 type conjIDs struct {
 	ids  map[conjKey]uint32
 	used map[conjKey]bool
