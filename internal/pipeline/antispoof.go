@@ -42,7 +42,7 @@ func portFlows(s hoststate.State, pm PortMap) []Flow {
 	}
 	sort.Strings(ids)
 	var out []Flow
-	fc, conj := newFlowCollector(), &conjIDs{ids: map[conjKey]int{}}
+	fc, conj := newFlowCollector(), newConjIDs(s)
 	for _, id := range ids {
 		p := s.Ports[id]
 		of, ok := wiredPort(s, pm, p)

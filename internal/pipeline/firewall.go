@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"sort"
 	"strings"
@@ -48,6 +49,7 @@ const (
 	prioTracked = 80
 	prioConj    = 71
 	prioRule    = 70
+	prioHold    = 50
 	prioRevoke  = 40
 )
 
@@ -138,6 +140,11 @@ func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, fc *flow
 	for _, gid := range p.SecurityGroups {
 		g, ok := s.SecurityGroups[gid]
 		if !ok {
+			// A group the state does not know yet (or any more) is a
+			// transient gap, not a decision to deny: revoking is for good,
+			// so hold the port's established connections (no new ones)
+			// until the group is known and its rules decide again.
+			holdFlows(p, of, fc)
 			continue
 		}
 		for _, r := range g.Rules {
@@ -178,6 +185,15 @@ func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, fc *flow
 			}
 		}
 	}
+}
+
+// holdFlows let a port's established connections go on, in their
+// original direction, above prioRevoke (a stateless port's packets are
+// untracked and never match them).
+func holdFlows(p hoststate.Port, of int, fc *flowCollector) {
+	est := "ct_state=+est-rel-rpl-inv+trk"
+	fc.add(on(IntRulesEgress, OwnerFirewall).prio(prioHold).match(est, inPort(of)).do(resubmit(IntTransient)))
+	fc.add(on(IntRulesIngress, OwnerFirewall).prio(prioHold).match(est, sprintf("reg5=%d", of)).do(output(of)))
 }
 
 // learnRemote is what frames from a tunnel or provider patch steered to a
@@ -250,29 +266,90 @@ type conjKey struct {
 	ingress, ipv6 bool
 }
 
-// conjIDs hands out conjunction ids in first-use order (ports and groups
-// are visited sorted, so ids are stable for a given state).
-type conjIDs struct {
-	ids  map[conjKey]int
-	next int
-}
-
-func (c *conjIDs) id(group string, r hoststate.Rule) int {
-	k := conjKey{group: group, remote: r.RemoteGroup, ingress: r.Ingress, ipv6: r.IPv6}
-	if id, ok := c.ids[k]; ok {
-		return id
+func (k conjKey) less(o conjKey) bool {
+	if k.group != o.group {
+		return k.group < o.group
 	}
-	c.next++
-	c.ids[k] = c.next
-	return c.next
+	if k.remote != o.remote {
+		return k.remote < o.remote
+	}
+	if k.ingress != o.ingress {
+		return !k.ingress
+	}
+	return !k.ipv6 && o.ipv6
 }
 
+// conjIDs are the conjunction ids of a state. An id must not change when
+// other rules, groups or ports come and go: a renumbered conjunction
+// rewrites the flows of every rule using it, on every host, at each
+// change, so a change meant for one rule touches established connections'
+// flows too (only OVS's atomic bundles keep that from revoking them).
+// So an id is a hash of its key, the same on every host and in every
+// state; the rare collisions are settled by probing in sorted key order,
+// which only moves the ids of colliding keys (Neutron keeps its conj ids
+// stable too).
+type conjIDs struct {
+	ids  map[conjKey]uint32
+	used map[conjKey]bool
+}
+
+// newConjIDs numbers every (group, remote group, direction, ethertype) of
+// the state's groups, used by a port of this host or not.
+func newConjIDs(s hoststate.State) *conjIDs {
+	c := &conjIDs{ids: map[conjKey]uint32{}, used: map[conjKey]bool{}}
+	var keys []conjKey
+	seen := map[conjKey]bool{}
+	for gid, g := range s.SecurityGroups {
+		for _, r := range g.Rules {
+			if r.RemoteGroup == "" {
+				continue
+			}
+			k := conjKey{group: gid, remote: r.RemoteGroup, ingress: r.Ingress, ipv6: r.IPv6}
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	taken := map[uint32]bool{}
+	for _, k := range keys {
+		id := conjHash(k)
+		for taken[id] {
+			id = id%conjIDMax + 1
+		}
+		taken[id] = true
+		c.ids[k] = id
+	}
+	return c
+}
+
+// conjIDMax bounds ids to 31 bits (OpenFlow's conj_id is 32 bits; keep
+// clear of the top bit for readability in dumps).
+const conjIDMax = 1<<31 - 1
+
+// conjHash is a key's preferred id, in 1..conjIDMax.
+func conjHash(k conjKey) uint32 {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s\x00%s\x00%t\x00%t", k.group, k.remote, k.ingress, k.ipv6)
+	return h.Sum32()%conjIDMax + 1
+}
+
+// id returns the conjunction id of a group's remote group rule and marks
+// it used (its accept and clause 1 flows are then emitted).
+func (c *conjIDs) id(group string, r hoststate.Rule) uint32 {
+	k := conjKey{group: group, remote: r.RemoteGroup, ingress: r.Ingress, ipv6: r.IPv6}
+	c.used[k] = true
+	return c.ids[k]
+}
+
+// sorted returns the used keys in key order.
 func (c *conjIDs) sorted() []conjKey {
-	ks := make([]conjKey, 0, len(c.ids))
-	for k := range c.ids {
+	ks := make([]conjKey, 0, len(c.used))
+	for k := range c.used {
 		ks = append(ks, k)
 	}
-	sort.Slice(ks, func(i, j int) bool { return c.ids[ks[i]] < c.ids[ks[j]] })
+	sort.Slice(ks, func(i, j int) bool { return ks[i].less(ks[j]) })
 	return ks
 }
 

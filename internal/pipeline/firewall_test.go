@@ -3,6 +3,8 @@ package pipeline
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -123,11 +125,17 @@ func TestConjunctionActionsMerge(t *testing.T) {
 	g.Rules = append(g.Rules, hoststate.Rule{Ingress: true, Protocol: -1, PortMin: -1, PortMax: -1, RemoteGroup: "other"},
 		hoststate.Rule{Ingress: true, Protocol: -1, PortMin: -1, PortMax: -1, RemoteGroup: "third"})
 	s.SecurityGroups["web"] = g
+	conj := newConjIDs(s)
+	var want []string
+	for _, remote := range []string{"admin", "other", "third"} {
+		want = append(want, fmt.Sprintf("conjunction(%d,2/2)", conj.ids[conjKey{group: "web", remote: remote, ingress: true}]))
+	}
+	sort.Strings(want)
 	found := false
 	for _, f := range Build(s, pm).Int {
 		if f.Match == "reg5=5,ip" {
 			found = true
-			assert.Equal(t, "conjunction(1,2/2),conjunction(2,2/2),conjunction(3,2/2)", f.Actions)
+			assert.Equal(t, strings.Join(want, ","), f.Actions)
 		}
 	}
 	assert.True(t, found)
@@ -227,5 +235,158 @@ func TestStatelessGroup(t *testing.T) {
 		if strings.Contains(line, "in_port=7") || strings.Contains(line, "reg5=7") {
 			assert.NotContains(t, line, "ct(", line)
 		}
+	}
+}
+
+// flowChanges compares two flow sets as the data plane does (by table,
+// priority and match): flows added, removed, and whose actions changed.
+func flowChanges(before, after []Flow) (added, removed, changed []Flow) {
+	key := func(f Flow) string { return fmt.Sprintf("%d/%d/%s", f.Table, f.Priority, f.Match) }
+	old := map[string]Flow{}
+	for _, f := range before {
+		old[key(f)] = f
+	}
+	seen := map[string]bool{}
+	for _, f := range after {
+		seen[key(f)] = true
+		o, ok := old[key(f)]
+		switch {
+		case !ok:
+			added = append(added, f)
+		case o.Actions != f.Actions:
+			changed = append(changed, f)
+		}
+	}
+	for _, f := range before {
+		if !seen[key(f)] {
+			removed = append(removed, f)
+		}
+	}
+	return added, removed, changed
+}
+
+// onlyAppended reports whether a changed flow kept every action it had: a
+// clause flow shared with a new conjunction gains its action, nothing else.
+func onlyAppended(t *testing.T, before []Flow, changed []Flow) {
+	t.Helper()
+	old := map[string]string{}
+	for _, f := range before {
+		old[fmt.Sprintf("%d/%d/%s", f.Table, f.Priority, f.Match)] = f.Actions
+	}
+	for _, f := range changed {
+		was := old[fmt.Sprintf("%d/%d/%s", f.Table, f.Priority, f.Match)]
+		assert.True(t, strings.HasPrefix(f.Actions, "conjunction("), "changed flow %s", f)
+		for _, a := range strings.SplitAfter(was, "),") {
+			assert.Contains(t, f.Actions, strings.TrimSuffix(a, ","), "%s lost an action it had (%s)", f, was)
+		}
+	}
+}
+
+// Conjunction ids do not depend on which other groups, rules and ports
+// exist: adding a group with a remote-group rule and a port in it (whose
+// conjunction is met before the others) adds that port's and rule's flows
+// and changes no existing flow but to append a conjunction to a shared
+// clause flow. Renumbered ids used to rewrite every conjunction flow on
+// each change, and established connections could be revoked meanwhile.
+func TestConjunctionIDsStable(t *testing.T) {
+	s, pm := secGroupState()
+	before := Build(s, pm).Int
+	s.SecurityGroups["aaa"] = hoststate.SecurityGroup{ID: "aaa", Rules: []hoststate.Rule{
+		{Ingress: true, Protocol: 6, PortMin: 5201, PortMax: 5201, RemoteGroup: "admin"}}}
+	s.Ports["port-0"] = hoststate.Port{ID: "port-0", NetworkID: "net-vx", MAC: "fa:16:3e:00:00:0d", IPs: []netip.Addr{netip.MustParseAddr("172.16.166.121")},
+		PortSecurity: true, AdminStateUp: true, Filtered: true, SecurityGroups: []string{"aaa", "web"}}
+	pm.Ports["port-0"] = 8
+	added, removed, changed := flowChanges(before, Build(s, pm).Int)
+	assert.Empty(t, removed, "no flow removed")
+	onlyAppended(t, before, changed)
+	assert.Len(t, changed, 2, "the two admin members' clause flows gain the new conjunction")
+	for _, f := range added {
+		assert.True(t, strings.Contains(f.Match, "in_port=8") || strings.Contains(f.Match, "reg5=8") ||
+			strings.Contains(f.Match, "fa:16:3e:00:00:0d") || strings.HasPrefix(f.Match, "conj_id="), "added flow of the new port or conjunction: %s", f)
+	}
+}
+
+// A rule change touches the flows of that rule only: a plain ingress rule
+// in "web" (ports a and b) is one flow per port, a remote-group rule of an
+// existing conjunction one clause flow per port; removing them restores
+// the former set exactly.
+func TestRuleChangeTouchesOnlyItsFlows(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rule hoststate.Rule
+	}{
+		{"plain", hoststate.Rule{Ingress: true, Protocol: 17, PortMin: 53, PortMax: 53}},
+		{"remote group", hoststate.Rule{Ingress: true, Protocol: 6, PortMin: 443, PortMax: 443, RemoteGroup: "admin"}},
+		{"egress remote group", hoststate.Rule{Protocol: 6, PortMin: 443, PortMax: 443, RemoteGroup: "admin"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, pm := secGroupState()
+			before := Build(s, pm).Int
+			g := s.SecurityGroups["web"]
+			g.Rules = append(slices.Clone(g.Rules), tc.rule)
+			s.SecurityGroups["web"] = g
+			after := Build(s, pm).Int
+			added, removed, changed := flowChanges(before, after)
+			assert.Empty(t, removed)
+			if tc.name == "egress remote group" {
+				// A new conjunction (web, admin, egress): its accept flow
+				// and one clause 1 flow per admin member besides the ports'.
+				assert.Len(t, added, 2+1+2, "%v", added)
+			} else {
+				assert.Len(t, added, 2, "one flow per port of the group: %v", added)
+			}
+			assert.Empty(t, changed)
+			g.Rules = g.Rules[:len(g.Rules)-1]
+			s.SecurityGroups["web"] = g
+			added, removed, changed = flowChanges(after, Build(s, pm).Int)
+			assert.Empty(t, added)
+			assert.Empty(t, changed)
+			assert.Equal(t, Text(before), Text(Build(s, pm).Int))
+			_ = removed
+		})
+	}
+}
+
+// A port whose group the state does not know (a transient gap) keeps its
+// established connections: hold flows above the revoke flow, and no rule
+// admits new ones. Once the group is known, the hold flows go.
+func TestUnknownGroupHoldsEstablished(t *testing.T) {
+	s, pm := secGroupState()
+	hold := func(fs []Flow) []string {
+		var out []string
+		for _, f := range fs {
+			if f.Priority == prioHold {
+				out = append(out, f.String())
+			}
+		}
+		return out
+	}
+	assert.Empty(t, hold(Build(s, pm).Int))
+	c := s.Ports["port-c"]
+	c.SecurityGroups = []string{"admin", "unknown"}
+	s.Ports["port-c"] = c
+	assert.Equal(t, []string{
+		"table=72,priority=50,ct_state=+est-rel-rpl-inv+trk,in_port=7 actions=resubmit(,60)",
+		"table=82,priority=50,ct_state=+est-rel-rpl-inv+trk,reg5=7 actions=output:7",
+	}, hold(Build(s, pm).Int))
+	delete(s.SecurityGroups, "admin")
+	for _, f := range Build(s, pm).Int {
+		if strings.Contains(f.Match, "in_port=7") && f.Table == IntRulesEgress.ID {
+			assert.Equal(t, prioHold, int(f.Priority), "only the hold flow: no rule of an unknown group: %s", f)
+		}
+	}
+}
+
+// A port joining a remote group (on another host: a new member address)
+// adds one clause flow per conjunction naming the group, and nothing else.
+func TestGroupMemberTouchesOnlyItsFlows(t *testing.T) {
+	s, pm := secGroupState()
+	before := Build(s, pm).Int
+	s.GroupMembers["admin"] = append(slices.Clone(s.GroupMembers["admin"]), netip.MustParsePrefix("10.1.2.3/32"))
+	added, removed, changed := flowChanges(before, Build(s, pm).Int)
+	assert.Empty(t, removed)
+	assert.Empty(t, changed)
+	if assert.Len(t, added, 1, "one clause flow (web's ingress conjunction from admin)") {
+		assert.Equal(t, "ip,nw_src=10.1.2.3", added[0].Match)
 	}
 }
