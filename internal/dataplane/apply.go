@@ -43,6 +43,11 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	bound := boundIfaces(s, ports)
 	vlans, err := localVLANs(s, bound, ports)
 	errs = append(errs, err)
+	for _, zone := range newVLANs(vlans, ports) {
+		if err := d.flushZone(ctx, zone); err != nil {
+			d.log.Warn("stale conntrack entries may remain", "zone", zone, "err", err)
+		}
+	}
 	// A port forwards only once ovs-vswitchd has applied its tag: wait for
 	// that last, so that it reconfigures while the flows go in.
 	// Ports leaving service keep their tag until their flows are gone (see

@@ -76,6 +76,8 @@ type Dataplane struct {
 	// applyInputs); only a change of it asks for an Apply, so our own tag
 	// writes, next_cfg bumps and interface statistics do not.
 	inputs string
+	// flushZone empties a conntrack zone (ovs-appctl; tests replace it).
+	flushZone func(ctx context.Context, zone int) error
 }
 
 // New returns an unstarted Dataplane.
@@ -96,7 +98,9 @@ func New(cfg Config) *Dataplane {
 		dir := cfg.RunDir
 		cfg.OFTarget = func(br string) string { return "unix:" + filepath.Join(dir, br+".mgmt") }
 	}
-	return &Dataplane{cfg: cfg, log: cfg.Log.With("host", cfg.Host), changes: make(chan struct{}, 1)}
+	d := &Dataplane{cfg: cfg, log: cfg.Log.With("host", cfg.Host), changes: make(chan struct{}, 1)}
+	d.flushZone = d.flushConntrackZone
+	return d
 }
 
 // Start connects to OVSDB, ensures the bridges and patch ports, and starts

@@ -25,6 +25,9 @@ func TestTwoHosts(t *testing.T) {
 	for _, h := range l.hosts {
 		l.start(h, "vxlan", "gre")
 	}
+	// A new network's conntrack zone is emptied through the host's own
+	// ovs-vswitchd (OVS_RUNDIR): the command must work on a real switch.
+	require.NoError(t, h1.dp.flushConntrackZone(context.Background(), 4000))
 	a1 := l.addVM(h1, "a1", "net-a", "fa:16:3e:00:00:a1", "10.0.0.1/24")
 	l.addVM(h2, "a2", "net-a", "fa:16:3e:00:00:a2", "10.0.0.2/24")
 	b1 := l.addVM(h1, "b1", "net-b", "fa:16:3e:00:00:b1", "10.0.0.1/24")

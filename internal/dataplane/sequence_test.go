@@ -63,6 +63,7 @@ func seqStates() []hoststate.State {
 func newFakeDataplane(t *testing.T) (*Dataplane, *fakeOVS) {
 	f := newFakeOVS()
 	d := New(Config{Host: "h1", BridgeMappings: map[string]string{"physnet1": "br-ex"}})
+	d.flushZone = func(context.Context, int) error { return nil }
 	require.NoError(t, d.start(context.Background(), f, f))
 	t.Cleanup(d.Close)
 	for _, p := range []string{"p1", "p2", "p3", "p4", "stray"} {
@@ -104,6 +105,8 @@ func TestApplySequence(t *testing.T) {
 func TestApplyResults(t *testing.T) {
 	states := seqStates()
 	d, f := newFakeDataplane(t)
+	var flushed []int
+	d.flushZone = func(_ context.Context, zone int) error { flushed = append(flushed, zone); return nil }
 	ctx := context.Background()
 	res, err := d.Apply(ctx, states[2])
 	require.NoError(t, err)
@@ -123,11 +126,16 @@ func TestApplyResults(t *testing.T) {
 		{PortID: "p4", LocalVLAN: 1, Bound: true},
 	}, res)
 	assert.Equal(t, "net-c", f.ports["tap-p4"].OtherConfig[ocNetUUID])
+	// Each new network's zone is emptied once: 1 and 2 when first used,
+	// 1 again when net-c reuses it (net-a's entries must not decide net-c's
+	// connections).
+	assert.Equal(t, []int{1, 2, 1}, flushed)
 	assert.Equal(t, "100", f.ports["tap-p4"].OtherConfig[ocSegID])
 
 	// A restarted agent (new Dataplane, same OVS) keeps the numbering.
 	d.Close()
 	d2 := New(Config{Host: "h1", BridgeMappings: map[string]string{"physnet1": "br-ex"}})
+	d2.flushZone = func(_ context.Context, zone int) error { flushed = append(flushed, zone); return nil }
 	require.NoError(t, d2.start(ctx, f, f))
 	defer d2.Close()
 	assert.Equal(t, "2", f.bridges["br-int"].ExternalIDs[extRound])
@@ -135,6 +143,7 @@ func TestApplyResults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, res[0].LocalVLAN)
 	assert.Equal(t, 1, res[1].LocalVLAN)
+	assert.Equal(t, []int{1, 2, 1}, flushed, "a restarted agent keeps the conntrack entries of its networks")
 
 	// Admin down: dead VLAN, not bound.
 	res, err = d2.Apply(ctx, states[4])

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/vland/vland/internal/hoststate"
 	"github.com/vland/vland/internal/ovs/ovsdb"
@@ -168,3 +172,36 @@ func netOtherConfig(n hoststate.Network, vlan int) map[string]string {
 }
 
 func intPtr(v int) *int { return &v }
+
+// newVLANs are the local VLANs this Apply gives to a network whose ports
+// did not carry it before: the network is new on the host. Its tag is also its
+// conntrack zone in the firewall, and a tag freed earlier may still have
+// conntrack entries of the network that had it (with the same addresses,
+// since networks overlap), revoked marks included: those must not decide
+// the new network's connections. A restarted agent finds its tags on the
+// ports, so established connections keep their entries.
+func newVLANs(vlans map[string]int, ports []ovsdb.PortInfo) []int {
+	carried := persistedVLANs(ports)
+	var out []int
+	for net, tag := range vlans {
+		if carried[net] != tag {
+			out = append(out, tag)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// flushConntrackZone deletes every conntrack entry of zone, in whichever
+// datapath ovs-vswitchd runs (userspace or kernel).
+func (d *Dataplane) flushConntrackZone(ctx context.Context, zone int) error {
+	cmd := exec.CommandContext(ctx, "ovs-appctl", "--timeout=10", "-t", "ovs-vswitchd",
+		"dpctl/flush-conntrack", fmt.Sprintf("zone=%d", zone))
+	if d.cfg.RunDir != "" {
+		cmd.Env = append(os.Environ(), "OVS_RUNDIR="+d.cfg.RunDir)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("dataplane: flush conntrack zone %d: %w: %s", zone, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
