@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -56,9 +57,15 @@ func startProc(t *testing.T, bin, dataDir, listen string) *serverProc {
 	}
 	t.Cleanup(func() { p.kill() })
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		// The answer must be vland's version document: a free port picked
+		// by freeAddr may have been taken meanwhile by another process's
+		// server (another test's etcd), and then ours never listens.
 		if resp, err := http.Get(p.url + "/"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			return p
+			if resp.StatusCode == http.StatusOK && bytes.Contains(body, []byte(`"versions"`)) {
+				return p
+			}
 		}
 	}
 	t.Fatalf("vland server did not come up: %s", p.stderr)
