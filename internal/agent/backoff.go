@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 )
 
@@ -15,6 +16,9 @@ type backoff struct {
 	min, max, cur time.Duration
 }
 
+// next returns the next pause: the doubled step, less a random part of up
+// to half of it. Agents whose watches all broke at once (a store restart)
+// thus retry spread out, not in step.
 func (b *backoff) next() time.Duration {
 	switch {
 	case b.cur == 0:
@@ -22,7 +26,7 @@ func (b *backoff) next() time.Duration {
 	case b.cur < b.max:
 		b.cur = min(2*b.cur, b.max)
 	}
-	return b.cur
+	return b.cur - rand.N(b.cur/2+1)
 }
 
 func (b *backoff) reset() { b.cur = 0 }

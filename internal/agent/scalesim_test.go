@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -286,6 +287,8 @@ func TestScaleSim(t *testing.T) {
 	start = time.Now()
 	cpu0 := selfCPU()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	errs := &errCounter{n: map[string]int{}}
+	log = slog.New(errs)
 	var wg sync.WaitGroup
 	for h, sh := range hosts {
 		cfg := Config{HostConfig: HostConfig{Host: sh.name, LocalIP: netip.AddrFrom4([4]byte{10, byte(h >> 16), byte(h >> 8), byte(h)}),
@@ -453,6 +456,12 @@ func TestScaleSim(t *testing.T) {
 	// etcd crash and restart: time until every agent follows the store
 	// again (it sees a probe security group) and a probe port is computed
 	// by its network's hosts.
+	var rewatch0, listings0 int64
+	for _, o := range hosts {
+		rewatch0 += o.a.cache.stats.rewatches.Load()
+		listings0 += o.a.cache.stats.listings.Load()
+	}
+	errs.reset()
 	t0 := time.Now()
 	etcd.kill()
 	etcd = startSimEtcd(t, etcd.dir, url)
@@ -488,12 +497,61 @@ func TestScaleSim(t *testing.T) {
 			t.Fatal("probe port not computed after the etcd restart")
 		}
 	}
-	var relists int64
+	var relists, rewatches, listings int64
 	for _, o := range hosts {
 		relists += o.a.cache.stats.relists.Load()
+		rewatches += o.a.cache.stats.rewatches.Load()
+		listings += o.a.cache.stats.listings.Load()
 	}
 	t.Logf("  etcd killed and restarted: serving again after %.2f s; every agent following the store %.2f s after the kill; probe port computed by its 4 hosts %.2f s after", up.Seconds(), all.Seconds(), time.Since(t0).Seconds())
+	t.Logf("  after the restart: %d watches started again (all agents, %d prefixes each), %d prefixes listed again; why they broke: %s",
+		rewatches-rewatch0, len(hosts[0].a.cache.prefixes), listings-listings0, errs.top(3))
 	t.Logf("  relevance relists (hosts joining networks) over the run: %d", relists)
+}
+
+// errCounter is a log handler counting the agents' warnings and errors by
+// message and error (the simulation's agents would log thousands of lines).
+type errCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (e *errCounter) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (e *errCounter) WithAttrs([]slog.Attr) slog.Handler           { return e }
+func (e *errCounter) WithGroup(string) slog.Handler                { return e }
+func (e *errCounter) Handle(_ context.Context, r slog.Record) error {
+	k := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "err" {
+			k += ": " + a.Value.String()
+		}
+		return true
+	})
+	e.mu.Lock()
+	e.n[k]++
+	e.mu.Unlock()
+	return nil
+}
+
+func (e *errCounter) reset() {
+	e.mu.Lock()
+	clear(e.n)
+	e.mu.Unlock()
+}
+
+// top lists the n most frequent messages with their counts.
+func (e *errCounter) top(n int) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	keys := slices.SortedFunc(maps.Keys(e.n), func(a, b string) int { return e.n[b] - e.n[a] })
+	var out []string
+	for _, k := range keys[:min(n, len(keys))] {
+		out = append(out, fmt.Sprintf("%dx %q", e.n[k], k))
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
 }
 
 func simMAC(h, i int) string {

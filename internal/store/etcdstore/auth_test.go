@@ -165,3 +165,41 @@ func TestProvisionRepairsDrift(t *testing.T) {
 	_, err = agent.Txn(ctxT(t), nil, put(store.AgentKey("h1")))
 	require.NoError(t, err)
 }
+
+// A restarted etcd has forgotten the client's session token, so the first
+// watch after the restart is refused (when no other call renewed the login
+// first); the refusal renews the login, and the next watch, from the
+// revision the caller had reached, delivers what was written meanwhile.
+func TestWatchRenewsLoginAfterRestart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "etcd")
+	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	require.NoError(t, err)
+	url := e.Endpoints()[0]
+	agent := agentOn(t, e, "host1", "pw1")
+	server, err := etcdstore.Connect(e.ServerClient())
+	require.NoError(t, err)
+	rev, err := server.Txn(ctxT(t), nil, put(store.PortKey("p1")))
+	require.NoError(t, err)
+	require.NoError(t, server.Close())
+	require.NoError(t, e.Close())
+
+	e, err = etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir, ClientURL: url})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = e.Close() })
+	server = storetest.Connect(t, e.ServerClient())
+	_, err = server.Txn(ctxT(t), nil, put(store.PortKey("p2")))
+	require.NoError(t, err)
+
+	var refused []error
+	for len(refused) < 3 {
+		ev := <-agent.Watch(ctxT(t), store.PortsPrefix, rev+1)
+		if ev.Err == nil {
+			require.Equal(t, store.PortKey("p2"), ev.KV.Key)
+			require.LessOrEqual(t, len(refused), 1, "refused: %v", refused)
+			t.Logf("watches refused before the login was renewed: %v", refused)
+			return
+		}
+		refused = append(refused, ev.Err)
+	}
+	t.Fatalf("the watch is refused again after its login was renewed: %v", refused)
+}
