@@ -14,11 +14,12 @@ var errWatchClosed = errors.New("agent: store watch closed")
 // is not usable: set min and max.
 type backoff struct {
 	min, max, cur time.Duration
+	// jitter takes a random part of up to half of each step off the
+	// pause, so that many agents whose watches broke at once (a store
+	// restart) retry spread out, not in step.
+	jitter bool
 }
 
-// next returns the next pause: the doubled step, less a random part of up
-// to half of it. Agents whose watches all broke at once (a store restart)
-// thus retry spread out, not in step.
 func (b *backoff) next() time.Duration {
 	switch {
 	case b.cur == 0:
@@ -26,7 +27,10 @@ func (b *backoff) next() time.Duration {
 	case b.cur < b.max:
 		b.cur = min(2*b.cur, b.max)
 	}
-	return b.cur - rand.N(b.cur/2+1)
+	if b.jitter {
+		return b.cur - rand.N(b.cur/2+1)
+	}
+	return b.cur
 }
 
 func (b *backoff) reset() { b.cur = 0 }

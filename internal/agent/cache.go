@@ -194,7 +194,7 @@ func listRank(p string) int {
 // compacted away (or nothing was listed yet). Between tries it pauses,
 // with jitter, so that a thousand agents do not retry in step.
 func (c *cache) follow(ctx context.Context, prefix string, first listing) {
-	bo := backoff{min: 100 * time.Millisecond, max: 5 * time.Second}
+	bo := backoff{min: 100 * time.Millisecond, max: 5 * time.Second, jitter: true}
 	rev, listed := first.rev, first.ok
 	for ctx.Err() == nil {
 		var err error

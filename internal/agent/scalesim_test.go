@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -248,6 +249,12 @@ func TestScaleSim(t *testing.T) {
 		}
 	})
 	st := clients[0]
+	// The agents' listings, counted (what a cold start reads).
+	listed := &listCounter{}
+	agentClients := make([]store.Store, len(clients))
+	for i, c := range clients {
+		agentClients[i] = &countedLists{Store: c, n: listed}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 
@@ -299,7 +306,7 @@ func TestScaleSim(t *testing.T) {
 			// together would rewrite theirs together every 30 s (real
 			// agents are not in step); it wakes no agent either way.
 			ResyncInterval: time.Hour, HeartbeatInterval: time.Hour}
-		sh.a, err = New(cfg, clients[h%len(clients)], sh.dp)
+		sh.a, err = New(cfg, agentClients[h%len(clients)], sh.dp)
 		require.NoError(t, err)
 		wg.Go(func() { _ = sh.a.Run(ctx) })
 		// Start in waves of 100, each after the previous one's first
@@ -344,6 +351,12 @@ func TestScaleSim(t *testing.T) {
 		}
 		return n
 	}
+	allKept := func() (n int64) {
+		for _, o := range hosts {
+			n += o.a.cache.stats.kept.Load()
+		}
+		return n
+	}
 	for prev := allEvents(); ; {
 		time.Sleep(2 * time.Second)
 		cur := allEvents()
@@ -353,6 +366,8 @@ func TestScaleSim(t *testing.T) {
 		prev = cur
 	}
 	t.Logf("fan-out of the cold start drained %.1f s after it began", time.Since(start).Seconds())
+	t.Logf("  cold start read: %d listings, %d keys, %d MiB listed; %d watch events delivered to the agents (%d kept)",
+		listed.calls.Load(), listed.keys.Load(), listed.bytes.Load()>>20, allEvents(), allKept())
 
 	runtime.GC()
 	var ms runtime.MemStats
@@ -507,6 +522,24 @@ func TestScaleSim(t *testing.T) {
 	t.Logf("  after the restart: %d watches started again (all agents, %d prefixes each), %d prefixes listed again; why they broke: %s",
 		rewatches-rewatch0, len(hosts[0].a.cache.prefixes), listings-listings0, errs.top(3))
 	t.Logf("  relevance relists (hosts joining networks) over the run: %d", relists)
+}
+
+// listCounter counts the listings the agents make, their keys and bytes.
+type listCounter struct{ calls, keys, bytes atomic.Int64 }
+
+type countedLists struct {
+	store.Store
+	n *listCounter
+}
+
+func (c *countedLists) List(ctx context.Context, prefix string) ([]store.KV, int64, error) {
+	kvs, rev, err := c.Store.List(ctx, prefix)
+	c.n.calls.Add(1)
+	c.n.keys.Add(int64(len(kvs)))
+	for _, kv := range kvs {
+		c.n.bytes.Add(int64(len(kv.Key) + len(kv.Value)))
+	}
+	return kvs, rev, err
 }
 
 // errCounter is a log handler counting the agents' warnings and errors by
