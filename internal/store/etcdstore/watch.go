@@ -36,7 +36,12 @@ var errWatchClosed = errors.New("etcdstore: watch closed")
 // so the caller's next Watch, from the revision it reached, succeeds.
 func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) <-chan store.Event {
 	out := make(chan store.Event, watchBuffer)
-	opts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithCreatedNotify()}
+	// Progress notifications (every 10 min, etcd's default) carry no event
+	// but move the client's resume point to etcd's revision: when etcd
+	// restarts, the client resumes each watch by itself from there, so a
+	// prefix quiet for longer than the compaction retention (1 h) is not
+	// refused as compacted (which would make every agent list it again).
+	opts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithCreatedNotify(), clientv3.WithProgressNotify()}
 	if fromRev > 0 {
 		opts = append(opts, clientv3.WithRev(fromRev))
 	}
