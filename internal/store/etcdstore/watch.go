@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -156,9 +157,14 @@ func loginStream(ctx context.Context, gen int64) context.Context {
 }
 
 // isAuthErr: etcd refused the client's token (it expired or etcd restarted).
+// A watch refused at creation reaches us as a plain error carrying etcd's
+// cancel reason (the gRPC status text), so match the text too.
 func isAuthErr(err error) bool {
-	for _, e := range []error{rpctypes.ErrInvalidAuthToken, rpctypes.ErrUserEmpty, rpctypes.ErrAuthOldRevision} {
-		if errors.Is(err, e) {
+	if err == nil {
+		return false
+	}
+	for _, e := range []error{rpctypes.ErrGRPCInvalidAuthToken, rpctypes.ErrGRPCUserEmpty, rpctypes.ErrGRPCAuthOldRevision} {
+		if errors.Is(err, e) || errors.Is(err, rpctypes.Error(e)) || strings.Contains(err.Error(), rpctypes.ErrorDesc(e)) {
 			return true
 		}
 	}
