@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -521,11 +522,97 @@ func TestScaleSim(t *testing.T) {
 	t.Logf("  etcd killed and restarted: serving again after %.2f s; every agent following the store %.2f s after the kill; probe port computed by its 4 hosts %.2f s after", up.Seconds(), all.Seconds(), time.Since(t0).Seconds())
 	t.Logf("  after the restart: %d watches started again (all agents, %d prefixes each), %d prefixes listed again; why they broke: %s",
 		rewatches-rewatch0, len(hosts[0].a.cache.prefixes), listings-listings0, errs.top(3))
+
+	// Every agent's watches broken at once, as by a lost connection or a
+	// refused login (the etcd client resumes its watches by itself after
+	// a plain restart, so the restart above may break none): time until
+	// every agent follows the store again, and what it read to get there.
+	rewatch0, listings0 = rewatches, listings
+	calls0, bytes0 := listed.calls.Load(), listed.bytes.Load()
+	errs.reset()
+	t0 = time.Now()
+	listed.breakAll()
+	_, err = st.Txn(ctx, nil, []store.Op{{Key: store.SecurityGroupKey("probe2"), Value: []byte(`{"id":"probe2"}`)}})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		for _, o := range hosts {
+			o.a.cache.mu.Lock()
+			_, ok := o.a.cache.snap.SecurityGroups["probe2"]
+			o.a.cache.mu.Unlock()
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Minute, 20*time.Millisecond)
+	all = time.Since(t0)
+	rewatches, listings = 0, 0
+	for _, o := range hosts {
+		rewatches += o.a.cache.stats.rewatches.Load()
+		listings += o.a.cache.stats.listings.Load()
+	}
+	t.Logf("  every watch of every agent broken at once: every agent following the store again %.2f s after; %d watches started again, %d prefixes listed again (%d listings, %d MiB); why: %s",
+		all.Seconds(), rewatches-rewatch0, listings-listings0, listed.calls.Load()-calls0, (listed.bytes.Load()-bytes0)>>20, errs.top(2))
 	t.Logf("  relevance relists (hosts joining networks) over the run: %d", relists)
 }
 
-// listCounter counts the listings the agents make, their keys and bytes.
-type listCounter struct{ calls, keys, bytes atomic.Int64 }
+// listCounter counts the listings the agents make, their keys and bytes;
+// breakAll ends every watch running with an error.
+type listCounter struct {
+	calls, keys, bytes atomic.Int64
+
+	mu  sync.Mutex
+	brk chan struct{}
+}
+
+func (l *listCounter) breaker() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.brk == nil {
+		l.brk = make(chan struct{})
+	}
+	return l.brk
+}
+
+func (l *listCounter) breakAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.brk != nil {
+		close(l.brk)
+	}
+	l.brk = make(chan struct{})
+}
+
+func (c *countedLists) Watch(ctx context.Context, prefix string, rev int64) <-chan store.Event {
+	brk := c.n.breaker()
+	wctx, cancel := context.WithCancel(ctx)
+	in := c.Store.Watch(wctx, prefix, rev)
+	out := make(chan store.Event, 16)
+	go func() {
+		defer close(out)
+		defer cancel()
+		for {
+			select {
+			case ev, ok := <-in:
+				if !ok {
+					return
+				}
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
+				}
+			case <-brk:
+				select {
+				case out <- store.Event{Err: errors.New("injected: connection lost")}:
+				case <-ctx.Done():
+				}
+				return
+			}
+		}
+	}()
+	return out
+}
 
 type countedLists struct {
 	store.Store
