@@ -198,7 +198,7 @@ func (c *cache) follow(ctx context.Context, prefix string, first listing) {
 	rev, listed := first.rev, first.ok
 	for ctx.Err() == nil {
 		var err error
-		progressed := false
+		progressed, began := false, time.Now()
 		if !listed {
 			var kvs []store.KV
 			if kvs, rev, err = c.st.List(ctx, prefix); err == nil {
@@ -218,8 +218,8 @@ func (c *cache) follow(ctx context.Context, prefix string, first listing) {
 		if ctx.Err() != nil {
 			return
 		}
-		if progressed {
-			bo.reset()
+		if progressed || time.Since(began) > bo.max {
+			bo.reset() // it worked for a while: a new break starts over
 		}
 		c.stats.rewatches.Add(1)
 		c.log.Warn("store watch broke, watching again", "prefix", prefix, "rev", rev, "list", !listed, "err", err)
@@ -230,8 +230,8 @@ func (c *cache) follow(ctx context.Context, prefix string, first listing) {
 }
 
 // watch applies the changes under prefix after revision rev until the
-// watch ends; it returns the last revision applied whole (rev if none), whether
-// it applied any, and why the watch ended.
+// watch ends; it returns the last revision applied whole (rev if none),
+// whether it applied any, and why the watch ended.
 func (c *cache) watch(ctx context.Context, prefix string, rev int64) (last int64, applied bool, err error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
