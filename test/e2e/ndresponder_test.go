@@ -57,8 +57,8 @@ func TestNDResponder(t *testing.T) {
 	t.Logf("advertisements VM %s received:\n%s", a.Name, na)
 	for host := 1; host <= 3; host++ {
 		ns := got[host].count(vni, solicits(a6, b6))
-		t.Logf("FIGURE: first ping6: host%d cable carried %d VXLAN frames of vni %d: %d neighbour solicitations for a or b (%d to any solicited-node group)",
-			host, got[host].count(vni, anyFrame), vni, ns, got[host].count(vni, isSolicitedNode))
+		t.Logf("FIGURE: first ping6: host%d cable carried %d VXLAN frames of vni %d: %d neighbour solicitations for a or b (others: %v)",
+			host, got[host].count(vni, anyFrame), vni, ns, solicitations(got[host], vni))
 		require.Zero(t, ns, "host%d: a neighbour solicitation for a or b crossed the fabric on the first ping6", host)
 	}
 	require.NotZero(t, got[2].count(vni, isIPv6), "the echo request must cross the fabric to host2 (capture works)")
@@ -201,6 +201,22 @@ func isIPv6(f vxlanFrame) bool { return f.EtherType == 0x86dd }
 // duplicate address detection, e.g. of a VM's link-local address).
 func isSolicitedNode(f vxlanFrame) bool {
 	return f.EtherType == 0x86dd && bytes.HasPrefix(f.Dst, []byte{0x33, 0x33, 0xff})
+}
+
+// solicitations describes the neighbour solicitations among fs, as
+// "source->target" (a VM's own duplicate address detection is from ::).
+func solicitations(fs vxlanFrames, vni int) []string {
+	var out []string
+	for _, f := range fs {
+		b := f.Inner
+		if f.VNI != vni || !isSolicitedNode(f) || len(b) < 14+40+24 || b[14+6] != 58 || b[14+40] != 135 {
+			continue
+		}
+		src, _ := netip.AddrFromSlice(b[14+8 : 14+24])
+		target, _ := netip.AddrFromSlice(b[14+40+8 : 14+40+24])
+		out = append(out, src.String()+"->"+target.String())
+	}
+	return out
 }
 
 // solicits matches neighbour solicitations (untagged IPv6, no extension
