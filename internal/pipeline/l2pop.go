@@ -47,7 +47,7 @@ func l2popFlows(s hoststate.State, pm PortMap) []Flow {
 		for _, ip := range sortedKeys(ips) {
 			nb := ips[ip]
 			switch a := netip.MustParseAddr(ip); {
-			case nb.mac == "":
+			case nb.mac == "": // ambiguous: left to flooding
 			case a.Is4():
 				out = append(out, on(TunARPResponder, OwnerTunnel).prio(1).
 					match("arp", dlVLAN(vlan), "arp_op=1", "arp_tpa="+ip).do(arpReply(nb.mac, ip)))
@@ -97,8 +97,11 @@ func remoteAddrs(s hoststate.State, pm PortMap, n hoststate.Network) (map[string
 		}
 		nb := neighbour{mac: hw.String(), router: router}
 		k := ip.String()
-		if old, ok := ips[k]; ok && old != nb {
-			nb = neighbour{}
+		if old, ok := ips[k]; ok {
+			nb.router = nb.router || old.router
+			if old.mac != nb.mac {
+				nb = neighbour{}
+			}
 		}
 		ips[k] = nb
 	}
