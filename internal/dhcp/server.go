@@ -17,6 +17,7 @@ import (
 
 	"github.com/vland/vland/internal/agent"
 	"github.com/vland/vland/internal/netns"
+	"github.com/vland/vland/internal/serviceport"
 )
 
 // NSPrefix starts the name of every namespace this service makes.
@@ -90,8 +91,9 @@ func (c Config) withDefaults() Config {
 // Server is the DHCP service: the reconciler of the host's qdhcp-
 // namespaces and their dnsmasq processes. It implements agent.Service.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
+	bridge serviceport.Bridge
 
 	mu   sync.Mutex
 	last map[string]Network // what was last applied, by network id
@@ -111,7 +113,8 @@ type Server struct {
 // New returns the DHCP service of a host.
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	return &Server{cfg: cfg, log: cfg.Log.With("service", "dhcp"), last: map[string]Network{},
+	return &Server{cfg: cfg, log: cfg.Log.With("service", "dhcp"),
+		bridge: serviceport.Bridge{Name: cfg.Bridge, NetNS: cfg.OVSNetNS, OVSDB: cfg.OVSDB}, last: map[string]Network{},
 		plugged: map[string]string{}, wake: make(chan struct{}, 1)}
 }
 
@@ -225,7 +228,7 @@ func (s *Server) apply(ctx context.Context, n, old Network, had bool) error {
 	}
 	if prev, ok := s.plugged[n.ID]; ok && prev != n.Port.ID {
 		// The network has another DHCP port now: its old NIC goes.
-		if err := s.unplug(ctx, prev); err != nil {
+		if err := s.bridge.Unplug(ctx, prev); err != nil {
 			return err
 		}
 	}
@@ -268,7 +271,7 @@ func (s *Server) remove(ctx context.Context, id, portID string) error {
 	}
 	errs := []error{s.stopDnsmasq(id)}
 	if portID != "" {
-		errs = append(errs, s.unplug(ctx, portID))
+		errs = append(errs, s.bridge.Unplug(ctx, portID))
 	}
 	errs = append(errs, netns.DeleteAt(s.cfg.NetnsDir, NSPrefix+id))
 	if err := os.RemoveAll(s.netDir(id)); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vland/vland/internal/agent"
 	"github.com/vland/vland/internal/netns"
+	"github.com/vland/vland/internal/serviceport"
 )
 
 // NSPrefix starts the name of every namespace this service makes.
@@ -54,8 +55,9 @@ func (c Config) withDefaults() Config {
 // Service realises the routers bound to this host. It implements
 // agent.Service.
 type Service struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
+	bridge serviceport.Bridge
 
 	mu    sync.Mutex
 	last  map[string]Router // applied, by router id
@@ -70,7 +72,8 @@ type Service struct {
 // New returns the router service of a host.
 func New(cfg Config) *Service {
 	cfg = cfg.withDefaults()
-	return &Service{cfg: cfg, log: cfg.Log.With("service", "l3"), last: map[string]Router{},
+	return &Service{cfg: cfg, log: cfg.Log.With("service", "l3"),
+		bridge: serviceport.Bridge{Name: cfg.Bridge, NetNS: cfg.OVSNetNS, OVSDB: cfg.OVSDB}, last: map[string]Router{},
 		known: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
@@ -183,7 +186,7 @@ func (s *Service) sweep(ctx context.Context, desired map[string]Router) error {
 	for _, ns := range nss {
 		gone[strings.TrimPrefix(ns, NSPrefix)] = true
 	}
-	owners, err := s.ovsRouterPorts(ctx)
+	owners, err := s.bridge.Owners(ctx, ownerKey)
 	errs = append(errs, err)
 	for _, r := range owners {
 		gone[r] = true
