@@ -17,6 +17,7 @@ import (
 
 	"github.com/vland/vland/internal/agent"
 	"github.com/vland/vland/internal/netns"
+	"github.com/vland/vland/internal/reconcile"
 	"github.com/vland/vland/internal/serviceport"
 )
 
@@ -105,17 +106,16 @@ type Server struct {
 
 	// desired is the latest desired state Sync computed, applied by Run:
 	// a slow or failing dnsmasq never holds back the agent's data plane.
-	dmu     sync.Mutex
-	desired map[string]Network
-	wake    chan struct{}
+	desired *reconcile.Latest[map[string]Network]
 }
 
 // New returns the DHCP service of a host.
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	return &Server{cfg: cfg, log: cfg.Log.With("service", "dhcp"),
+	log := cfg.Log.With("service", "dhcp")
+	return &Server{cfg: cfg, log: log,
 		bridge: serviceport.Bridge{Name: cfg.Bridge, NetNS: cfg.OVSNetNS, OVSDB: cfg.OVSDB}, last: map[string]Network{},
-		plugged: map[string]string{}, wake: make(chan struct{}, 1)}
+		plugged: map[string]string{}, desired: reconcile.NewLatest[map[string]Network](log)}
 }
 
 var _ agent.Service = (*Server)(nil)
@@ -133,13 +133,7 @@ func (s *Server) Sync(_ context.Context, snap agent.Snapshot) error {
 			d[id] = n
 		}
 	}
-	s.dmu.Lock()
-	s.desired = d
-	s.dmu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.desired.Offer(d)
 	return nil
 }
 
@@ -148,35 +142,22 @@ func (s *Server) Sync(_ context.Context, snap agent.Snapshot) error {
 // that died, until ctx ends. dnsmasq processes outlive the agent on
 // purpose.
 func (s *Server) Run(ctx context.Context) {
-	t := time.NewTicker(s.cfg.SuperviseInterval)
-	defer t.Stop()
-	retry := time.NewTimer(time.Hour)
-	retry.Stop()
-	pause := time.Duration(0)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.supervise(ctx)
-			continue
-		case <-s.wake:
-		case <-retry.C:
+	supervised := make(chan struct{})
+	go func() {
+		defer close(supervised)
+		t := time.NewTicker(s.cfg.SuperviseInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.supervise(ctx)
+			}
 		}
-		s.dmu.Lock()
-		d := s.desired
-		s.dmu.Unlock()
-		if d == nil {
-			continue // no snapshot yet
-		}
-		if err := s.Set(ctx, d); err != nil {
-			pause = min(max(2*pause, 200*time.Millisecond), 10*time.Second)
-			s.log.Error("apply failed", "err", err, "retry_in_s", pause.Seconds())
-			retry.Reset(pause)
-		} else {
-			pause = 0
-		}
-	}
+	}()
+	s.desired.Run(ctx, s.Set)
+	<-supervised
 }
 
 // Set makes the host serve exactly the desired networks. Networks equal to

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/lab"
+	"github.com/vland/vland/internal/lab/labtest"
 )
 
 // TestSecurityGroupMembership: a rule naming a remote group (conjunctive
@@ -68,7 +69,7 @@ func TestSecurityGroupMembership(t *testing.T) {
 		"x1 saw y's SYNs (positive control)")
 
 	// Leaving: held connections end, new ones are dropped.
-	holds := []*syncBuffer{startHold(t, l, y.Name, ip1, 7070), startHold(t, l, y.Name, ip2, 7070)}
+	holds := []*labtest.Buffer{startHold(t, l, y.Name, ip1, 7070), startHold(t, l, y.Name, ip2, 7070)}
 	for _, h := range holds {
 		eventually(t, "echoes on the held connection", func() bool { return strings.Count(h.String(), "ok ") > 5 })
 	}

@@ -5,7 +5,6 @@ package e2e_test
 // rules, and an iperf3 transfer that must never stall.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/client"
 	"github.com/vland/vland/internal/lab"
+	"github.com/vland/vland/internal/lab/labtest"
 )
 
 // sgNetwork makes a VXLAN network with subnet cidr in project (a name)
@@ -85,7 +84,7 @@ func startProbeServer(t *testing.T, l *lab.Lab, vm string, ports ...string) {
 	t.Helper()
 	cmd, err := l.Command(context.Background(), vm, append([]string{"/usr/bin/python3", "-u", "-c", probeServer}, ports...)...)
 	require.NoError(t, err)
-	var out syncBuffer
+	var out labtest.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
@@ -149,9 +148,9 @@ while True:
 
 // startHold keeps a TCP connection to an echo port busy (tcpHold) until
 // the test ends; the output tells how it goes.
-func startHold(t *testing.T, l *lab.Lab, vm, ip string, port int) *syncBuffer {
+func startHold(t *testing.T, l *lab.Lab, vm, ip string, port int) *labtest.Buffer {
 	t.Helper()
-	hold := &syncBuffer{}
+	hold := &labtest.Buffer{}
 	cmd, err := l.Command(context.Background(), vm, "/usr/bin/python3", "-c", tcpHold, ip, fmt.Sprint(port))
 	require.NoError(t, err)
 	cmd.Stdout, cmd.Stderr = hold, hold
@@ -188,7 +187,7 @@ func startWaitOpen(t *testing.T, l *lab.Lab, vm string, port int, ips ...string)
 	t.Helper()
 	cmd, err := l.Command(context.Background(), vm, append([]string{"/usr/bin/python3", "-u", "-c", waitOpen, fmt.Sprint(port)}, ips...)...)
 	require.NoError(t, err)
-	var out syncBuffer
+	var out labtest.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
@@ -208,27 +207,10 @@ func startWaitOpen(t *testing.T, l *lab.Lab, vm string, port int, ips ...string)
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // recvCapture records what reaches a VM's NIC (tcpdump in its namespace):
-// TCP SYNs, UDP datagrams and ICMP echo requests addressed to it.
-type recvCapture struct{ syncBuffer }
+// the IPv4 packets addressed to it, counted as TCP SYNs, UDP datagrams
+// and ICMP echo requests.
+type recvCapture struct{ *labtest.Capture }
 
 var (
 	capTCP  = regexp.MustCompile(`IP ([0-9.]+)\.\d+ > ([0-9.]+)\.(\d+): Flags \[S\]`)
@@ -266,22 +248,7 @@ func (c *recvCapture) count(proto, src, dst string, port int) int {
 // to it, until the test ends.
 func startRecvCapture(t *testing.T, l *lab.Lab, vm *lab.VM) *recvCapture {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &recvCapture{}
-	cmd, err := l.Command(ctx, vm.Name, "tcpdump", "-i", "eth0", "-nn", "-l", "-p", "ip and dst host "+vm.IP.Addr().String())
-	require.NoError(t, err)
-	var stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = c, &stderr
-	require.NoError(t, cmd.Start())
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(stderr.String(), "listening on") {
-		require.True(t, time.Now().Before(deadline), "tcpdump in %s did not start: %s", vm.Name, stderr.String())
-		time.Sleep(20 * time.Millisecond)
-	}
-	return c
+	return &recvCapture{labtest.StartCapture(t, l, vm.Name, "ip and dst host "+vm.IP.Addr().String())}
 }
 
 // sgTestGroup creates a security group in project, deleted at the end of
@@ -400,7 +367,7 @@ type iperfResult struct {
 // another, running in the background.
 type iperfStream struct {
 	cmd     *exec.Cmd
-	out     syncBuffer
+	out     labtest.Buffer
 	seconds int
 }
 
