@@ -41,29 +41,9 @@ func (s *Service) apply(ctx context.Context, r, old Router, had bool) error {
 		}
 	}
 	// NICs: unplug the ones gone, plug the new or changed ones.
-	want := map[string]Port{}
-	for _, p := range r.Interfaces {
-		want[qrName(p.ID)] = p
-	}
-	if r.Gateway != nil {
-		g := *r.Gateway
-		for _, a := range floatingAddrs(r.NAT) {
-			g.Addrs = append(g.Addrs, netip.PrefixFrom(a, 32))
-		}
-		want[qgName(g.ID)] = g
-	}
-	have := map[string]Port{}
+	want, have := nics(r), map[string]Port{}
 	if had {
-		for _, p := range old.Interfaces {
-			have[qrName(p.ID)] = p
-		}
-		if old.Gateway != nil {
-			g := *old.Gateway
-			for _, a := range floatingAddrs(old.NAT) {
-				g.Addrs = append(g.Addrs, netip.PrefixFrom(a, 32))
-			}
-			have[qgName(g.ID)] = g
-		}
+		have = nics(old)
 	}
 	var errs []error
 	for name, p := range have {
@@ -98,6 +78,24 @@ func (s *Service) apply(ctx context.Context, r, old Router, had bool) error {
 		s.cfg.RouterNamespaceUp(ctx, r.ID, ns)
 	}
 	return nil
+}
+
+// nics are a router's NICs by name: a qr- per interface, and the qg-,
+// which holds the floating addresses too.
+func nics(r Router) map[string]Port {
+	out := map[string]Port{}
+	for _, p := range r.Interfaces {
+		out[qrName(p.ID)] = p
+	}
+	if r.Gateway != nil {
+		g := *r.Gateway
+		g.Addrs = slices.Clone(g.Addrs)
+		for _, a := range floatingAddrs(r.NAT) {
+			g.Addrs = append(g.Addrs, netip.PrefixFrom(a, 32))
+		}
+		out[qgName(g.ID)] = g
+	}
+	return out
 }
 
 // plug makes one NIC: veth, MAC, MTU, exactly the port's addresses, up,
