@@ -40,6 +40,7 @@ type agentFlags struct {
 	debug          bool
 	leaseTTL       time.Duration
 	resync         time.Duration
+	debugSocket    string
 	dhcp           dhcpFlags
 }
 
@@ -72,6 +73,7 @@ func newAgentCmd() *cobra.Command {
 	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
 	fs.DurationVar(&f.leaseTTL, "heartbeat-ttl", agent.DefaultLeaseTTL, "how long the host stays alive in the store after the agent stops")
 	fs.DurationVar(&f.resync, "resync-interval", agent.DefaultResyncInterval, "period of a full reconcile without changes")
+	fs.StringVar(&f.debugSocket, "debug-socket", "", "serve Go profiles (pprof: heap, goroutines, CPU) on this unix socket, mode 0600; off when empty")
 	f.dhcp.add(fs)
 	cmd.AddCommand(newAgentListCmd(), newAgentCredentialsCmd())
 	return cmd
@@ -86,6 +88,11 @@ func runAgent(ctx context.Context, f agentFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.debugSocket != "" {
+		if err := serveDebug(ctx, f.debugSocket, cfg.Log); err != nil {
+			return err
+		}
+	}
 	cc, err := f.etcd.config(f.etcdEndpoints, store.AgentUser(cfg.Host))
 	if err != nil {
 		return err
