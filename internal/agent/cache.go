@@ -322,8 +322,12 @@ func (c *cache) put(prefix string, kv store.KV) bool {
 		if h, err = c.portHead(kv.Value); err == nil && !c.keepPort(id, h) {
 			return c.drop(prefix, kv)
 		}
+		var p api.Port
 		if err == nil {
-			err = decodeInto(kv.Value, id, c.snap.Ports)
+			p, err = decodePort(kv.Value)
+		}
+		if err == nil {
+			c.snap.Ports[id] = p
 		}
 	case store.PortStatusPrefix:
 		return c.putStatus(kv)
