@@ -38,10 +38,13 @@ type cache struct {
 	host     string
 	prefixes []string // followed store prefixes
 
-	mu        sync.Mutex
-	snap      Snapshot
-	statusRev map[string]int64 // status key -> its ModRevision
-	rev       map[string]int64 // other kept key -> its ModRevision
+	mu   sync.Mutex
+	snap Snapshot
+	// portsShared: snap.Ports was handed out by snapshot and must not be
+	// written in place (see writablePorts).
+	portsShared bool
+	statusRev   map[string]int64 // status key -> its ModRevision
+	rev         map[string]int64 // other kept key -> its ModRevision
 	// agents holds every host's agent record undecoded: records are
 	// rewritten by heartbeats all over the cloud, and only the few of
 	// relevant hosts are decoded, by snapshot.
@@ -346,8 +349,12 @@ func (c *cache) put(prefix string, kv store.KV) bool {
 		if h, err = c.portHead(kv.Value); err == nil && !c.keepPort(id, h) {
 			return c.drop(prefix, kv)
 		}
+		var p api.Port
 		if err == nil {
-			err = decodeInto(kv.Value, id, c.snap.Ports)
+			p, err = decodePort(kv.Value)
+		}
+		if err == nil {
+			c.writablePorts()[id] = p
 		}
 	case store.PortStatusPrefix:
 		return c.putStatus(kv)
@@ -489,7 +496,7 @@ func (c *cache) del(prefix string, kv store.KV) bool {
 	case store.SubnetsPrefix:
 		delete(c.snap.Subnets, id)
 	case store.PortsPrefix:
-		delete(c.snap.Ports, id)
+		delete(c.writablePorts(), id)
 	case store.AgentsPrefix:
 		delete(c.agents, id)
 		wake = c.rel.hosts[id]
@@ -526,7 +533,7 @@ func (c *cache) clear(prefix string) {
 	case store.SubnetsPrefix:
 		clear(c.snap.Subnets)
 	case store.PortsPrefix:
-		clear(c.snap.Ports)
+		c.snap.Ports, c.portsShared = map[string]api.Port{}, false
 	case store.PortStatusPrefix:
 		clear(c.snap.PortStatus)
 		clear(c.statusRev)
@@ -620,6 +627,18 @@ func (c *cache) portsAt(rev int64) bool {
 	return wake
 }
 
+// writablePorts returns the ports map for a write, copying it first if a
+// snapshot holds it: snapshots share the map until the cache changes it,
+// rather than each reconcile copying every port of the host's networks
+// (the largest allocation of a busy agent). The caller holds c.mu.
+func (c *cache) writablePorts() map[string]api.Port {
+	if c.portsShared {
+		c.snap.Ports = maps.Clone(c.snap.Ports)
+		c.portsShared = false
+	}
+	return c.snap.Ports
+}
+
 func (c *cache) hasPort(id string) bool { _, ok := c.snap.Ports[id]; return ok }
 
 // snapshot returns a copy safe to read without the lock, and the status
@@ -627,10 +646,11 @@ func (c *cache) hasPort(id string) bool { _, ok := c.snap.Ports[id]; return ok }
 func (c *cache) snapshot() (Snapshot, map[string]int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.portsShared = true
 	return Snapshot{
 		Networks:   maps.Clone(c.snap.Networks),
 		Subnets:    maps.Clone(c.snap.Subnets),
-		Ports:      maps.Clone(c.snap.Ports),
+		Ports:      c.snap.Ports, // copied on the cache's next write (writablePorts)
 		PortStatus: cloneStatus(c.snap.PortStatus),
 		Agents:     c.relevantAgents(),
 		Alive:      maps.Clone(c.snap.Alive),
@@ -818,7 +838,7 @@ func (c *cache) prune() {
 		h := portHead{NetworkID: p.NetworkID, DeviceOwner: p.DeviceOwner, PortSecurityEnabled: p.PortSecurityEnabled,
 			SecurityGroups: p.SecurityGroups, BindingHostID: p.BindingHostID, DeviceID: p.DeviceID}
 		if !c.keepPort(id, h) {
-			delete(c.snap.Ports, id)
+			delete(c.writablePorts(), id)
 			delete(c.rev, store.PortKey(id))
 		}
 	}
