@@ -49,9 +49,9 @@ var (
 	IntTransient = Table{ID: 60, Name: "Transient", Role: RoleInt, Miss: MissNone,
 		Doc: "unicast to a filtered port of this host to its ingress firewall (81); the rest normal L2 switching within the local VLAN"}
 	IntBaseEgress = Table{ID: 71, Name: "BaseEgress", Role: RoleInt, Miss: MissDrop,
-		Doc: "security groups, from a filtered port: ARP, DHCP client and ND pass, DHCP/RA servers drop, IP through conntrack (zone = reg6) to 72"}
+		Doc: "security groups, from a filtered port (group set in reg7; 0: no firewall, to 60): ARP, DHCP client and ND pass, DHCP/RA servers drop, IP through conntrack (zone = reg6) to 72"}
 	IntRulesEgress = Table{ID: 72, Name: "RulesEgress", Role: RoleInt, Miss: MissDrop,
-		Doc: "invalid drops, established/related pass, new connections matching an egress rule are committed and pass to 60"}
+		Doc: "invalid drops, established/related pass, new connections matching an egress rule of the group set (conjunctions) are committed and pass to 60"}
 	IntBaseIngress = Table{ID: 81, Name: "BaseIngress", Role: RoleInt, Miss: MissDrop,
 		Doc: "to the filtered port in reg5: ARP, DHCP replies and ND pass, IP through conntrack to 82"}
 	IntRulesIngress = Table{ID: 82, Name: "RulesIngress", Role: RoleInt, Miss: MissDrop,
