@@ -121,13 +121,7 @@ func firewallBaseFlows() []Flow {
 // ingress tables, and hold flows while one of its groups is unknown. Its
 // rules are its group set's (firewallSetFlows).
 func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, set uint32, fc *flowCollector) {
-	o := OwnerFirewall
-	load := []string{sprintf("load:%d->%s", of, regPort), sprintf("load:%#x->%s", set, regSet), resubmit(IntBaseIngress)}
-	for _, mac := range portMACs(p) {
-		fc.add(on(IntTransient, o).prio(90).match(sprintf("reg6=%d", lv), "dl_dst="+mac).do(load...))
-		fc.add(on(IntTransient, o).prio(90).match(dlVLAN(lv), "dl_dst="+mac).
-			do(append([]string{sprintf(learnRemote, LearnedCookie), "strip_vlan", sprintf("load:%d->%s", lv, regZone)}, load...)...))
-	}
+	deliverFlows(p, of, lv, set, fc)
 	for _, gid := range p.SecurityGroups {
 		if _, ok := s.SecurityGroups[gid]; !ok {
 			// A group the state does not know yet (or any more) is a
@@ -273,15 +267,41 @@ const learnRemote = "learn(table=60,hard_timeout=300,priority=50,cookie=%#x," +
 	"NXM_NX_REG6[0..11]=NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[]," +
 	"load:NXM_OF_VLAN_TCI[]->NXM_OF_VLAN_TCI[],output:OXM_OF_IN_PORT[])"
 
-// directFlows deliver unicast to an unfiltered port of this host
-// straight from 60, like the steering of filtered ports: frames steered
-// past NORMAL do not teach it the MACs of this host's ports, and NORMAL
-// would flood what it does not know (to other hosts too).
-func directFlows(p hoststate.Port, of, lv int, fc *flowCollector) {
-	o := OwnerFirewall
+// deliverFlows steer unicast to a port of this host from 60, past
+// NORMAL, one flow per MAC of the port: from a local port (reg6 = the
+// local VLAN, loaded in table 0) or from a patch (reg6 = its tag, with
+// the patch bit). Table 61 then learns and strips what came from a patch
+// and hands the frame to the port's ingress firewall, or, for an
+// unfiltered port (group set 0), outputs it. Frames steered past NORMAL
+// do not teach it the MACs of this host's ports, and NORMAL would flood
+// what it does not know (to other hosts too), so every local port needs
+// these flows.
+func deliverFlows(p hoststate.Port, of, lv int, set uint32, fc *flowCollector) {
 	for _, mac := range portMACs(p) {
-		fc.add(on(IntTransient, o).prio(90).match(sprintf("reg6=%d", lv), "dl_dst="+mac).do(output(of)))
-		fc.add(on(IntTransient, o).prio(90).match(dlVLAN(lv), "dl_dst="+mac).do(sprintf(learnRemote, LearnedCookie), "strip_vlan", output(of)))
+		fc.add(on(IntTransient, OwnerFirewall).prio(90).match(sprintf("reg6=%d/0xfff", lv), "dl_dst="+mac).
+			do(sprintf("load:%d->%s", of, regPort), sprintf("load:%#x->%s", set, regSet), resubmit(IntDeliver)))
+	}
+}
+
+// directFlows deliver to an unfiltered port (group set 0: no firewall).
+func directFlows(p hoststate.Port, of, lv int, fc *flowCollector) { deliverFlows(p, of, lv, 0, fc) }
+
+// loadFromPatch marks a frame from br-tun or a provider bridge (reg6 bit
+// 16, above the conntrack zone's 16 bits) for table 61.
+const loadFromPatch = "load:1->NXM_NX_REG6[16]"
+
+// deliverBaseFlows are table 61: frames from a patch learn where their
+// source lives and lose their tag; then unfiltered ports get them
+// directly, filtered ones through 81 (the table's miss).
+func deliverBaseFlows() []Flow {
+	// Frames from a patch are tagged; OpenFlow 1.5 needs the match to say
+	// so for strip_vlan and for learning from the tag.
+	o, patch := OwnerFirewall, "reg6=0x10000/0x10000,vlan_tci=0x1000/0x1000"
+	learn := sprintf(learnRemote, LearnedCookie)
+	return []Flow{
+		on(IntDeliver, o).prio(20).match(patch, "reg7=0").do(learn, "strip_vlan", "output:"+regPort),
+		on(IntDeliver, o).prio(10).match(patch).do(learn, "strip_vlan", resubmit(IntBaseIngress)),
+		on(IntDeliver, o).prio(5).match("reg7=0").do("output:" + regPort),
 	}
 }
 

@@ -48,6 +48,8 @@ var (
 		Doc: "IPv4/IPv6 from a port must carry a source address of its frame's MAC (checked in 0), or need none (DHCP discover, link-local, DAD); other ethertypes drop"}
 	IntTransient = Table{ID: 60, Name: "Transient", Role: RoleInt, Miss: MissNone,
 		Doc: "unicast to a filtered port of this host to its ingress firewall (81); the rest normal L2 switching within the local VLAN"}
+	IntDeliver = Table{ID: 61, Name: "Deliver", Role: RoleInt, Miss: MissNext, Next: 81,
+		Doc: "unicast to a port of this host (reg5; group set in reg7, 0 for an unfiltered port): frames from a patch (reg6 bit 16) teach 60 their source and lose their tag; then to the ingress firewall (81) or straight out"}
 	IntBaseEgress = Table{ID: 71, Name: "BaseEgress", Role: RoleInt, Miss: MissDrop,
 		Doc: "security groups, from a filtered port (group set in reg7; 0: no firewall, to 60): ARP, DHCP client and ND pass, DHCP/RA servers drop, IP through conntrack (zone = reg6) to 72"}
 	IntRulesEgress = Table{ID: 72, Name: "RulesEgress", Role: RoleInt, Miss: MissDrop,
@@ -88,7 +90,7 @@ var (
 
 // Tables lists every table, in the order docs and dumps present them.
 var Tables = []Table{
-	IntClassifier, IntCanary, IntARPSpoof, IntMACSpoof, IntTransient,
+	IntClassifier, IntCanary, IntARPSpoof, IntMACSpoof, IntTransient, IntDeliver,
 	IntBaseEgress, IntRulesEgress, IntBaseIngress, IntRulesIngress,
 	TunClassifier, TunPatchLVToTun, TunGREToLV, TunVXLANToLV, TunGeneveToLV,
 	TunLearn, TunUcast, TunARPResponder, TunFlood,
