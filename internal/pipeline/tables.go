@@ -47,7 +47,7 @@ var (
 	IntMACSpoof = Table{ID: 25, Name: "MACSpoof", Role: RoleInt, Miss: MissDrop,
 		Doc: "IPv4/IPv6 from a port must carry a source address of its frame's MAC (checked in 0), or need none (DHCP discover, link-local, DAD); other ethertypes drop"}
 	IntTransient = Table{ID: 60, Name: "Transient", Role: RoleInt, Miss: MissNone,
-		Doc: "unicast to a filtered port of this host to its ingress firewall (81); the rest normal L2 switching within the local VLAN"}
+		Doc: "unicast to a port of this host (one flow per MAC, from local ports and patches alike) to 61; the rest normal L2 switching within the local VLAN"}
 	IntDeliver = Table{ID: 61, Name: "Deliver", Role: RoleInt, Miss: MissNext, Next: 81,
 		Doc: "unicast to a port of this host (reg5; group set in reg7, 0 for an unfiltered port): frames from a patch (reg6 bit 16) teach 60 their source and lose their tag; then to the ingress firewall (81) or straight out"}
 	IntBaseEgress = Table{ID: 71, Name: "BaseEgress", Role: RoleInt, Miss: MissDrop,
