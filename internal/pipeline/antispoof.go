@@ -33,8 +33,9 @@ func Trusted(p hoststate.Port) bool {
 	return !p.PortSecurity || strings.HasPrefix(p.DeviceOwner, "network:")
 }
 
-// portFlows are br-int's per-port flows: table 0 classification and the
-// ARP (24) and MAC/IP source (25) anti-spoofing tables.
+// portFlows are br-int's per-port flows: table 0 classification, the ARP
+// (24) and IP source (25) anti-spoofing tables, and each port's delivery
+// and firewall flows (firewall.go).
 func portFlows(s hoststate.State, pm PortMap) []Flow {
 	ids := make([]string, 0, len(s.Ports))
 	for id := range s.Ports {
@@ -42,7 +43,7 @@ func portFlows(s hoststate.State, pm PortMap) []Flow {
 	}
 	sort.Strings(ids)
 	var out []Flow
-	fc, conj := newFlowCollector(), newConjIDs(s)
+	fc, conj, sets := newFlowCollector(), newConjIDs(s), newGroupSets(s, pm)
 	for _, id := range ids {
 		p := s.Ports[id]
 		of, ok := wiredPort(s, pm, p)
@@ -50,75 +51,90 @@ func portFlows(s hoststate.State, pm PortMap) []Flow {
 			continue
 		}
 		lv := pm.LocalVLANs[p.NetworkID]
-		// A port is an access port: a frame it sends with an 802.1Q header
-		// could carry another network's local VLAN, should OVS ever treat
-		// the port as a trunk (its tag missing). Drop it first, whatever
-		// the port's security.
-		out = append(out, on(IntClassifier, OwnerPort).prio(11).match(inPort(of), vlanTagged).do(actDrop))
+		// Every table-0 flow of a port matches untagged frames only: a VM
+		// port is an access port, and a frame it sends with an 802.1Q
+		// header could carry another network's local VLAN, should OVS
+		// ever treat the port as a trunk (its tag missing). Tagged frames
+		// fall to the table's miss: drop, whatever the port's security.
+		in := []string{inPort(of), vlanUntagged}
+		zone := sprintf("load:%d->%s", lv, regZone)
 		if Trusted(p) {
 			// reg6 lets table 60 steer its unicast to filtered ports.
-			out = append(out, on(IntClassifier, OwnerPort).prio(9).match(inPort(of)).
-				do(sprintf("load:%d->%s", lv, regZone), resubmit(IntTransient)))
+			out = append(out, on(IntClassifier, OwnerPort).prio(9).match(in...).do(zone, resubmit(IntTransient)))
 			directFlows(p, of, lv, fc)
 			continue
 		}
-		out = append(out, antiSpoofFlows(p, of, egressNext(p, lv))...)
+		load := []string{zone}
 		if filteredPort(p) {
-			firewallPortFlows(s, p, of, lv, fc, conj)
+			// reg7: the port's group set, whose egress rules apply (72).
+			load = append(load, sprintf("load:%#x->%s", sets.id(p), regSet))
+			firewallPortFlows(s, p, of, lv, sets.id(p), fc)
 		} else {
 			directFlows(p, of, lv, fc)
 		}
+		out = append(out, antiSpoofFlows(p, of, load)...)
 	}
-	firewallConjFlows(s, fc, conj)
+	firewallSetFlows(s, sets, fc, conj)
 	return append(out, fc.list()...)
 }
 
-// vlanTagged matches frames that carry an 802.1Q header (the CFI/present
-// bit of the TCI), as Neutron's drop of tagged frames from access ports.
-const vlanTagged = "vlan_tci=0x1000/0x1000"
+// vlanUntagged matches frames without an 802.1Q header (the CFI/present
+// bit of the TCI clear): Neutron drops tagged frames from access ports.
+const vlanUntagged = "vlan_tci=0x0000/0x1000"
 
-// antiSpoofFlows: ARP must carry one of the port's IPs (fixed or allowed
-// pair) as sender and IPv6 neighbour advertisements one as target (24);
-// then (25) every frame must come from the port MAC or an allowed-pair
-// MAC, IPv4 and IPv6 from an address that goes with that MAC, as Neutron's
-// firewall base egress table does. Allowed without an address: DHCP
-// discover/request from 0.0.0.0, IPv6 link-local sources and DAD/MLD from
-// the unspecified address. Other ethertypes drop, as in Neutron with no
-// permitted_ethertypes.
-func antiSpoofFlows(p hoststate.Port, of int, next string) []Flow {
+// antiSpoofFlows are a port's own anti-spoofing flows, as Neutron's
+// firewall base egress table checks: in table 0 the frame must come from
+// the port MAC or an allowed-pair MAC (one flow per MAC, which also loads
+// the port's registers); ARP must carry one of the port's IPs (fixed or
+// allowed pair) as sender and, for a port with IPv6 addresses, IPv6
+// neighbour advertisements one as target (24); IPv4 and IPv6 must come
+// from an address that goes with the frame's MAC (25). What needs no
+// address (DHCP discover from 0.0.0.0, IPv6 link-local sources, DAD and
+// MLD from the unspecified address) passes 25 by shared flows
+// (antiSpoofBaseFlows): the MAC was checked in table 0, and only frames
+// of this port's table-0 flows reach 24 and 25. Other ethertypes drop, as
+// in Neutron with no permitted_ethertypes.
+func antiSpoofFlows(p hoststate.Port, of int, load []string) []Flow {
 	in := inPort(of)
-	out := []Flow{
-		on(IntClassifier, OwnerPort).prio(10).match("arp", in).do(resubmit(IntARPSpoof)),
-		on(IntClassifier, OwnerPort).prio(9).match(in).do(resubmit(IntMACSpoof)),
+	next := resubmit(IntBaseEgress)
+	var out []Flow
+	for _, mac := range portMACs(p) {
+		out = append(out, on(IntClassifier, OwnerPort).prio(9).match(in, "dl_src="+mac, vlanUntagged).
+			do(append(slices.Clone(load), resubmit(IntARPSpoof))...))
 	}
 	v4, v6 := portPrefixes(p)
 	for _, pfx := range v4 {
-		out = append(out, on(IntARPSpoof, OwnerPort).prio(2).match("arp", in, "arp_spa="+prefixText(pfx)).do(resubmit(IntMACSpoof)))
+		out = append(out, on(IntARPSpoof, OwnerPort).prio(2).match("arp", in, "arp_spa="+prefixText(pfx)).do(next))
 	}
 	if len(v6) > 0 {
-		out = append(out, on(IntClassifier, OwnerPort).prio(10).match("icmp6", in, "icmp_type=136").do(resubmit(IntARPSpoof)))
+		// Its neighbour advertisements must name one of its addresses
+		// (a port without IPv6 addresses is not checked: link-local only).
+		out = append(out, on(IntARPSpoof, OwnerPort).prio(1).match("icmp6", in, "icmp_type=136").do(actDrop))
 	}
 	for _, pfx := range v6 {
 		out = append(out, on(IntARPSpoof, OwnerPort).prio(2).match("icmp6", in, "icmp_type=136", "nd_target="+prefixText(pfx)).do(resubmit(IntMACSpoof)))
 	}
-	src := func(proto string, match ...string) {
-		out = append(out, on(IntMACSpoof, OwnerPort).prio(2).match(append([]string{proto, in}, match...)...).do(next))
-	}
-	for _, mac := range portMACs(p) {
-		dl := "dl_src=" + mac
-		src("arp", dl) // its sender address was checked in 24
-		src("udp", dl, "nw_src=0.0.0.0", "tp_src=68", "tp_dst=67")
-		src("ipv6", dl, "ipv6_src=fe80::/64")
-		for _, typ := range dadICMPv6Types {
-			src("icmp6", dl, "ipv6_src=::", sprintf("icmp_type=%d", typ))
-		}
-	}
 	for _, a := range portSources(p) {
 		if a.prefix.Addr().Is4() {
-			src("ip", "dl_src="+a.mac, "nw_src="+prefixText(a.prefix))
+			out = append(out, on(IntMACSpoof, OwnerPort).prio(2).match("ip", in, "dl_src="+a.mac, "nw_src="+prefixText(a.prefix)).do(next))
 		} else {
-			src("ipv6", "dl_src="+a.mac, "ipv6_src="+prefixText(a.prefix))
+			out = append(out, on(IntMACSpoof, OwnerPort).prio(2).match("ipv6", in, "dl_src="+a.mac, "ipv6_src="+prefixText(a.prefix)).do(next))
 		}
+	}
+	return out
+}
+
+// antiSpoofBaseFlows are the port-independent flows of 24 and 25: ARP
+// whose sender no port flow accepted drops; what needs no address passes.
+func antiSpoofBaseFlows() []Flow {
+	next := resubmit(IntBaseEgress)
+	out := []Flow{
+		on(IntARPSpoof, OwnerBase).prio(1).match("arp").do(actDrop),
+		on(IntMACSpoof, OwnerBase).prio(2).match("udp", "nw_src=0.0.0.0", "tp_src=68", "tp_dst=67").do(next),
+		on(IntMACSpoof, OwnerBase).prio(2).match("ipv6", "ipv6_src=fe80::/64").do(next),
+	}
+	for _, typ := range dadICMPv6Types {
+		out = append(out, on(IntMACSpoof, OwnerBase).prio(2).match("icmp6", "ipv6_src=::", sprintf("icmp_type=%d", typ)).do(next))
 	}
 	return out
 }

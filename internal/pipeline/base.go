@@ -32,7 +32,11 @@ func intBaseFlows(pm PortMap) []Flow {
 		on(IntTransient, OwnerBase).prio(3).do(actNormal),
 	}
 	if pm.PatchTun > 0 {
-		out = append(out, on(IntClassifier, OwnerBase).prio(1).match(inPort(pm.PatchTun)).do(resubmit(IntTransient)))
+		// Frames from br-tun carry their local VLAN tag: reg6 gets it, with
+		// the patch bit, so that 60 matches one flow per local MAC whatever
+		// the frame came from.
+		out = append(out, on(IntClassifier, OwnerBase).prio(1).match(inPort(pm.PatchTun)).
+			do("move:NXM_OF_VLAN_TCI[0..11]->NXM_NX_REG6[0..11]", loadFromPatch, resubmit(IntTransient)))
 	}
 	return out
 }

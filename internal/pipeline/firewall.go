@@ -25,15 +25,19 @@ import (
 // there; everything else is switched by NORMAL. Trusted ports load reg6
 // in table 0 so their unicast to filtered ports is steered too.
 //
-// A rule with a remote group uses conjunctive flows: one flow per address
-// of the remote group's members (clause 1) and one per (port, rule)
-// (clause 2), so flows grow with members + rules, not their product.
-// Conjunction ids are per (group, remote group, direction, ethertype).
+// Rules are shared, not per port: a filtered port's frames carry its
+// group set in reg7 (loaded in table 0 for egress, in 60 for ingress), and
+// every rule is a conjunction of the set's membership (one flow per group
+// set), the group's rule matches (one flow each) and, for a remote group,
+// its members' addresses (one flow each), so flows grow with group sets +
+// rules + members, not with ports or any product. Conjunction ids are per
+// (group, remote group or none, direction, ethertype).
 
 // Registers of the firewall.
 const (
 	regPort = "NXM_NX_REG5[]"      // ingress: the destination ofport
 	regZone = "NXM_NX_REG6[]"      // the network's local VLAN = conntrack zone
+	regSet  = "NXM_NX_REG7[]"      // the group set of the port whose rules apply
 	zoneArg = "NXM_NX_REG6[0..15]" // as a ct() zone
 )
 
@@ -59,15 +63,6 @@ const ctMarkRevoked = "ct_mark=0x1"
 // filteredPort reports whether a port goes through the firewall.
 func filteredPort(p hoststate.Port) bool { return p.Filtered && !Trusted(p) }
 
-// egressNext is where table 25 sends a port's accepted frames.
-func egressNext(p hoststate.Port, lv int) string {
-	if !filteredPort(p) {
-		// reg6 still lets 60 steer its unicast to filtered ports.
-		return fmt.Sprintf("load:%d->%s,%s", lv, regZone, resubmit(IntTransient))
-	}
-	return fmt.Sprintf("load:%d->%s,%s", lv, regZone, resubmit(IntBaseEgress))
-}
-
 // firewallBaseFlows are the port-independent flows of tables 71, 72, 81
 // and 82.
 func firewallBaseFlows() []Flow {
@@ -77,6 +72,9 @@ func firewallBaseFlows() []Flow {
 		out = append(out, on(t, o).prio(prio).match(match...).do(to))
 	}
 	toSwitch, toPort := resubmit(IntTransient), "output:"+regPort
+	// A port with port security but no firewall (reg7 = 0: no group set)
+	// leaves the anti-spoofing tables here too.
+	pass(IntBaseEgress, 110, toSwitch, "reg7=0")
 	// Base egress (71): what a host needs before or besides its rules.
 	pass(IntBaseEgress, 100, toSwitch, "arp")
 	pass(IntBaseEgress, 100, toSwitch, "udp", "tp_src=68", "tp_dst=67")
@@ -118,72 +116,135 @@ func firewallBaseFlows() []Flow {
 	return out
 }
 
-// firewallPortFlows are a filtered port's steering flows in 60 and its
-// rules in 72 and 82.
-func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, fc *flowCollector, conj *conjIDs) {
-	o := OwnerFirewall
-	for _, mac := range portMACs(p) {
-		fc.add(on(IntTransient, o).prio(90).match(sprintf("reg6=%d", lv), "dl_dst="+mac).
-			do(sprintf("load:%d->%s", of, regPort), resubmit(IntBaseIngress)))
-		fc.add(on(IntTransient, o).prio(90).match(dlVLAN(lv), "dl_dst="+mac).
-			do(sprintf(learnRemote, LearnedCookie), "strip_vlan", sprintf("load:%d->%s", lv, regZone), sprintf("load:%d->%s", of, regPort), resubmit(IntBaseIngress)))
-	}
-	stateless := statelessPort(s, p)
-	if stateless {
-		// No conntrack: IP goes straight to the rules, which must then
-		// allow replies too (Neutron's stateless groups).
-		for _, proto := range []string{"ip", "ipv6"} {
-			fc.add(on(IntBaseEgress, o).prio(91).match(proto, inPort(of)).do(resubmit(IntRulesEgress)))
-			fc.add(on(IntBaseIngress, o).prio(91).match(proto, sprintf("reg5=%d", of)).do(resubmit(IntRulesIngress)))
-		}
-	}
+// firewallPortFlows are a filtered port's own flows: its steering in 60,
+// which loads the destination (reg5) and its group set (reg7) for the
+// ingress tables, and hold flows while one of its groups is unknown. Its
+// rules are its group set's (firewallSetFlows).
+func firewallPortFlows(s hoststate.State, p hoststate.Port, of, lv int, set uint32, fc *flowCollector) {
+	deliverFlows(p, of, lv, set, fc)
 	for _, gid := range p.SecurityGroups {
-		g, ok := s.SecurityGroups[gid]
-		if !ok {
+		if _, ok := s.SecurityGroups[gid]; !ok {
 			// A group the state does not know yet (or any more) is a
 			// transient gap, not a decision to deny: revoking is for good,
 			// so hold the port's established connections (no new ones)
 			// until the group is known and its rules decide again.
 			holdFlows(p, of, fc)
-			continue
+			return
 		}
-		for _, r := range g.Rules {
-			t, self := IntRulesEgress, inPort(of)
-			accept := []string{sprintf("ct(commit,zone=%s)", zoneArg), resubmit(IntTransient)}
-			if r.Ingress {
-				t, self = IntRulesIngress, sprintf("reg5=%d", of)
-				accept = []string{sprintf("ct(commit,zone=%s)", zoneArg), sprintf("output:%d", of)}
+	}
+}
+
+// firewallSetFlows are the rules of every group set of this host's
+// filtered ports, as conjunctions, one per (group, remote group,
+// direction, ethertype): clause 1 is one flow per match of the group's
+// rules of that kind, clause 2 one flow per group set holding the group
+// (reg7), and for a remote group clause 3 one flow per member address. A
+// port's rules therefore cost no flow of its own: its group set's flows
+// and the groups' rule flows are shared by every port with those groups.
+func firewallSetFlows(s hoststate.State, sets *groupSets, fc *flowCollector, conj *conjIDs) {
+	o := OwnerFirewall
+	for _, set := range sets.sorted() {
+		id := sets.ids[set.key]
+		if set.stateless {
+			// No conntrack: IP goes straight to the rules, which must then
+			// allow replies too (Neutron's stateless groups).
+			for _, proto := range []string{"ip", "ipv6"} {
+				fc.add(on(IntBaseEgress, o).prio(91).match(proto, sprintf("reg7=%#x", id)).do(resubmit(IntRulesEgress)))
+				fc.add(on(IntBaseIngress, o).prio(91).match(proto, sprintf("reg7=%#x", id)).do(resubmit(IntRulesIngress)))
 			}
-			if stateless {
-				accept = accept[1:]
+		}
+		for _, gid := range set.groups {
+			g, ok := s.SecurityGroups[gid]
+			if !ok {
+				continue
 			}
+			for _, k := range groupConjKeys(gid, g, set.stateless) {
+				rules, members := conjClauses(s, g, k)
+				if len(rules) == 0 || (k.remote != "" && len(members) == 0) {
+					continue // a clause without flows: the conjunction never matches
+				}
+				cid := conj.id(k)
+				n := 2
+				if k.remote != "" {
+					n = 3
+				}
+				t := IntRulesEgress
+				if k.ingress {
+					t = IntRulesIngress
+				}
+				for _, m := range rules {
+					fc.add(on(t, o).prio(prioConj).match(m).do(sprintf("conjunction(%d,1/%d)", cid, n)))
+				}
+				fc.add(on(t, o).prio(prioConj).match(sprintf("reg7=%#x", id)).do(sprintf("conjunction(%d,2/%d)", cid, n)))
+				for _, m := range members {
+					fc.add(on(t, o).prio(prioConj).match(m).do(sprintf("conjunction(%d,3/3)", cid)))
+				}
+			}
+		}
+	}
+	firewallAcceptFlows(fc, conj)
+}
+
+// groupConjKeys are the conjunctions of a group's rules, sorted.
+func groupConjKeys(gid string, g hoststate.SecurityGroup, stateless bool) []conjKey {
+	var out []conjKey
+	for _, r := range g.Rules {
+		k := conjKey{group: gid, remote: r.RemoteGroup, ingress: r.Ingress, ipv6: r.IPv6, stateless: stateless}
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].less(out[j]) })
+	return out
+}
+
+// conjClauses are the matches of a conjunction's rule clause (the
+// group's rules of that kind) and, for a remote group, of its member
+// clause (the remote group's addresses of that family).
+func conjClauses(s hoststate.State, g hoststate.SecurityGroup, k conjKey) (rules, members []string) {
+	for _, r := range g.Rules {
+		if r.RemoteGroup == k.remote && r.Ingress == k.ingress && r.IPv6 == k.ipv6 {
 			for _, m := range ruleMatches(r) {
-				if r.RemoteGroup == "" {
-					fc.add(on(t, o).prio(prioRule).match(self, m).do(accept...))
-					continue
+				if !slices.Contains(rules, m) {
+					rules = append(rules, m)
 				}
-				if stateless {
-					// Conjunction accepts commit; a stateless port expands
-					// its remote group rules instead.
-					for _, pfx := range s.GroupMembers[r.RemoteGroup] {
-						if pfx.Addr().Is4() == r.IPv6 {
-							continue
-						}
-						field := "nw_dst"
-						if r.Ingress {
-							field = "nw_src"
-						}
-						if r.IPv6 {
-							field = "ipv6_" + strings.TrimPrefix(field, "nw_")
-						}
-						fc.add(on(t, o).prio(prioRule).match(self, m, field+"="+prefixText(pfx)).do(accept...))
-					}
-					continue
-				}
-				id := conj.id(gid, r)
-				fc.add(on(t, o).prio(prioConj).match(self, m).do(sprintf("conjunction(%d,2/2)", id)))
 			}
 		}
+	}
+	if k.remote == "" {
+		return rules, nil
+	}
+	proto, field := "ip", "nw_dst"
+	if k.ingress {
+		field = "nw_src"
+	}
+	if k.ipv6 {
+		proto, field = "ipv6", "ipv6_"+strings.TrimPrefix(field, "nw_")
+	}
+	for _, pfx := range s.GroupMembers[k.remote] {
+		if pfx.Addr().Is4() != k.ipv6 {
+			members = append(members, proto+","+field+"="+prefixText(pfx))
+		}
+	}
+	return rules, members
+}
+
+// firewallAcceptFlows accept what a conjunction matched: commit (unless
+// stateless) and pass on, to switching (72) or to the port in reg5 (82).
+func firewallAcceptFlows(fc *flowCollector, conj *conjIDs) {
+	for _, k := range conj.sorted() {
+		t, accept := IntRulesEgress, []string{sprintf("ct(commit,zone=%s)", zoneArg), resubmit(IntTransient)}
+		if k.ingress {
+			t, accept = IntRulesIngress, []string{sprintf("ct(commit,zone=%s)", zoneArg), "output:" + regPort}
+		}
+		if k.stateless {
+			accept = accept[1:]
+		}
+		proto := "ip"
+		if k.ipv6 {
+			proto = "ipv6"
+		}
+		fc.add(on(t, OwnerFirewall).prio(prioConj).match(sprintf("conj_id=%d", conj.ids[k]), proto).do(accept...))
 	}
 }
 
@@ -206,15 +267,41 @@ const learnRemote = "learn(table=60,hard_timeout=300,priority=50,cookie=%#x," +
 	"NXM_NX_REG6[0..11]=NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[]," +
 	"load:NXM_OF_VLAN_TCI[]->NXM_OF_VLAN_TCI[],output:OXM_OF_IN_PORT[])"
 
-// directFlows deliver unicast to an unfiltered port of this host
-// straight from 60, like the steering of filtered ports: frames steered
-// past NORMAL do not teach it the MACs of this host's ports, and NORMAL
-// would flood what it does not know (to other hosts too).
-func directFlows(p hoststate.Port, of, lv int, fc *flowCollector) {
-	o := OwnerFirewall
+// deliverFlows steer unicast to a port of this host from 60, past
+// NORMAL, one flow per MAC of the port: from a local port (reg6 = the
+// local VLAN, loaded in table 0) or from a patch (reg6 = its tag, with
+// the patch bit). Table 61 then learns and strips what came from a patch
+// and hands the frame to the port's ingress firewall, or, for an
+// unfiltered port (group set 0), outputs it. Frames steered past NORMAL
+// do not teach it the MACs of this host's ports, and NORMAL would flood
+// what it does not know (to other hosts too), so every local port needs
+// these flows.
+func deliverFlows(p hoststate.Port, of, lv int, set uint32, fc *flowCollector) {
 	for _, mac := range portMACs(p) {
-		fc.add(on(IntTransient, o).prio(90).match(sprintf("reg6=%d", lv), "dl_dst="+mac).do(output(of)))
-		fc.add(on(IntTransient, o).prio(90).match(dlVLAN(lv), "dl_dst="+mac).do(sprintf(learnRemote, LearnedCookie), "strip_vlan", output(of)))
+		fc.add(on(IntTransient, OwnerFirewall).prio(90).match(sprintf("reg6=%d/0xfff", lv), "dl_dst="+mac).
+			do(sprintf("load:%d->%s", of, regPort), sprintf("load:%#x->%s", set, regSet), resubmit(IntDeliver)))
+	}
+}
+
+// directFlows deliver to an unfiltered port (group set 0: no firewall).
+func directFlows(p hoststate.Port, of, lv int, fc *flowCollector) { deliverFlows(p, of, lv, 0, fc) }
+
+// loadFromPatch marks a frame from br-tun or a provider bridge (reg6 bit
+// 16, above the conntrack zone's 16 bits) for table 61.
+const loadFromPatch = "load:1->NXM_NX_REG6[16]"
+
+// deliverBaseFlows are table 61: frames from a patch learn where their
+// source lives and lose their tag; then unfiltered ports get them
+// directly, filtered ones through 81 (the table's miss).
+func deliverBaseFlows() []Flow {
+	// Frames from a patch are tagged; OpenFlow 1.5 needs the match to say
+	// so for strip_vlan and for learning from the tag.
+	o, patch := OwnerFirewall, "reg6=0x10000/0x10000,vlan_tci=0x1000/0x1000"
+	learn := sprintf(learnRemote, LearnedCookie)
+	return []Flow{
+		on(IntDeliver, o).prio(20).match(patch, "reg7=0").do(learn, "strip_vlan", "output:"+regPort),
+		on(IntDeliver, o).prio(10).match(patch).do(learn, "strip_vlan", resubmit(IntBaseIngress)),
+		on(IntDeliver, o).prio(5).match("reg7=0").do("output:" + regPort),
 	}
 }
 
@@ -235,35 +322,13 @@ func statelessPort(s hoststate.State, p hoststate.Port) bool {
 	return n > 0
 }
 
-// firewallConjFlows are the remote group clauses and accept flows of every
-// conjunction id used.
-func firewallConjFlows(s hoststate.State, fc *flowCollector, conj *conjIDs) {
-	o := OwnerFirewall
-	for _, k := range conj.sorted() {
-		id := conj.ids[k]
-		t, field, accept := IntRulesEgress, "nw_dst", []string{sprintf("ct(commit,zone=%s)", zoneArg), resubmit(IntTransient)}
-		if k.ingress {
-			t, field, accept = IntRulesIngress, "nw_src", []string{sprintf("ct(commit,zone=%s)", zoneArg), "output:" + regPort}
-		}
-		proto := "ip"
-		if k.ipv6 {
-			proto, field = "ipv6", "ipv6_"+strings.TrimPrefix(field, "nw_")
-		}
-		fc.add(on(t, o).prio(prioConj).match(sprintf("conj_id=%d", id), proto).do(accept...))
-		for _, pfx := range s.GroupMembers[k.remote] {
-			if pfx.Addr().Is4() == k.ipv6 {
-				continue
-			}
-			fc.add(on(t, o).prio(prioConj).match(proto, field+"="+prefixText(pfx)).
-				do(sprintf("conjunction(%d,1/2)", id)))
-		}
-	}
-}
-
-// conjKey is what one conjunction id stands for.
+// conjKey is what one conjunction id stands for: a group's rules of one
+// direction and ethertype, with one remote group or none, in ports whose
+// groups are all stateless (accepted without commit) or not.
 type conjKey struct {
 	group, remote string
 	ingress, ipv6 bool
+	stateless     bool
 }
 
 func (k conjKey) less(o conjKey) bool {
@@ -276,7 +341,10 @@ func (k conjKey) less(o conjKey) bool {
 	if k.ingress != o.ingress {
 		return !k.ingress
 	}
-	return !k.ipv6 && o.ipv6
+	if k.ipv6 != o.ipv6 {
+		return !k.ipv6
+	}
+	return !k.stateless && o.stateless
 }
 
 // conjIDs are the conjunction ids of a state. An id must not change when
@@ -293,35 +361,40 @@ type conjIDs struct {
 	used map[conjKey]bool
 }
 
-// newConjIDs numbers every (group, remote group, direction, ethertype) of
-// the state's groups, used by a port of this host or not.
+// newConjIDs numbers every conjunction of the state's groups, in either
+// kind (stateful or stateless ports), used by a port of this host or not.
 func newConjIDs(s hoststate.State) *conjIDs {
-	c := &conjIDs{ids: map[conjKey]uint32{}, used: map[conjKey]bool{}}
 	var keys []conjKey
-	seen := map[conjKey]bool{}
 	for gid, g := range s.SecurityGroups {
-		for _, r := range g.Rules {
-			if r.RemoteGroup == "" {
-				continue
-			}
-			k := conjKey{group: gid, remote: r.RemoteGroup, ingress: r.Ingress, ipv6: r.IPv6}
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
+		for _, stateless := range []bool{false, true} {
+			keys = append(keys, groupConjKeys(gid, g, stateless)...)
 		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	hashes := make([]uint32, len(keys))
+	for i, k := range keys {
+		hashes[i] = conjHash(k)
+	}
+	c := &conjIDs{ids: map[conjKey]uint32{}, used: map[conjKey]bool{}}
+	for i, id := range probeIDs(hashes) {
+		c.ids[keys[i]] = id
+	}
+	return c
+}
+
+// probeIDs settles collisions of preferred ids (1..conjIDMax) by taking
+// the next free one, in the given order.
+func probeIDs(preferred []uint32) []uint32 {
 	taken := map[uint32]bool{}
-	for _, k := range keys {
-		id := conjHash(k)
+	out := make([]uint32, len(preferred))
+	for i, id := range preferred {
 		for taken[id] {
 			id = id%conjIDMax + 1
 		}
 		taken[id] = true
-		c.ids[k] = id
+		out[i] = id
 	}
-	return c
+	return out
 }
 
 // conjIDMax bounds ids to 31 bits (OpenFlow's conj_id is 32 bits; keep
@@ -332,13 +405,15 @@ const conjIDMax = 1<<31 - 1
 func conjHash(k conjKey) uint32 {
 	h := fnv.New32a()
 	fmt.Fprintf(h, "%s\x00%s\x00%t\x00%t", k.group, k.remote, k.ingress, k.ipv6)
+	if k.stateless {
+		h.Write([]byte("\x00stateless"))
+	}
 	return h.Sum32()%conjIDMax + 1
 }
 
-// id returns the conjunction id of a group's remote group rule and marks
-// it used (its accept and clause 1 flows are then emitted).
-func (c *conjIDs) id(group string, r hoststate.Rule) uint32 {
-	k := conjKey{group: group, remote: r.RemoteGroup, ingress: r.Ingress, ipv6: r.IPv6}
+// id returns the id of a conjunction and marks it used (its accept flows
+// are then emitted).
+func (c *conjIDs) id(k conjKey) uint32 {
 	c.used[k] = true
 	return c.ids[k]
 }

@@ -66,9 +66,12 @@ func TestConjunctionFlowsGrowLinearly(t *testing.T) {
 		}
 		return n
 	}
-	base := count(0)
-	assert.Equal(t, base+100, count(100), "one flow per member")
-	assert.Equal(t, base+1000, count(1000))
+	base := count(1)
+	assert.Equal(t, base+99, count(100), "one flow per member")
+	assert.Equal(t, base+999, count(1000))
+	// No member of the family: the conjunction cannot match, and neither
+	// its accept, rule clause nor group set clause is emitted.
+	assert.Less(t, count(0), base-1)
 }
 
 func TestRangeMasks(t *testing.T) {
@@ -118,27 +121,42 @@ func covers(masks []string, lo, hi int) bool {
 }
 
 // Two rules with the same match and different remote groups share one
-// clause flow with both conjunctions.
+// rule clause flow with both conjunctions, and the group set's flow
+// (ports a and b) carries every conjunction of its groups.
 func TestConjunctionActionsMerge(t *testing.T) {
 	s, pm := secGroupState()
 	g := s.SecurityGroups["web"]
 	g.Rules = append(g.Rules, hoststate.Rule{Ingress: true, Protocol: -1, PortMin: -1, PortMax: -1, RemoteGroup: "other"},
 		hoststate.Rule{Ingress: true, Protocol: -1, PortMin: -1, PortMax: -1, RemoteGroup: "third"})
 	s.SecurityGroups["web"] = g
+	s.GroupMembers["other"] = []netip.Prefix{netip.MustParsePrefix("10.7.0.1/32")}
+	s.GroupMembers["third"] = []netip.Prefix{netip.MustParsePrefix("10.7.0.2/32")}
 	conj := newConjIDs(s)
-	var want []string
+	var want, wantSet []string
 	for _, remote := range []string{"admin", "other", "third"} {
-		want = append(want, fmt.Sprintf("conjunction(%d,2/2)", conj.ids[conjKey{group: "web", remote: remote, ingress: true}]))
+		id := conj.ids[conjKey{group: "web", remote: remote, ingress: true}]
+		want = append(want, fmt.Sprintf("conjunction(%d,1/3)", id))
+		wantSet = append(wantSet, fmt.Sprintf("conjunction(%d,2/3)", id))
 	}
+	wantSet = append(wantSet, fmt.Sprintf("conjunction(%d,2/2)", conj.ids[conjKey{group: "web", ingress: true}]))
 	sort.Strings(want)
-	found := false
+	sort.Strings(wantSet)
+	set := fmt.Sprintf("reg7=%#x", newGroupSets(s, pm).id(s.Ports["port-a"]))
+	found := 0
 	for _, f := range Build(s, pm).Int {
-		if f.Match == "reg5=5,ip" {
-			found = true
+		if f.Table != IntRulesIngress.ID {
+			continue
+		}
+		switch f.Match {
+		case "ip":
+			found++
 			assert.Equal(t, strings.Join(want, ","), f.Actions)
+		case set:
+			found++
+			assert.Equal(t, strings.Join(wantSet, ","), f.Actions)
 		}
 	}
-	assert.True(t, found)
+	assert.Equal(t, 2, found)
 }
 
 // OVS refuses "drop" beside other actions (a whole bundle fails).
@@ -170,8 +188,9 @@ func TestConntrackNeedsIP(t *testing.T) {
 
 // TestFirewallScale is the flow count of the benchmark host: 100
 // ports in 10 groups of 100 rules each (every tenth rule naming a remote
-// group), 1,000 remote members. Conjunctions keep it near ports x rules
-// per port + members, far from the product of rules and members.
+// group), 1,000 remote members. Rules shared per group set keep it near
+// rules + members + 2 per port, far from ports x rules (before) and from
+// the product of rules and members.
 func TestFirewallScale(t *testing.T) {
 	s, pm := seed001()
 	s.Ports, pm.Ports = map[string]hoststate.Port{}, map[string]int{}
@@ -209,9 +228,11 @@ func TestFirewallScale(t *testing.T) {
 	}
 	t.Logf("FIGURE: 100 ports, 10 groups x 100 rules (10 with remote groups of 100 members): %d br-int flows, %d of them firewall, built in %v",
 		len(f.Int), fw, took.Round(time.Millisecond))
-	// Per port: 100 rule flows + 4 steering; per (group, remote, direction):
-	// 1 accept + 100 member flows; plus the static base.
-	assert.Less(t, fw, 100*104+10*2*101+100)
+	// Per port: 2 steering; per group: 100 rule flows, 2 group set
+	// flows, 4 accepts (plain and remote, each direction); per remote
+	// group: 100 member flows per direction; plus the static base. Before
+	// group sets, every port had its own 100 rule flows (14,500 here).
+	assert.Less(t, fw, 100*2+10*(100+2+4)+10*2*100+100)
 }
 
 // A port in a stateless group skips conntrack: IP goes straight to its
@@ -223,19 +244,23 @@ func TestStatelessGroup(t *testing.T) {
 	g.Rules = append(g.Rules, hoststate.Rule{Ingress: true, Protocol: 6, PortMin: 22, PortMax: 22, RemoteGroup: "admin"})
 	s.SecurityGroups["admin"] = g
 	text := Text(Build(s, pm).Int)
+	set := fmt.Sprintf("reg7=%#x", newGroupSets(s, pm).id(s.Ports["port-c"]))
+	conj := newConjIDs(s)
+	egress := conj.ids[conjKey{group: "admin", stateless: true}]
+	remote := conj.ids[conjKey{group: "admin", remote: "admin", ingress: true, stateless: true}]
 	for _, want := range []string{
-		"table=71,priority=91,ip,in_port=7 actions=resubmit(,72)",
-		"table=81,priority=91,ip,reg5=7 actions=resubmit(,82)",
-		"table=72,priority=70,in_port=7,ip actions=resubmit(,60)",
-		"table=82,priority=70,reg5=7,tcp,tp_dst=22,nw_src=172.16.166.120 actions=output:7",
+		"table=71,priority=91,ip," + set + " actions=resubmit(,72)",
+		"table=81,priority=91,ip," + set + " actions=resubmit(,82)",
+		fmt.Sprintf("table=72,priority=71,%s actions=conjunction(%d,2/2)", set, egress),
+		fmt.Sprintf("table=72,priority=71,conj_id=%d,ip actions=resubmit(,60)", egress),
+		fmt.Sprintf("table=82,priority=71,%s actions=conjunction(%d,2/3)", set, remote),
+		fmt.Sprintf("table=82,priority=71,conj_id=%d,ip actions=output:NXM_NX_REG5[]", remote),
+		fmt.Sprintf("table=82,priority=71,tcp,tp_dst=22 actions=conjunction(%d,1/3)", remote),
 	} {
 		assert.Contains(t, text, want)
 	}
-	for _, line := range strings.Split(text, "\n") {
-		if strings.Contains(line, "in_port=7") || strings.Contains(line, "reg5=7") {
-			assert.NotContains(t, line, "ct(", line)
-		}
-	}
+	// The stateful ports (a, b: group web) still commit.
+	assert.Contains(t, text, fmt.Sprintf("table=72,priority=71,conj_id=%d,ip actions=ct(commit", conj.ids[conjKey{group: "web"}]))
 }
 
 // flowChanges compares two flow sets as the data plane does (by table,
@@ -300,16 +325,19 @@ func TestConjunctionIDsStable(t *testing.T) {
 	assert.Empty(t, removed, "no flow removed")
 	onlyAppended(t, before, changed)
 	assert.Len(t, changed, 2, "the two admin members' clause flows gain the new conjunction")
+	set := fmt.Sprintf("reg7=%#x", newGroupSets(s, pm).id(s.Ports["port-0"]))
 	for _, f := range added {
-		assert.True(t, strings.Contains(f.Match, "in_port=8") || strings.Contains(f.Match, "reg5=8") ||
-			strings.Contains(f.Match, "fa:16:3e:00:00:0d") || strings.HasPrefix(f.Match, "conj_id="), "added flow of the new port or conjunction: %s", f)
+		assert.True(t, strings.Contains(f.Match, "in_port=8") || f.Match == set || f.Match == "tcp,tp_dst=5201" ||
+			strings.Contains(f.Match, "fa:16:3e:00:00:0d") || strings.HasPrefix(f.Match, "conj_id="),
+			"added flow of the new port, its group set, or the new conjunction: %s", f)
 	}
 }
 
 // A rule change touches the flows of that rule only: a plain ingress rule
-// in "web" (ports a and b) is one flow per port, a remote-group rule of an
-// existing conjunction one clause flow per port; removing them restores
-// the former set exactly.
+// in "web" (ports a and b) is one rule clause flow, whatever the number
+// of ports, as is a remote-group rule of an existing conjunction; a new
+// conjunction adds its accept, rule and member flows and appends itself
+// to the group set's flow; removing them restores the former set exactly.
 func TestRuleChangeTouchesOnlyItsFlows(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -329,18 +357,20 @@ func TestRuleChangeTouchesOnlyItsFlows(t *testing.T) {
 			added, removed, changed := flowChanges(before, after)
 			assert.Empty(t, removed)
 			if tc.name == "egress remote group" {
-				// A new conjunction (web, admin, egress): its accept flow
-				// and one clause 1 flow per admin member besides the ports'.
-				assert.Len(t, added, 2+1+2, "%v", added)
+				// A new conjunction (web, admin, egress): its accept flow,
+				// its rule flow and one flow per admin member; web's group
+				// set flow gains the conjunction.
+				assert.Len(t, added, 1+1+2, "%v", added)
+				onlyAppended(t, before, changed)
+				assert.Len(t, changed, 1, "%v", changed)
 			} else {
-				assert.Len(t, added, 2, "one flow per port of the group: %v", added)
+				assert.Len(t, added, 1, "one rule flow, shared by the group's ports: %v", added)
+				assert.Empty(t, changed)
 			}
-			assert.Empty(t, changed)
 			g.Rules = g.Rules[:len(g.Rules)-1]
 			s.SecurityGroups["web"] = g
-			added, removed, changed = flowChanges(after, Build(s, pm).Int)
+			added, _, _ = flowChanges(after, Build(s, pm).Int)
 			assert.Empty(t, added)
-			assert.Empty(t, changed)
 			assert.Equal(t, Text(before), Text(Build(s, pm).Int))
 			_ = removed
 		})

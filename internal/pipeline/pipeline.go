@@ -50,7 +50,9 @@ func Build(s hoststate.State, pm PortMap) Flows {
 	out := Flows{Provider: map[string][]Flow{}}
 	out.Int = append(out.Int, missFlows(RoleInt)...)
 	out.Int = append(out.Int, intBaseFlows(pm)...)
+	out.Int = append(out.Int, antiSpoofBaseFlows()...)
 	out.Int = append(out.Int, firewallBaseFlows()...)
+	out.Int = append(out.Int, deliverBaseFlows()...)
 	out.Int = append(out.Int, portFlows(s, pm)...)
 	out.Tun = append(out.Tun, missFlows(RoleTun)...)
 	out.Tun = append(out.Tun, tunBaseFlows(s, pm)...)

@@ -54,7 +54,7 @@ func segmentFlows(n hoststate.Network, vlan int, pp ProviderPorts) (intFlows, pr
 	}
 	if pp.IntPort > 0 {
 		intFlows = append(intFlows, on(IntClassifier, OwnerProvider).prio(3).match(inPort(pp.IntPort), wireMatch).
-			do(modVLAN(vlan), resubmit(IntTransient)))
+			do(modVLAN(vlan), sprintf("load:%d->%s", vlan, regZone), loadFromPatch, resubmit(IntTransient)))
 	}
 	if pp.PhyPort > 0 {
 		provFlows = append(provFlows, on(ProvLocalSwitching, OwnerProvider).prio(4).match(inPort(pp.PhyPort), dlVLAN(vlan)).

@@ -39,19 +39,21 @@ type Table struct {
 // br-int tables.
 var (
 	IntClassifier = Table{ID: 0, Name: "LocalSwitching", Role: RoleInt, Miss: MissDrop,
-		Doc: "classify by in_port: tagged frames from ports drop; bound ports to anti-spoofing or switching, patch ports to switching; unknown and dead ports drop"}
+		Doc: "classify by in_port (untagged frames only): bound ports with port security, from one of their MACs, to anti-spoofing, registers loaded; trusted ports and patch ports to switching; tagged frames, other MACs, unknown and dead ports drop"}
 	IntCanary = Table{ID: 23, Name: "Canary", Role: RoleInt, Miss: MissDrop,
 		Doc: "one flow whose absence tells the agent ovs-vswitchd restarted and lost its flows"}
-	IntARPSpoof = Table{ID: 24, Name: "ARPSpoof", Role: RoleInt, Miss: MissDrop,
-		Doc: "ARP (and IPv6 NA) from a port must carry one of its own IPs"}
+	IntARPSpoof = Table{ID: 24, Name: "ARPSpoof", Role: RoleInt, Miss: MissNext, Next: 25,
+		Doc: "ARP (and, from a port with IPv6 addresses, IPv6 NA) must carry one of the port's own IPs; the rest to 25"}
 	IntMACSpoof = Table{ID: 25, Name: "MACSpoof", Role: RoleInt, Miss: MissDrop,
-		Doc: "frames from a port must carry its MAC or an allowed-address-pair MAC and, for IPv4/IPv6, a source address of that MAC; other ethertypes drop"}
+		Doc: "IPv4/IPv6 from a port must carry a source address of its frame's MAC (checked in 0), or need none (DHCP discover, link-local, DAD); other ethertypes drop"}
 	IntTransient = Table{ID: 60, Name: "Transient", Role: RoleInt, Miss: MissNone,
-		Doc: "unicast to a filtered port of this host to its ingress firewall (81); the rest normal L2 switching within the local VLAN"}
+		Doc: "unicast to a port of this host (one flow per MAC, from local ports and patches alike) to 61; the rest normal L2 switching within the local VLAN"}
+	IntDeliver = Table{ID: 61, Name: "Deliver", Role: RoleInt, Miss: MissNext, Next: 81,
+		Doc: "unicast to a port of this host (reg5; group set in reg7, 0 for an unfiltered port): frames from a patch (reg6 bit 16) teach 60 their source and lose their tag; then to the ingress firewall (81) or straight out"}
 	IntBaseEgress = Table{ID: 71, Name: "BaseEgress", Role: RoleInt, Miss: MissDrop,
-		Doc: "security groups, from a filtered port: ARP, DHCP client and ND pass, DHCP/RA servers drop, IP through conntrack (zone = reg6) to 72"}
+		Doc: "security groups, from a filtered port (group set in reg7; 0: no firewall, to 60): ARP, DHCP client and ND pass, DHCP/RA servers drop, IP through conntrack (zone = reg6) to 72"}
 	IntRulesEgress = Table{ID: 72, Name: "RulesEgress", Role: RoleInt, Miss: MissDrop,
-		Doc: "invalid drops, established/related pass, new connections matching an egress rule are committed and pass to 60"}
+		Doc: "invalid drops, established/related pass, new connections matching an egress rule of the group set (conjunctions) are committed and pass to 60"}
 	IntBaseIngress = Table{ID: 81, Name: "BaseIngress", Role: RoleInt, Miss: MissDrop,
 		Doc: "to the filtered port in reg5: ARP, DHCP replies and ND pass, IP through conntrack to 82"}
 	IntRulesIngress = Table{ID: 82, Name: "RulesIngress", Role: RoleInt, Miss: MissDrop,
@@ -88,7 +90,7 @@ var (
 
 // Tables lists every table, in the order docs and dumps present them.
 var Tables = []Table{
-	IntClassifier, IntCanary, IntARPSpoof, IntMACSpoof, IntTransient,
+	IntClassifier, IntCanary, IntARPSpoof, IntMACSpoof, IntTransient, IntDeliver,
 	IntBaseEgress, IntRulesEgress, IntBaseIngress, IntRulesIngress,
 	TunClassifier, TunPatchLVToTun, TunGREToLV, TunVXLANToLV, TunGeneveToLV,
 	TunLearn, TunUcast, TunARPResponder, TunFlood,

@@ -172,15 +172,16 @@ func measureSecurityGroups(ctx context.Context, l *lab.Lab, cfg sgBenchConfig) (
 	}
 	updated := time.Now()
 	sender, receiver := vms[1], vms[cfg.Ports]
-	// Host1's flows settle: every port's ingress rules are in table 82
-	// (at least one flow per port and rule) and the count holds for 1 s.
-	want, prev, stable := cfg.Ports*(cfg.Rules-2), -1, 0
+	// Host1's flows settle: every group's ingress rules are in table 82
+	// (at least one rule clause per group and rule; rules are shared by
+	// the ports of a group) and the count holds for 1 s.
+	want, prev, stable := cfg.Groups*(cfg.Rules-2), -1, 0
 	for stable < 2 {
 		n, _, err := brIntFlows(ctx, l, 1)
 		if err != nil {
 			return res, err
 		}
-		rules, err := portRuleFlows(ctx, l, 1)
+		rules, err := ruleClauses(ctx, l, 1)
 		if err != nil {
 			return res, err
 		}
@@ -357,13 +358,14 @@ func median(v []float64) float64 {
 	return v[(len(v)-1)/2]
 }
 
-// portRuleFlows counts host h's per-port ingress rule flows (table 82).
-func portRuleFlows(ctx context.Context, l *lab.Lab, h int) (int, error) {
+// ruleClauses counts host h's ingress rule clauses (table 82): one
+// conjunction action per (group, rule) match, wherever flows merge them.
+func ruleClauses(ctx context.Context, l *lab.Lab, h int) (int, error) {
 	out, err := l.HostExec(ctx, h, "ovs-ofctl", "dump-flows", "--no-stats", "br-int", "table=82")
 	if err != nil {
 		return 0, fmt.Errorf("bench: dump-flows host%d: %w", h, err)
 	}
-	return strings.Count(string(out), "reg5="), nil
+	return strings.Count(string(out), ",1/2)") + strings.Count(string(out), ",1/3)"), nil
 }
 
 // agentTicks reads each host's agent CPU ticks (user + system).
@@ -460,7 +462,7 @@ func setFirewall(ctx context.Context, l *lab.Lab, on bool, vms map[*lab.VM]strin
 		}
 		want := "resubmit(,60)"
 		if on {
-			want = "resubmit(,25)"
+			want = "resubmit(,24)"
 		}
 		for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
 			out, err := l.HostExec(ctx, h, "ovs-ofctl", "dump-flows", "br-int", "table=0,in_port="+strings.TrimSpace(string(of)))

@@ -327,7 +327,7 @@ func unfiltered(t *testing.T, ctx context.Context, vms ...*lab.VM) {
 		ofport := vsctlGet(t, ctx, hi, "Interface", vm.Tap, "ofport")
 		require.Eventually(t, func() bool {
 			out, err := sharedLab(t).HostExec(ctx, hi, "ovs-ofctl", "dump-flows", "br-int", "table=0,in_port="+ofport)
-			return err == nil && strings.Contains(string(out), "resubmit(,60)") && !strings.Contains(string(out), "resubmit(,25)")
+			return err == nil && strings.Contains(string(out), "resubmit(,60)") && !strings.Contains(string(out), "resubmit(,24)")
 		}, 20*time.Second, 100*time.Millisecond, "%s: port security off applied on %s", vm.Name, vm.Host)
 	}
 }
