@@ -3,4 +3,4 @@
 // generated files; rerun go generate after an OVS schema change.
 package vswitchd
 
-//go:generate go run github.com/ovn-kubernetes/libovsdb/cmd/modelgen -p vswitchd -o . /usr/share/openvswitch/vswitch.ovsschema
+//go:generate go run github.com/ovn-kubernetes/libovsdb/cmd/modelgen -extended -p vswitchd -o . /usr/share/openvswitch/vswitch.ovsschema
