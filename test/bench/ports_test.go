@@ -26,6 +26,8 @@ type portsResult struct {
 	PlugStart       time.Time       // wall clock, to match the agents' debug logs
 	Plugged         []time.Duration // per host: plugging started -> its ovs-vsctl returned
 	HostActive      []time.Duration // per host: plugging started -> its ports ACTIVE
+	Polls           int             // port listings until all were ACTIVE
+	PollMax         time.Duration   // the slowest listing: how late ACTIVE may be seen
 	Flows           []bridgeFlows
 	AgentRSS        []int64 // bytes, per host
 }
@@ -113,10 +115,13 @@ func measurePorts(ctx context.Context, l *lab.Lab, n, nets int) (portsResult, er
 		want[p.ID] = i % hosts
 	}
 	for {
+		polled := time.Now()
 		all, err := c.ListPorts(ctx, nil)
 		if err != nil {
 			return res, err
 		}
+		res.Polls++
+		res.PollMax = max(res.PollMax, time.Since(polled))
 		active := 0
 		perHost := make([]int, hosts)
 		for _, p := range all {
@@ -174,7 +179,8 @@ func agentRSS(dir string) []int64 {
 func (r portsResult) print(w io.Writer) {
 	fmt.Fprintf(w, "%d ports on %d VXLAN networks, %d hosts: created in %.1f s; plugged -> all ACTIVE in %.2f s\n",
 		r.Ports, r.Networks, len(r.Flows), r.Create.Seconds(), r.Active.Seconds())
-	fmt.Fprintf(w, "  plugging started %s\n", r.PlugStart.UTC().Format("15:04:05.000"))
+	fmt.Fprintf(w, "  plugging started %s; %d port listings, the slowest %.2f s\n",
+		r.PlugStart.UTC().Format("15:04:05.000"), r.Polls, r.PollMax.Seconds())
 	for hi := range r.Plugged {
 		fmt.Fprintf(w, "  host%d: ovs-vsctl returned after %.2f s, its ports ACTIVE after %.2f s\n",
 			hi+1, r.Plugged[hi].Seconds(), r.HostActive[hi].Seconds())
