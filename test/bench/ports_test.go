@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -116,7 +117,9 @@ func measurePorts(ctx context.Context, l *lab.Lab, n, nets int) (portsResult, er
 	}
 	for {
 		polled := time.Now()
-		all, err := c.ListPorts(ctx, nil)
+		// Only id and status: a full listing of 1,000 ports took up to
+		// 0.3 s here, which was the measure's resolution.
+		all, err := c.ListPorts(ctx, url.Values{"fields": {"id", "status"}})
 		if err != nil {
 			return res, err
 		}
