@@ -40,6 +40,8 @@ type agentFlags struct {
 	debug          bool
 	leaseTTL       time.Duration
 	resync         time.Duration
+	debugSocket    string
+	memoryLimit    string
 	dhcp           dhcpFlags
 }
 
@@ -50,7 +52,12 @@ func newAgentCmd() *cobra.Command {
 		Use:   "agent",
 		Short: "Run the host agent: register this host and keep its Open vSwitch in line with the store",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runAgent(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := setMemoryLimit(f.memoryLimit, cmd.Flags().Changed("memory-limit")); err != nil {
+				return err
+			}
+			return runAgent(cmd.Context(), f)
+		},
 	}
 	hostname, _ := os.Hostname()
 	fs := cmd.Flags()
@@ -72,6 +79,8 @@ func newAgentCmd() *cobra.Command {
 	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
 	fs.DurationVar(&f.leaseTTL, "heartbeat-ttl", agent.DefaultLeaseTTL, "how long the host stays alive in the store after the agent stops")
 	fs.DurationVar(&f.resync, "resync-interval", agent.DefaultResyncInterval, "period of a full reconcile without changes")
+	fs.StringVar(&f.memoryLimit, "memory-limit", defaultAgentMemoryLimit, "soft limit on the agent's Go memory (e.g. 32MiB, 1GiB; off for none): garbage collection runs more often near it, never stops the agent; GOMEMLIMIT applies when this is not given")
+	fs.StringVar(&f.debugSocket, "debug-socket", "", "serve Go profiles (pprof: heap, goroutines, CPU) on this unix socket, mode 0600; off when empty")
 	f.dhcp.add(fs)
 	cmd.AddCommand(newAgentListCmd(), newAgentCredentialsCmd())
 	return cmd
@@ -86,6 +95,11 @@ func runAgent(ctx context.Context, f agentFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.debugSocket != "" {
+		if err := serveDebug(ctx, f.debugSocket, cfg.Log); err != nil {
+			return err
+		}
+	}
 	cc, err := f.etcd.config(f.etcdEndpoints, store.AgentUser(cfg.Host))
 	if err != nil {
 		return err

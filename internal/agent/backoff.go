@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 )
 
@@ -13,6 +14,10 @@ var errWatchClosed = errors.New("agent: store watch closed")
 // is not usable: set min and max.
 type backoff struct {
 	min, max, cur time.Duration
+	// jitter takes a random part of up to half of each step off the
+	// pause, so that many agents whose watches broke at once (a store
+	// restart) retry spread out, not in step.
+	jitter bool
 }
 
 func (b *backoff) next() time.Duration {
@@ -21,6 +26,9 @@ func (b *backoff) next() time.Duration {
 		b.cur = b.min
 	case b.cur < b.max:
 		b.cur = min(2*b.cur, b.max)
+	}
+	if b.jitter {
+		return b.cur - rand.N(b.cur/2+1)
 	}
 	return b.cur
 }

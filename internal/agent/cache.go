@@ -38,10 +38,13 @@ type cache struct {
 	host     string
 	prefixes []string // followed store prefixes
 
-	mu        sync.Mutex
-	snap      Snapshot
-	statusRev map[string]int64 // status key -> its ModRevision
-	rev       map[string]int64 // other kept key -> its ModRevision
+	mu   sync.Mutex
+	snap Snapshot
+	// portsShared: snap.Ports was handed out by snapshot and must not be
+	// written in place (see writablePorts).
+	portsShared bool
+	statusRev   map[string]int64 // status key -> its ModRevision
+	rev         map[string]int64 // other kept key -> its ModRevision
 	// agents holds every host's agent record undecoded: records are
 	// rewritten by heartbeats all over the cloud, and only the few of
 	// relevant hosts are decoded, by snapshot.
@@ -66,6 +69,9 @@ type cacheStats struct {
 	events  atomic.Int64 // watch events received
 	kept    atomic.Int64 // events that changed the cache and woke the agent
 	relists atomic.Int64 // filtered listings after the relevance grew
+
+	rewatches atomic.Int64 // watches started again after a break
+	listings  atomic.Int64 // whole prefixes listed again after a break
 }
 
 // relevance is what concerns the host, derived from the cache (see cache).
@@ -183,48 +189,69 @@ func listRank(p string) int {
 	return 3
 }
 
-// follow watches prefix from a first listing (if ok) and lists it again
-// whenever the watch breaks (compaction, store restart), with a growing
-// pause between tries.
+// follow watches prefix from a first listing (if ok) until ctx ends. When
+// the watch breaks (store restart, lost connection, expired login) it
+// watches again from the revision after the last one it applied, so a
+// store restart costs each agent one watch request per prefix, not a
+// listing of the whole cloud; it lists again only when that revision was
+// compacted away (or nothing was listed yet). Between tries it pauses,
+// with jitter, so that a thousand agents do not retry in step.
 func (c *cache) follow(ctx context.Context, prefix string, first listing) {
-	bo := backoff{min: 100 * time.Millisecond, max: 5 * time.Second}
+	bo := backoff{min: 100 * time.Millisecond, max: 5 * time.Second, jitter: true}
+	rev, listed := first.rev, first.ok
 	for ctx.Err() == nil {
-		listed, err := c.listWatch(ctx, prefix, first)
-		first = listing{}
+		var err error
+		progressed, began := false, time.Now()
+		if !listed {
+			var kvs []store.KV
+			if kvs, rev, err = c.st.List(ctx, prefix); err == nil {
+				c.stats.listings.Add(1)
+				c.listed(prefix, kvs, rev)
+				listed, progressed = true, true
+			}
+		}
+		if listed {
+			var applied bool
+			rev, applied, err = c.watch(ctx, prefix, rev)
+			progressed = progressed || applied
+			if errors.Is(err, store.ErrCompacted) {
+				listed = false
+			}
+		}
 		if ctx.Err() != nil {
 			return
 		}
-		if listed {
-			bo.reset()
+		if progressed || time.Since(began) > bo.max {
+			bo.reset() // it worked for a while: a new break starts over
 		}
-		c.log.Warn("store watch broke, listing again", "prefix", prefix, "err", err)
+		c.stats.rewatches.Add(1)
+		c.log.Warn("store watch broke, watching again", "prefix", prefix, "rev", rev, "list", !listed, "err", err)
 		if !sleep(ctx, bo.next()) {
 			return
 		}
 	}
 }
 
-// listWatch lists prefix (unless first holds a listing already applied)
-// and watches it; it returns when the watch ends; the error says why,
-// listed whether the listing succeeded.
-func (c *cache) listWatch(ctx context.Context, prefix string, first listing) (listed bool, err error) {
-	rev := first.rev
-	if !first.ok {
-		var kvs []store.KV
-		if kvs, rev, err = c.st.List(ctx, prefix); err != nil {
-			return false, err
-		}
-		c.listed(prefix, kvs, rev)
-	}
+// watch applies the changes under prefix after revision rev until the
+// watch ends; it returns the last revision applied whole (rev if none),
+// whether it applied any, and why the watch ended.
+func (c *cache) watch(ctx context.Context, prefix string, rev int64) (last int64, applied bool, err error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for ev := range c.st.Watch(wctx, prefix, rev+1) {
 		if ev.Err != nil {
-			return true, ev.Err
+			return rev, applied, ev.Err
 		}
 		c.apply(prefix, ev)
+		applied = true
+		// A transaction's events share a revision: it is done (and the
+		// watch may resume after it) only with its last event.
+		rev = ev.KV.ModRevision - 1
+		if ev.LastOfRev {
+			rev++
+		}
 	}
-	return true, errWatchClosed
+	return rev, applied, errWatchClosed
 }
 
 // listed applies a listing and counts it towards readiness.
@@ -322,8 +349,12 @@ func (c *cache) put(prefix string, kv store.KV) bool {
 		if h, err = c.portHead(kv.Value); err == nil && !c.keepPort(id, h) {
 			return c.drop(prefix, kv)
 		}
+		var p api.Port
 		if err == nil {
-			err = decodeInto(kv.Value, id, c.snap.Ports)
+			p, err = decodePort(kv.Value)
+		}
+		if err == nil {
+			c.writablePorts()[id] = p
 		}
 	case store.PortStatusPrefix:
 		return c.putStatus(kv)
@@ -465,7 +496,7 @@ func (c *cache) del(prefix string, kv store.KV) bool {
 	case store.SubnetsPrefix:
 		delete(c.snap.Subnets, id)
 	case store.PortsPrefix:
-		delete(c.snap.Ports, id)
+		delete(c.writablePorts(), id)
 	case store.AgentsPrefix:
 		delete(c.agents, id)
 		wake = c.rel.hosts[id]
@@ -502,7 +533,7 @@ func (c *cache) clear(prefix string) {
 	case store.SubnetsPrefix:
 		clear(c.snap.Subnets)
 	case store.PortsPrefix:
-		clear(c.snap.Ports)
+		c.snap.Ports, c.portsShared = map[string]api.Port{}, false
 	case store.PortStatusPrefix:
 		clear(c.snap.PortStatus)
 		clear(c.statusRev)
@@ -596,6 +627,18 @@ func (c *cache) portsAt(rev int64) bool {
 	return wake
 }
 
+// writablePorts returns the ports map for a write, copying it first if a
+// snapshot holds it: snapshots share the map until the cache changes it,
+// rather than each reconcile copying every port of the host's networks
+// (the largest allocation of a busy agent). The caller holds c.mu.
+func (c *cache) writablePorts() map[string]api.Port {
+	if c.portsShared {
+		c.snap.Ports = maps.Clone(c.snap.Ports)
+		c.portsShared = false
+	}
+	return c.snap.Ports
+}
+
 func (c *cache) hasPort(id string) bool { _, ok := c.snap.Ports[id]; return ok }
 
 // snapshot returns a copy safe to read without the lock, and the status
@@ -603,10 +646,11 @@ func (c *cache) hasPort(id string) bool { _, ok := c.snap.Ports[id]; return ok }
 func (c *cache) snapshot() (Snapshot, map[string]int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.portsShared = true
 	return Snapshot{
 		Networks:   maps.Clone(c.snap.Networks),
 		Subnets:    maps.Clone(c.snap.Subnets),
-		Ports:      maps.Clone(c.snap.Ports),
+		Ports:      c.snap.Ports, // copied on the cache's next write (writablePorts)
 		PortStatus: cloneStatus(c.snap.PortStatus),
 		Agents:     c.relevantAgents(),
 		Alive:      maps.Clone(c.snap.Alive),
@@ -794,7 +838,7 @@ func (c *cache) prune() {
 		h := portHead{NetworkID: p.NetworkID, DeviceOwner: p.DeviceOwner, PortSecurityEnabled: p.PortSecurityEnabled,
 			SecurityGroups: p.SecurityGroups, BindingHostID: p.BindingHostID, DeviceID: p.DeviceID}
 		if !c.keepPort(id, h) {
-			delete(c.snap.Ports, id)
+			delete(c.writablePorts(), id)
 			delete(c.rev, store.PortKey(id))
 		}
 	}

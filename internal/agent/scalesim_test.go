@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -17,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -247,6 +250,12 @@ func TestScaleSim(t *testing.T) {
 		}
 	})
 	st := clients[0]
+	// The agents' listings, counted (what a cold start reads).
+	listed := &listCounter{}
+	agentClients := make([]store.Store, len(clients))
+	for i, c := range clients {
+		agentClients[i] = &countedLists{Store: c, n: listed}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 
@@ -286,6 +295,8 @@ func TestScaleSim(t *testing.T) {
 	start = time.Now()
 	cpu0 := selfCPU()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	errs := &errCounter{n: map[string]int{}}
+	log = slog.New(errs)
 	var wg sync.WaitGroup
 	for h, sh := range hosts {
 		cfg := Config{HostConfig: HostConfig{Host: sh.name, LocalIP: netip.AddrFrom4([4]byte{10, byte(h >> 16), byte(h >> 8), byte(h)}),
@@ -296,7 +307,7 @@ func TestScaleSim(t *testing.T) {
 			// together would rewrite theirs together every 30 s (real
 			// agents are not in step); it wakes no agent either way.
 			ResyncInterval: time.Hour, HeartbeatInterval: time.Hour}
-		sh.a, err = New(cfg, clients[h%len(clients)], sh.dp)
+		sh.a, err = New(cfg, agentClients[h%len(clients)], sh.dp)
 		require.NoError(t, err)
 		wg.Go(func() { _ = sh.a.Run(ctx) })
 		// Start in waves of 100, each after the previous one's first
@@ -341,6 +352,12 @@ func TestScaleSim(t *testing.T) {
 		}
 		return n
 	}
+	allKept := func() (n int64) {
+		for _, o := range hosts {
+			n += o.a.cache.stats.kept.Load()
+		}
+		return n
+	}
 	for prev := allEvents(); ; {
 		time.Sleep(2 * time.Second)
 		cur := allEvents()
@@ -350,6 +367,8 @@ func TestScaleSim(t *testing.T) {
 		prev = cur
 	}
 	t.Logf("fan-out of the cold start drained %.1f s after it began", time.Since(start).Seconds())
+	t.Logf("  cold start read: %d listings, %d keys, %d MiB listed; %d watch events delivered to the agents (%d kept)",
+		listed.calls.Load(), listed.keys.Load(), listed.bytes.Load()>>20, allEvents(), allKept())
 
 	runtime.GC()
 	var ms runtime.MemStats
@@ -453,6 +472,12 @@ func TestScaleSim(t *testing.T) {
 	// etcd crash and restart: time until every agent follows the store
 	// again (it sees a probe security group) and a probe port is computed
 	// by its network's hosts.
+	var rewatch0, listings0 int64
+	for _, o := range hosts {
+		rewatch0 += o.a.cache.stats.rewatches.Load()
+		listings0 += o.a.cache.stats.listings.Load()
+	}
+	errs.reset()
 	t0 := time.Now()
 	etcd.kill()
 	etcd = startSimEtcd(t, etcd.dir, url)
@@ -488,12 +513,165 @@ func TestScaleSim(t *testing.T) {
 			t.Fatal("probe port not computed after the etcd restart")
 		}
 	}
-	var relists int64
+	var relists, rewatches, listings int64
 	for _, o := range hosts {
 		relists += o.a.cache.stats.relists.Load()
+		rewatches += o.a.cache.stats.rewatches.Load()
+		listings += o.a.cache.stats.listings.Load()
 	}
 	t.Logf("  etcd killed and restarted: serving again after %.2f s; every agent following the store %.2f s after the kill; probe port computed by its 4 hosts %.2f s after", up.Seconds(), all.Seconds(), time.Since(t0).Seconds())
+	t.Logf("  after the restart: %d watches started again (all agents, %d prefixes each), %d prefixes listed again; why they broke: %s",
+		rewatches-rewatch0, len(hosts[0].a.cache.prefixes), listings-listings0, errs.top(3))
+
+	// Every agent's watches broken at once, as by a lost connection or a
+	// refused login (the etcd client resumes its watches by itself after
+	// a plain restart, so the restart above may break none): time until
+	// every agent follows the store again, and what it read to get there.
+	rewatch0, listings0 = rewatches, listings
+	calls0, bytes0 := listed.calls.Load(), listed.bytes.Load()
+	errs.reset()
+	t0 = time.Now()
+	listed.breakAll()
+	_, err = st.Txn(ctx, nil, []store.Op{{Key: store.SecurityGroupKey("probe2"), Value: []byte(`{"id":"probe2"}`)}})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		for _, o := range hosts {
+			o.a.cache.mu.Lock()
+			_, ok := o.a.cache.snap.SecurityGroups["probe2"]
+			o.a.cache.mu.Unlock()
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Minute, 20*time.Millisecond)
+	all = time.Since(t0)
+	rewatches, listings = 0, 0
+	for _, o := range hosts {
+		rewatches += o.a.cache.stats.rewatches.Load()
+		listings += o.a.cache.stats.listings.Load()
+	}
+	t.Logf("  every watch of every agent broken at once: every agent following the store again %.2f s after; %d watches started again, %d prefixes listed again (%d listings, %d MiB); why: %s",
+		all.Seconds(), rewatches-rewatch0, listings-listings0, listed.calls.Load()-calls0, (listed.bytes.Load()-bytes0)>>20, errs.top(2))
 	t.Logf("  relevance relists (hosts joining networks) over the run: %d", relists)
+}
+
+// listCounter counts the listings the agents make, their keys and bytes;
+// breakAll ends every watch running with an error.
+type listCounter struct {
+	calls, keys, bytes atomic.Int64
+
+	mu  sync.Mutex
+	brk chan struct{}
+}
+
+func (l *listCounter) breaker() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.brk == nil {
+		l.brk = make(chan struct{})
+	}
+	return l.brk
+}
+
+func (l *listCounter) breakAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.brk != nil {
+		close(l.brk)
+	}
+	l.brk = make(chan struct{})
+}
+
+func (c *countedLists) Watch(ctx context.Context, prefix string, rev int64) <-chan store.Event {
+	brk := c.n.breaker()
+	wctx, cancel := context.WithCancel(ctx)
+	in := c.Store.Watch(wctx, prefix, rev)
+	out := make(chan store.Event, 16)
+	go func() {
+		defer close(out)
+		defer cancel()
+		for {
+			select {
+			case ev, ok := <-in:
+				if !ok {
+					return
+				}
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
+				}
+			case <-brk:
+				select {
+				case out <- store.Event{Err: errors.New("injected: connection lost")}:
+				case <-ctx.Done():
+				}
+				return
+			}
+		}
+	}()
+	return out
+}
+
+type countedLists struct {
+	store.Store
+	n *listCounter
+}
+
+func (c *countedLists) List(ctx context.Context, prefix string) ([]store.KV, int64, error) {
+	kvs, rev, err := c.Store.List(ctx, prefix)
+	c.n.calls.Add(1)
+	c.n.keys.Add(int64(len(kvs)))
+	for _, kv := range kvs {
+		c.n.bytes.Add(int64(len(kv.Key) + len(kv.Value)))
+	}
+	return kvs, rev, err
+}
+
+// errCounter is a log handler counting the agents' warnings and errors by
+// message and error (the simulation's agents would log thousands of lines).
+type errCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (e *errCounter) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (e *errCounter) WithAttrs([]slog.Attr) slog.Handler           { return e }
+func (e *errCounter) WithGroup(string) slog.Handler                { return e }
+func (e *errCounter) Handle(_ context.Context, r slog.Record) error {
+	k := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "err" {
+			k += ": " + a.Value.String()
+		}
+		return true
+	})
+	e.mu.Lock()
+	e.n[k]++
+	e.mu.Unlock()
+	return nil
+}
+
+func (e *errCounter) reset() {
+	e.mu.Lock()
+	clear(e.n)
+	e.mu.Unlock()
+}
+
+// top lists the n most frequent messages with their counts.
+func (e *errCounter) top(n int) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	keys := slices.SortedFunc(maps.Keys(e.n), func(a, b string) int { return e.n[b] - e.n[a] })
+	var out []string
+	for _, k := range keys[:min(n, len(keys))] {
+		out = append(out, fmt.Sprintf("%dx %q", e.n[k], k))
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
 }
 
 func simMAC(h, i int) string {

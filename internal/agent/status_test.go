@@ -102,13 +102,13 @@ func TestStatusWrites(t *testing.T) {
 	}
 }
 
-// countingStore counts transactions.
-type countingStore struct {
+// txnCountingStore counts transactions.
+type txnCountingStore struct {
 	store.Store
 	txns int
 }
 
-func (c *countingStore) Txn(ctx context.Context, conds []store.Cond, ops []store.Op) (int64, error) {
+func (c *txnCountingStore) Txn(ctx context.Context, conds []store.Cond, ops []store.Op) (int64, error) {
 	c.txns++
 	return c.Store.Txn(ctx, conds, ops)
 }
@@ -117,7 +117,7 @@ func (c *countingStore) Txn(ctx context.Context, conds []store.Cond, ops []store
 // the fallback to single writes, and every other write lands.
 func TestWriteStatusesBatches(t *testing.T) {
 	ctx := context.Background()
-	st := &countingStore{Store: memstore.New()}
+	st := &txnCountingStore{Store: memstore.New()}
 	taken := store.PortStatusKey("hostA", "p070")
 	_, err := st.Txn(ctx, nil, []store.Op{{Key: taken, Value: []byte(`{"status":"DOWN"}`)}})
 	require.NoError(t, err)

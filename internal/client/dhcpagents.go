@@ -2,10 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/url"
 
 	"github.com/vland/vland/api"
 )
@@ -29,42 +25,28 @@ func (c *Client) FindAgent(ctx context.Context, id string) (api.Agent, error) {
 	return agents.get(ctx, c, id)
 }
 
+// The dhcp_agent_scheduler extension: which DHCP agents serve which network.
+var dhcpHosting = hosting[api.Network]{agentKind: "DHCP", hosted: networks,
+	byAgent: "dhcp-networks", byHosted: "dhcp-agents"}
+
 // ListDHCPNetworks lists the networks a DHCP agent serves
 // (GET /v2.0/agents/{id}/dhcp-networks).
 func (c *Client) ListDHCPNetworks(ctx context.Context, agentID string) ([]api.Network, error) {
-	var out struct {
-		Networks []api.Network `json:"networks"`
-	}
-	err := c.neutron(ctx, http.MethodGet, "/v2.0/agents/"+url.PathEscape(agentID)+"/dhcp-networks", nil, nil, &out)
-	return out.Networks, err
+	return dhcpHosting.list(ctx, c, agentID)
 }
 
 // ListNetworkDHCPAgents lists the DHCP agents serving a network
 // (GET /v2.0/networks/{id}/dhcp-agents).
 func (c *Client) ListNetworkDHCPAgents(ctx context.Context, networkID string) ([]api.Agent, error) {
-	var out struct {
-		Agents []api.Agent `json:"agents"`
-	}
-	err := c.neutron(ctx, http.MethodGet, "/v2.0/networks/"+url.PathEscape(networkID)+"/dhcp-agents", nil, nil, &out)
-	return out.Agents, err
+	return dhcpHosting.agents(ctx, c, networkID)
 }
 
 // AddDHCPNetwork makes a DHCP agent serve a network.
 func (c *Client) AddDHCPNetwork(ctx context.Context, agentID, networkID string) error {
-	var out json.RawMessage
-	err := c.neutron(ctx, http.MethodPost, "/v2.0/agents/"+url.PathEscape(agentID)+"/dhcp-networks", nil,
-		map[string]string{"network_id": networkID}, &out)
-	if err != nil {
-		return fmt.Errorf("add network %s to DHCP agent %s: %w", networkID, agentID, err)
-	}
-	return nil
+	return dhcpHosting.add(ctx, c, agentID, networkID)
 }
 
 // RemoveDHCPNetwork takes a network off a DHCP agent.
 func (c *Client) RemoveDHCPNetwork(ctx context.Context, agentID, networkID string) error {
-	err := c.neutron(ctx, http.MethodDelete, "/v2.0/agents/"+url.PathEscape(agentID)+"/dhcp-networks/"+url.PathEscape(networkID), nil, nil, nil)
-	if err != nil {
-		return fmt.Errorf("remove network %s from DHCP agent %s: %w", networkID, agentID, err)
-	}
-	return nil
+	return dhcpHosting.remove(ctx, c, agentID, networkID)
 }

@@ -91,8 +91,17 @@ type Opt struct {
 // which that port has an address. It is pure.
 func Compute(host string, snap agent.Snapshot) map[string]Network {
 	out := map[string]Network{}
-	byNet := map[string][]api.Port{}
+	// Sized first: a network node holds every port of its networks, and
+	// growing the slices by appending copied each (large) port twice more.
+	count := map[string]int{}
 	for _, p := range snap.Ports {
+		count[p.NetworkID]++
+	}
+	byNet := make(map[string][]api.Port, len(count))
+	for _, p := range snap.Ports {
+		if byNet[p.NetworkID] == nil {
+			byNet[p.NetworkID] = make([]api.Port, 0, count[p.NetworkID])
+		}
 		byNet[p.NetworkID] = append(byNet[p.NetworkID], p)
 	}
 	subnetsOf := map[string][]api.Subnet{}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/vland/vland/internal/agent"
 	"github.com/vland/vland/internal/netns"
+	"github.com/vland/vland/internal/reconcile"
+	"github.com/vland/vland/internal/serviceport"
 )
 
 // NSPrefix starts the name of every namespace this service makes.
@@ -90,8 +92,9 @@ func (c Config) withDefaults() Config {
 // Server is the DHCP service: the reconciler of the host's qdhcp-
 // namespaces and their dnsmasq processes. It implements agent.Service.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
+	bridge serviceport.Bridge
 
 	mu   sync.Mutex
 	last map[string]Network // what was last applied, by network id
@@ -103,16 +106,16 @@ type Server struct {
 
 	// desired is the latest desired state Sync computed, applied by Run:
 	// a slow or failing dnsmasq never holds back the agent's data plane.
-	dmu     sync.Mutex
-	desired map[string]Network
-	wake    chan struct{}
+	desired *reconcile.Latest[map[string]Network]
 }
 
 // New returns the DHCP service of a host.
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	return &Server{cfg: cfg, log: cfg.Log.With("service", "dhcp"), last: map[string]Network{},
-		plugged: map[string]string{}, wake: make(chan struct{}, 1)}
+	log := cfg.Log.With("service", "dhcp")
+	return &Server{cfg: cfg, log: log,
+		bridge: serviceport.Bridge{Name: cfg.Bridge, NetNS: cfg.OVSNetNS, OVSDB: cfg.OVSDB}, last: map[string]Network{},
+		plugged: map[string]string{}, desired: reconcile.NewLatest[map[string]Network](log)}
 }
 
 var _ agent.Service = (*Server)(nil)
@@ -130,13 +133,7 @@ func (s *Server) Sync(_ context.Context, snap agent.Snapshot) error {
 			d[id] = n
 		}
 	}
-	s.dmu.Lock()
-	s.desired = d
-	s.dmu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.desired.Offer(d)
 	return nil
 }
 
@@ -145,35 +142,22 @@ func (s *Server) Sync(_ context.Context, snap agent.Snapshot) error {
 // that died, until ctx ends. dnsmasq processes outlive the agent on
 // purpose.
 func (s *Server) Run(ctx context.Context) {
-	t := time.NewTicker(s.cfg.SuperviseInterval)
-	defer t.Stop()
-	retry := time.NewTimer(time.Hour)
-	retry.Stop()
-	pause := time.Duration(0)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.supervise(ctx)
-			continue
-		case <-s.wake:
-		case <-retry.C:
+	supervised := make(chan struct{})
+	go func() {
+		defer close(supervised)
+		t := time.NewTicker(s.cfg.SuperviseInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.supervise(ctx)
+			}
 		}
-		s.dmu.Lock()
-		d := s.desired
-		s.dmu.Unlock()
-		if d == nil {
-			continue // no snapshot yet
-		}
-		if err := s.Set(ctx, d); err != nil {
-			pause = min(max(2*pause, 200*time.Millisecond), 10*time.Second)
-			s.log.Error("apply failed", "err", err, "retry_in_s", pause.Seconds())
-			retry.Reset(pause)
-		} else {
-			pause = 0
-		}
-	}
+	}()
+	s.desired.Run(ctx, s.Set)
+	<-supervised
 }
 
 // Set makes the host serve exactly the desired networks. Networks equal to
@@ -225,7 +209,7 @@ func (s *Server) apply(ctx context.Context, n, old Network, had bool) error {
 	}
 	if prev, ok := s.plugged[n.ID]; ok && prev != n.Port.ID {
 		// The network has another DHCP port now: its old NIC goes.
-		if err := s.unplug(ctx, prev); err != nil {
+		if err := s.bridge.Unplug(ctx, prev); err != nil {
 			return err
 		}
 	}
@@ -268,7 +252,7 @@ func (s *Server) remove(ctx context.Context, id, portID string) error {
 	}
 	errs := []error{s.stopDnsmasq(id)}
 	if portID != "" {
-		errs = append(errs, s.unplug(ctx, portID))
+		errs = append(errs, s.bridge.Unplug(ctx, portID))
 	}
 	errs = append(errs, netns.DeleteAt(s.cfg.NetnsDir, NSPrefix+id))
 	if err := os.RemoveAll(s.netDir(id)); err != nil {

@@ -4,34 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"os/exec"
 	"reflect"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/vland/vland/internal/link"
 	"github.com/vland/vland/internal/netns"
+	"github.com/vland/vland/internal/serviceport"
 )
 
-// Each router NIC is a veth pair, as DHCP's (see internal/dhcp/plug.go
-// for why not an OVS internal port): tapXXXXXXXXXXX on br-int, carrying the
-// port's id as a VIF does, so the compute data plane gives it its network's
-// local VLAN, and qr-XXXXXXXXXXX (interface) or qg-XXXXXXXXXXX (gateway)
-// in the router's namespace. The gateway's network is the external one,
-// which the data plane carries to br-ex through the provider patch.
+// Each router NIC is a service port (internal/serviceport):
+// tapXXXXXXXXXXX on br-int, carrying the port's id as a VIF does, so the
+// compute data plane gives it its network's local VLAN, and
+// qr-XXXXXXXXXXX (interface) or qg-XXXXXXXXXXX (gateway) in the router's
+// namespace. The gateway's network is the external one, which the data
+// plane carries to br-ex through the provider patch.
 
-func short(id string) string {
-	if len(id) > 11 {
-		return id[:11]
-	}
-	return id
-}
-func tapName(portID string) string { return "tap" + short(portID) }
-func qrName(portID string) string  { return "qr-" + short(portID) }
-func qgName(portID string) string  { return "qg-" + short(portID) }
+func qrName(portID string) string { return serviceport.Name("qr-", portID) }
+func qgName(portID string) string { return serviceport.Name("qg-", portID) }
+
+// ownerKey marks a router's taps in their external_ids.
+const ownerKey = "vland-router"
 
 // apply makes one router's namespace match r, touching what differs from
 // old (everything when !had: after an agent restart every step is
@@ -47,34 +41,14 @@ func (s *Service) apply(ctx context.Context, r, old Router, had bool) error {
 		}
 	}
 	// NICs: unplug the ones gone, plug the new or changed ones.
-	want := map[string]Port{}
-	for _, p := range r.Interfaces {
-		want[qrName(p.ID)] = p
-	}
-	if r.Gateway != nil {
-		g := *r.Gateway
-		for _, a := range floatingAddrs(r.NAT) {
-			g.Addrs = append(g.Addrs, netip.PrefixFrom(a, 32))
-		}
-		want[qgName(g.ID)] = g
-	}
-	have := map[string]Port{}
+	want, have := nics(r), map[string]Port{}
 	if had {
-		for _, p := range old.Interfaces {
-			have[qrName(p.ID)] = p
-		}
-		if old.Gateway != nil {
-			g := *old.Gateway
-			for _, a := range floatingAddrs(old.NAT) {
-				g.Addrs = append(g.Addrs, netip.PrefixFrom(a, 32))
-			}
-			have[qgName(g.ID)] = g
-		}
+		have = nics(old)
 	}
 	var errs []error
 	for name, p := range have {
 		if _, ok := want[name]; !ok {
-			errs = append(errs, s.unplug(ctx, p.ID))
+			errs = append(errs, s.bridge.Unplug(ctx, p.ID))
 		}
 	}
 	for name, p := range want {
@@ -106,97 +80,29 @@ func (s *Service) apply(ctx context.Context, r, old Router, had bool) error {
 	return nil
 }
 
+// nics are a router's NICs by name: a qr- per interface, and the qg-,
+// which holds the floating addresses too.
+func nics(r Router) map[string]Port {
+	out := map[string]Port{}
+	for _, p := range r.Interfaces {
+		out[qrName(p.ID)] = p
+	}
+	if r.Gateway != nil {
+		g := *r.Gateway
+		g.Addrs = slices.Clone(g.Addrs)
+		for _, a := range floatingAddrs(r.NAT) {
+			g.Addrs = append(g.Addrs, netip.PrefixFrom(a, 32))
+		}
+		out[qgName(g.ID)] = g
+	}
+	return out
+}
+
 // plug makes one NIC: veth, MAC, MTU, exactly the port's addresses, up,
 // its tap on br-int.
 func (s *Service) plug(ctx context.Context, ns, routerID, name string, p Port) error {
-	mac, err := net.ParseMAC(p.MAC)
-	if err != nil {
-		return fmt.Errorf("l3: port %s mac %q: %w", p.ID, p.MAC, err)
-	}
-	tap := tapName(p.ID)
-	if err := link.AddVeth(link.End{NS: s.cfg.OVSNetNS, Name: tap, MTU: p.MTU},
-		link.End{NS: ns, Name: name, MAC: mac, MTU: p.MTU}); err != nil {
-		return err
-	}
-	// Userspace datapaths never complete partial checksums (see dhcp).
-	if err := link.TxOffloadOff(ctx, s.cfg.OVSNetNS, tap); err != nil {
-		return err
-	}
-	if err := link.TxOffloadOff(ctx, ns, name); err != nil {
-		return err
-	}
-	if err := configureNIC(ns, name, mac, p); err != nil {
-		return err
-	}
-	h, err := link.Open(s.cfg.OVSNetNS)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	if p.MTU > 0 {
-		if err := h.SetMTU(tap, p.MTU); err != nil {
-			return err
-		}
-	}
-	if err := h.SetUp(tap); err != nil {
-		return err
-	}
-	return s.vsctl(ctx, "--may-exist", "add-port", s.cfg.Bridge, tap, "--", "set", "Interface", tap,
-		"external_ids:iface-id="+p.ID,
-		"external_ids:attached-mac="+p.MAC,
-		"external_ids:iface-status=active",
-		"external_ids:vland-router="+routerID)
-}
-
-// configureNIC sets the namespace side: MAC, MTU, exactly the addresses
-// (IPv6 link-local ones stay), up.
-func configureNIC(ns, name string, mac net.HardwareAddr, p Port) error {
-	h, err := link.Open(ns)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	if err := h.SetMAC(name, mac); err != nil {
-		return err
-	}
-	if p.MTU > 0 {
-		if err := h.SetMTU(name, p.MTU); err != nil {
-			return err
-		}
-	}
-	have, err := h.Addrs(name)
-	if err != nil {
-		return err
-	}
-	want := map[netip.Prefix]bool{}
-	for _, a := range p.Addrs {
-		want[a] = true
-	}
-	for _, a := range have {
-		if !want[a] && !a.Addr().IsLinkLocalUnicast() {
-			if err := h.DelAddr(name, a); err != nil {
-				return err
-			}
-		}
-	}
-	for _, a := range p.Addrs {
-		if err := h.AddAddr(name, a); err != nil {
-			return err
-		}
-	}
-	return h.SetUp(name)
-}
-
-// unplug removes a NIC's tap from br-int and deletes the veth pair.
-func (s *Service) unplug(ctx context.Context, portID string) error {
-	tap := tapName(portID)
-	err := s.vsctl(ctx, "--if-exists", "del-port", s.cfg.Bridge, tap)
-	h, herr := link.Open(s.cfg.OVSNetNS)
-	if herr != nil {
-		return errors.Join(err, herr)
-	}
-	defer h.Close()
-	return errors.Join(err, h.Delete(tap))
+	return s.bridge.Plug(ctx, serviceport.NIC{PortID: p.ID, MAC: p.MAC, MTU: p.MTU, Addrs: p.Addrs,
+		NS: ns, Name: name, Owner: serviceport.Owner{Key: ownerKey, ID: routerID}})
 }
 
 // routes sets the default route via the external subnet's gateway and the
@@ -286,34 +192,9 @@ func (s *Service) remove(ctx context.Context, id string) error {
 	if s.cfg.RouterNamespaceDown != nil {
 		s.cfg.RouterNamespaceDown(id)
 	}
-	var errs []error
-	taps, err := s.vsctlOut(ctx, "--no-heading", "--columns=name", "find", "Interface", "external_ids:vland-router="+id)
-	errs = append(errs, err)
-	for _, tap := range strings.Fields(strings.ReplaceAll(taps, `"`, "")) {
-		errs = append(errs, s.vsctl(ctx, "--if-exists", "del-port", s.cfg.Bridge, tap))
-		if h, err := link.Open(s.cfg.OVSNetNS); err == nil {
-			errs = append(errs, h.Delete(tap))
-			h.Close()
-		}
-	}
+	errs := []error{s.bridge.UnplugOwned(ctx, serviceport.Owner{Key: ownerKey, ID: id})}
 	errs = append(errs, netns.DeleteAt(s.cfg.NetnsDir, NSPrefix+id))
 	return errors.Join(errs...)
-}
-
-// ovsRouterPorts lists the routers that own a port on br-int.
-func (s *Service) ovsRouterPorts(ctx context.Context) ([]string, error) {
-	out, err := s.vsctlOut(ctx, "--no-heading", "--columns=external_ids", "find", "Interface")
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for _, line := range strings.Split(out, "\n") {
-		if _, rest, ok := strings.Cut(line, "vland-router="); ok {
-			id, _, _ := strings.Cut(rest, ",")
-			ids = append(ids, strings.Trim(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(id), "}")), `"`))
-		}
-	}
-	return ids, nil
 }
 
 func (s *Service) nft(ctx context.Context, ns, rules string) error {
@@ -330,21 +211,4 @@ func (s *Service) nsExec(ctx context.Context, ns string, argv ...string) error {
 		return fmt.Errorf("l3: %v: %w: %s", argv, err, out)
 	}
 	return nil
-}
-
-func (s *Service) vsctl(ctx context.Context, args ...string) error {
-	_, err := s.vsctlOut(ctx, args...)
-	return err
-}
-
-func (s *Service) vsctlOut(ctx context.Context, args ...string) (string, error) {
-	a := []string{"--timeout=10"}
-	if s.cfg.OVSDB != "" {
-		a = append(a, "--db="+s.cfg.OVSDB)
-	}
-	out, err := exec.CommandContext(ctx, "ovs-vsctl", append(a, args...)...).Output()
-	if err != nil {
-		return "", fmt.Errorf("l3: ovs-vsctl %v: %w", args, err)
-	}
-	return string(out), nil
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/vland/vland/internal/agent"
 	"github.com/vland/vland/internal/netns"
+	"github.com/vland/vland/internal/reconcile"
+	"github.com/vland/vland/internal/serviceport"
 )
 
 // NSPrefix starts the name of every namespace this service makes.
@@ -54,24 +56,25 @@ func (c Config) withDefaults() Config {
 // Service realises the routers bound to this host. It implements
 // agent.Service.
 type Service struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
+	bridge serviceport.Bridge
 
 	mu    sync.Mutex
 	last  map[string]Router // applied, by router id
 	known map[string]bool   // routers this run touched (applied or not)
 	swept bool
 
-	dmu     sync.Mutex
-	desired map[string]Router
-	wake    chan struct{}
+	desired *reconcile.Latest[map[string]Router]
 }
 
 // New returns the router service of a host.
 func New(cfg Config) *Service {
 	cfg = cfg.withDefaults()
-	return &Service{cfg: cfg, log: cfg.Log.With("service", "l3"), last: map[string]Router{},
-		known: map[string]bool{}, wake: make(chan struct{}, 1)}
+	log := cfg.Log.With("service", "l3")
+	return &Service{cfg: cfg, log: log,
+		bridge: serviceport.Bridge{Name: cfg.Bridge, NetNS: cfg.OVSNetNS, OVSDB: cfg.OVSDB}, last: map[string]Router{},
+		known: map[string]bool{}, desired: reconcile.NewLatest[map[string]Router](log)}
 }
 
 var _ agent.Service = (*Service)(nil)
@@ -84,44 +87,13 @@ func (s *Service) Name() string { return "l3" }
 func (s *Service) Sync(_ context.Context, snap agent.Snapshot) error {
 	d := Compute(s.cfg.Host, snap)
 	s.log.Debug("sync", "routers", len(snap.Routers), "bindings", len(snap.L3Bindings), "here", len(d))
-	s.dmu.Lock()
-	s.desired = d
-	s.dmu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.desired.Offer(d)
 	return nil
 }
 
 // Run implements agent.Service: it applies what Sync computed, retrying
 // failures with a growing pause (0.2 to 10 s), until ctx ends.
-func (s *Service) Run(ctx context.Context) {
-	retry := time.NewTimer(time.Hour)
-	retry.Stop()
-	pause := time.Duration(0)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.wake:
-		case <-retry.C:
-		}
-		s.dmu.Lock()
-		d := s.desired
-		s.dmu.Unlock()
-		if d == nil {
-			continue
-		}
-		if err := s.Set(ctx, d); err != nil {
-			pause = min(max(2*pause, 200*time.Millisecond), 10*time.Second)
-			s.log.Error("apply failed", "err", err, "retry_in_s", pause.Seconds())
-			retry.Reset(pause)
-		} else {
-			pause = 0
-		}
-	}
-}
+func (s *Service) Run(ctx context.Context) { s.desired.Run(ctx, s.Set) }
 
 // Set makes the host realise exactly the desired routers, touching only
 // routers (and within them, only parts) that changed since the last Set.
@@ -183,7 +155,7 @@ func (s *Service) sweep(ctx context.Context, desired map[string]Router) error {
 	for _, ns := range nss {
 		gone[strings.TrimPrefix(ns, NSPrefix)] = true
 	}
-	owners, err := s.ovsRouterPorts(ctx)
+	owners, err := s.bridge.Owners(ctx, ownerKey)
 	errs = append(errs, err)
 	for _, r := range owners {
 		gone[r] = true

@@ -77,6 +77,10 @@ func agentPidfile(h HostState) string      { return filepath.Join(h.Dir, "agent.
 func agentLog(h HostState) string          { return filepath.Join(h.Dir, "agent.log") }
 func agentPasswordFile(h HostState) string { return filepath.Join(h.Dir, "etcd-agent.password") }
 
+// AgentDebugSocket is where host h's agent serves its Go profiles
+// (`vland agent --debug-socket`).
+func AgentDebugSocket(h HostState) string { return filepath.Join(h.Dir, "agent-debug.sock") }
+
 // agentArgv is the command line of host h's agent. It runs in the root
 // namespace and reaches the host's OVS through its unix sockets.
 func (st *State) agentArgv(h HostState) []string {
@@ -90,6 +94,7 @@ func (st *State) agentArgv(h HostState) []string {
 		"--ovs-rundir", h.Dir,
 		"--datapath", "netdev",
 		"--tunnel-types", strings.Join(st.TunnelTypes, ","),
+		"--debug-socket", AgentDebugSocket(h),
 	}
 	argv = append(argv, serviceArgs(h)...)
 	if h.NetworkNode {

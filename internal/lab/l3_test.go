@@ -224,15 +224,34 @@ func TestL3Router(t *testing.T) {
 		t.Logf("floating IP move: internet host reaches the new VM after %v", took.Round(time.Millisecond))
 		require.Less(t, took, 2*time.Second)
 
-		// Disassociate: the floating IP stops answering.
+		// What the internet host starts at vm3 (SYNs to :7001, echo
+		// requests; not the answers to vm3's own connections), seen at vm3.
+		capture := labtest.StartCapture(t, l, vms[2].Name,
+			"(tcp dst port 7001 and tcp[tcpflags] == tcp-syn) or icmp[icmptype] == icmp-echo")
+		_, err = ask(extNS, fa+":7001", 2*time.Second)
+		require.NoError(t, err)
+		_, err = l.ExternalExec(ctx, "ping", "-c2", "-i0.2", "-W1", fa)
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return capture.Packets() >= 3 }, 2*time.Second, 20*time.Millisecond,
+			"the capture at vm3 sees the internet host's SYN and pings to the floating IP (positive control): %s", capture)
+
+		// Disassociate: the floating IP stops answering, and nothing sent
+		// to it reaches vm3 any more.
 		_, err = c.UpdateFloatingIP(ctx, fip.ID, client.FloatingIPUpdate{Disassociate: true})
 		require.NoError(t, err)
 		require.Eventually(t, func() bool {
 			_, err := ask(extNS, fa+":7001", 200*time.Millisecond)
 			return err != nil
 		}, 5*time.Second, 50*time.Millisecond, "disassociated: unreachable")
+		time.Sleep(300 * time.Millisecond) // tcpdump's lines trail the packets
+		before := capture.Packets()
+		_, err = ask(extNS, fa+":7001", time.Second)
+		require.Error(t, err, "no TCP answer")
 		_, err = l.ExternalExec(ctx, "ping", "-c2", "-i0.2", "-W1", fa)
 		require.Error(t, err, "no answer to ping either")
+		time.Sleep(300 * time.Millisecond)
+		require.Equal(t, before, capture.Packets(), "after disassociation nothing sent to the floating IP reached vm3: %s", capture)
+		t.Logf("capture at vm3: %d SYNs and echo requests to the floating IP arrived while associated, none after disassociation", before)
 		peer, err = ask(vms[2].NetNS, internet+":7000", 2*time.Second)
 		require.NoError(t, err)
 		require.Equal(t, routerIP, peer, "vm3 is back behind SNAT")

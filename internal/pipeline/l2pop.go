@@ -14,8 +14,9 @@ import (
 // on one of this host's tunnel networks,
 //   - table 20, priority 2 (above learned flows): its MAC to its host's
 //     tunnel with the network's tunnel id, so unicast to it never floods;
-//   - table 21: ARP requests for its IPv4 addresses are answered here, so
-//     resolving it sends no broadcast across the fabric.
+//   - table 21: ARP requests for its IPv4 addresses, and neighbour
+//     solicitations for its IPv6 ones (ndresponder.go), are answered here,
+//     so resolving it sends no broadcast or multicast across the fabric.
 //
 // Ports on this host are left out: br-int already reaches them, and they
 // answer ARP themselves. A MAC or an IP claimed by more than one host (a
@@ -25,6 +26,7 @@ func l2popFlows(s hoststate.State, pm PortMap) []Flow {
 	// Broadcast ARP from br-int is offered to the responder first; what it
 	// does not know goes on to flooding (table 21's miss).
 	out := []Flow{on(TunPatchLVToTun, OwnerBase).prio(1).match("arp", "dl_dst=ff:ff:ff:ff:ff:ff").do(resubmit(TunARPResponder))}
+	out = append(out, ndBaseFlows()...)
 	for _, id := range sortedNetworkIDs(s) {
 		n := s.Networks[id]
 		vlan := pm.LocalVLANs[id]
@@ -43,9 +45,14 @@ func l2popFlows(s hoststate.State, pm PortMap) []Flow {
 			}
 		}
 		for _, ip := range sortedKeys(ips) {
-			if mac := ips[ip]; mac != "" {
+			nb := ips[ip]
+			switch a := netip.MustParseAddr(ip); {
+			case nb.mac == "": // ambiguous: left to flooding
+			case a.Is4():
 				out = append(out, on(TunARPResponder, OwnerTunnel).prio(1).
-					match("arp", dlVLAN(vlan), "arp_op=1", "arp_tpa="+ip).do(arpReply(mac, ip)))
+					match("arp", dlVLAN(vlan), "arp_op=1", "arp_tpa="+ip).do(arpReply(nb.mac, ip)))
+			default:
+				out = append(out, ndAnswer(vlan, a, nb.mac, nb.router))
 			}
 		}
 	}
@@ -59,11 +66,19 @@ type tunnelTo struct {
 	dst string
 }
 
+// neighbour is who owns a remote IP address: its MAC, and whether it is a
+// router's interface (IPv6 advertisements then carry the R flag).
+type neighbour struct {
+	mac    string
+	router bool
+}
+
 // remoteAddrs returns, for network n, the tunnel of every remote MAC and
-// the MAC of every remote IPv4 address. An ambiguous entry (claimed by two
-// hosts or MACs, or also by a local port) maps to the zero tunnelTo or "".
-func remoteAddrs(s hoststate.State, pm PortMap, n hoststate.Network) (map[string]tunnelTo, map[string]string) {
-	macs, ips := map[string]tunnelTo{}, map[string]string{}
+// the owner of every remote IPv4 and IPv6 address. An ambiguous entry
+// (claimed by two hosts or MACs, or also by a local port) maps to the zero
+// tunnelTo or neighbour.
+func remoteAddrs(s hoststate.State, pm PortMap, n hoststate.Network) (map[string]tunnelTo, map[string]neighbour) {
+	macs, ips := map[string]tunnelTo{}, map[string]neighbour{}
 	addMAC := func(mac string, of tunnelTo) {
 		hw, err := net.ParseMAC(mac)
 		if err != nil || len(hw) != 6 {
@@ -75,17 +90,20 @@ func remoteAddrs(s hoststate.State, pm PortMap, n hoststate.Network) (map[string
 		}
 		macs[mac] = of
 	}
-	addIP := func(ip netip.Addr, mac string) {
+	addIP := func(ip netip.Addr, mac string, router bool) {
 		hw, err := net.ParseMAC(mac)
-		if !ip.Is4() || err != nil || len(hw) != 6 {
+		if !answerable(ip) || err != nil || len(hw) != 6 {
 			return
 		}
-		mac = hw.String()
+		nb := neighbour{mac: hw.String(), router: router}
 		k := ip.String()
-		if old, ok := ips[k]; ok && old != mac {
-			mac = ""
+		if old, ok := ips[k]; ok {
+			nb.router = nb.router || old.router
+			if old.mac != nb.mac {
+				nb = neighbour{}
+			}
 		}
-		ips[k] = mac
+		ips[k] = nb
 	}
 	for _, p := range s.Peers {
 		port, dst := tunnelPortFor(s, pm, n.Type, p.IP)
@@ -99,12 +117,12 @@ func remoteAddrs(s hoststate.State, pm PortMap, n hoststate.Network) (map[string
 			}
 			addMAC(rp.MAC, of)
 			for _, ip := range rp.IPs {
-				addIP(ip, rp.MAC)
+				addIP(ip, rp.MAC, isRouterPort(rp.DeviceOwner))
 			}
 			for _, ap := range rp.AllowedAddressPairs {
 				addMAC(ap.MAC, of)
 				if ap.Prefix.IsSingleIP() {
-					addIP(ap.Prefix.Addr(), ap.MAC)
+					addIP(ap.Prefix.Addr(), ap.MAC, false)
 				}
 			}
 		}

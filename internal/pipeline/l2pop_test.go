@@ -19,6 +19,18 @@ func tunTable(f Flows, t Table) []string {
 	return out
 }
 
+// tunEntries are a table's per-network flows (owner tunnel), without the
+// static ones.
+func tunEntries(f Flows, t Table) []string {
+	var out []string
+	for _, fl := range f.Tun {
+		if fl.Table == t.ID && fl.Owner == OwnerTunnel {
+			out = append(out, fl.String())
+		}
+	}
+	return out
+}
+
 // Seed 001 with l2population: ServerB's MAC goes straight to the compute
 // node's tunnel (above learned flows, priority 1) and its IP is answered
 // in table 21 with Neutron's ARP responder actions.
@@ -33,7 +45,7 @@ func TestL2popSeed001(t *testing.T) {
 			"move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:fa:16:3e:29:99:6a,load:0x2->NXM_OF_ARP_OP[]," +
 			"move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[]," +
 			"load:0xfa163e29996a->NXM_NX_ARP_SHA[],load:0xac10a67d->NXM_OF_ARP_SPA[],IN_PORT",
-	}, tunTable(f, TunARPResponder))
+	}, tunEntries(f, TunARPResponder))
 	assert.Contains(t, tunTable(f, TunPatchLVToTun), "table=2,priority=1,arp,dl_dst=ff:ff:ff:ff:ff:ff actions=resubmit(,21)")
 }
 
@@ -70,7 +82,7 @@ func TestL2popEntries(t *testing.T) {
 	}, tunTable(f, TunUcast))
 	var tpas []string
 	for _, fl := range f.Tun {
-		if fl.Table == TunARPResponder.ID && fl.Priority > 0 {
+		if fl.Table == TunARPResponder.ID && fl.Owner == OwnerTunnel {
 			tpas = append(tpas, fl.Match)
 		}
 	}
@@ -79,6 +91,7 @@ func TestL2popEntries(t *testing.T) {
 		"arp,dl_vlan=1,arp_op=1,arp_tpa=172.16.166.126", // its IP is unambiguous, only its MAC is not
 		"arp,dl_vlan=2,arp_op=1,arp_tpa=10.7.0.100",
 		"arp,dl_vlan=2,arp_op=1,arp_tpa=10.7.0.11",
+		"icmp6,dl_vlan=2,icmp_type=135,nd_target=2001:db8::11", // its IPv6 address: the ND responder
 	}, tpas)
 }
 
@@ -89,7 +102,7 @@ func TestL2popNoTunnelYet(t *testing.T) {
 	pm.Tunnels = nil
 	f := Build(s, pm)
 	assert.Empty(t, tunTable(f, TunUcast))
-	assert.Empty(t, tunTable(f, TunARPResponder))
+	assert.Empty(t, tunEntries(f, TunARPResponder))
 }
 
 // With flow-based tunnel ports, seed 001 has one vxlan port (remote_ip=

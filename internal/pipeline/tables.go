@@ -63,7 +63,7 @@ var (
 	TunClassifier = Table{ID: 0, Name: "Classifier", Role: RoleTun, Miss: MissDrop,
 		Doc: "patch-int to 2; GRE tunnels to 3, VXLAN to 4, Geneve to 6"}
 	TunPatchLVToTun = Table{ID: 2, Name: "PatchLVToTun", Role: RoleTun, Miss: MissNone,
-		Doc: "from br-int: broadcast ARP to 21, other unicast to 20, multicast/broadcast to 22"}
+		Doc: "from br-int: broadcast ARP and multicast neighbour solicitations to 21, other unicast to 20, multicast/broadcast to 22"}
 	TunGREToLV = Table{ID: 3, Name: "GRETunToLV", Role: RoleTun, Miss: MissDrop,
 		Doc: "GRE key to local VLAN"}
 	TunVXLANToLV = Table{ID: 4, Name: "VXLANTunToLV", Role: RoleTun, Miss: MissDrop,
@@ -75,7 +75,7 @@ var (
 	TunUcast = Table{ID: 20, Name: "UcastToTun", Role: RoleTun, Miss: MissNext, Next: 22,
 		Doc: "unicast to remote ports (l2population, priority 2) and learned destinations (1); unknown ones flood via 22"}
 	TunARPResponder = Table{ID: 21, Name: "ARPResponder", Role: RoleTun, Miss: MissNext, Next: 22,
-		Doc: "answers ARP requests for remote ports' IPv4 addresses (l2population); the rest passes to 22"}
+		Doc: "answers ARP requests for remote ports' IPv4 addresses and neighbour solicitations for their IPv6 ones (l2population); the rest passes to 22"}
 	TunFlood = Table{ID: 22, Name: "FloodToTun", Role: RoleTun, Miss: MissDrop,
 		Doc: "per local VLAN: strip, set tunnel id, output to the tunnels of peers on that network"}
 )

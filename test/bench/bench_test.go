@@ -129,9 +129,10 @@ func BenchmarkThousandPorts(b *testing.B) {
 		flows = max(flows, f.BrInt+f.BrTun)
 	}
 	b.ReportMetric(float64(flows), "flows-per-host-max")
-	var rss int64
-	for _, r := range res.AgentRSS {
-		rss = max(rss, r)
+	var rss, heap int64
+	for _, m := range res.Agents {
+		rss, heap = max(rss, m.RSS), max(heap, m.HeapInuse)
 	}
 	b.ReportMetric(float64(rss)/1e6, "agent-rss-MB-max")
+	b.ReportMetric(float64(heap)/1e6, "agent-heap-inuse-MB-max")
 }

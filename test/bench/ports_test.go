@@ -1,16 +1,12 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +26,7 @@ type portsResult struct {
 	Polls           int             // port listings until all were ACTIVE
 	PollMax         time.Duration   // the slowest listing: how late ACTIVE may be seen
 	Flows           []bridgeFlows
-	AgentRSS        []int64 // bytes, per host
+	Agents          []agentMem // per host
 }
 
 // measurePorts creates n ports through the API on nets VXLAN networks,
@@ -152,31 +148,8 @@ func measurePorts(ctx context.Context, l *lab.Lab, n, nets int) (portsResult, er
 	if res.Flows, err = countFlows(ctx, l); err != nil {
 		return res, err
 	}
-	res.AgentRSS = agentRSS(l.Dir())
-	return res, nil
-}
-
-// agentRSS reads the resident memory of the lab's agents.
-func agentRSS(dir string) []int64 {
-	var out []int64
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmd, []byte(dir+"/")) || procKind(cmd) != "vland agent" {
-			continue
-		}
-		st, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
-		for l := range strings.Lines(string(st)) {
-			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				out = append(out, kb<<10)
-			}
-		}
-	}
-	return out
+	res.Agents, err = agentMems(ctx, l)
+	return res, err
 }
 
 func (r portsResult) print(w io.Writer) {
@@ -191,7 +164,7 @@ func (r portsResult) print(w io.Writer) {
 	for _, f := range r.Flows {
 		fmt.Fprintf(w, "  host%d flows: br-int %d, br-tun %d, total %d\n", f.Host, f.BrInt, f.BrTun, f.BrInt+f.BrTun)
 	}
-	for _, b := range r.AgentRSS {
-		fmt.Fprintf(w, "  agent RSS %.1f MB\n", float64(b)/1e6)
+	for _, m := range r.Agents {
+		m.print(w)
 	}
 }

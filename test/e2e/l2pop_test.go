@@ -201,6 +201,7 @@ func stopFabricCaptures(t *testing.T, caps []*fabricCapture) map[int]vxlanFrames
 type vxlanFrame struct {
 	VNI       int
 	Dst       []byte
+	Inner     []byte // the whole inner frame
 	EtherType uint16
 }
 
@@ -252,7 +253,7 @@ func parseVXLANPcap(b []byte) (vxlanFrames, error) {
 			continue
 		}
 		vni := int(pkt[vx+4])<<16 | int(pkt[vx+5])<<8 | int(pkt[vx+6])
-		out = append(out, vxlanFrame{VNI: vni, Dst: pkt[inner : inner+6], EtherType: binary.BigEndian.Uint16(pkt[inner+12:])})
+		out = append(out, vxlanFrame{VNI: vni, Dst: pkt[inner : inner+6], EtherType: binary.BigEndian.Uint16(pkt[inner+12:]), Inner: pkt[inner:]})
 	}
 	return out, nil
 }

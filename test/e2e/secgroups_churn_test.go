@@ -2,8 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -32,15 +30,11 @@ func TestSecurityGroupChurn(t *testing.T) {
 	ctx := testCtx(t, 3*time.Minute)
 	l := sharedLab(t)
 	c := adminClient(t)
-	const projectName = "sg-churn"
-	n, _ := makeNetwork(t, ctx, netSpec{Name: "sgc-net", Project: projectName, Type: api.NetworkTypeVXLAN, CIDR: "10.46.0.0/24"})
-	vms := createVMs(t, ctx,
-		vmSpec{Name: "sgc-a", Network: n, Host: 1, IP: "10.46.0.11", Project: projectName},
-		vmSpec{Name: "sgc-b", Network: n, Host: 2, IP: "10.46.0.12", Project: projectName},
-		vmSpec{Name: "sgc-c", Network: n, Host: 2, IP: "10.46.0.13", Project: projectName})
+	project, vms := sgNetwork(t, ctx, "sg-churn", "sgc-net", "10.46.0.0/24",
+		vmSpec{Name: "sgc-a", Host: 1, IP: "10.46.0.11"},
+		vmSpec{Name: "sgc-b", Host: 2, IP: "10.46.0.12"},
+		vmSpec{Name: "sgc-c", Host: 2, IP: "10.46.0.13"})
 	a, b, cvm := vms[0], vms[1], vms[2]
-	project, err := c.ProjectID(ctx, projectName)
-	require.NoError(t, err)
 	clients := sgTestGroup(t, ctx, c, project, "sgc-clients", false)
 	// A port's groups are visited in id order: extra must come before srv
 	// on b, so that conjunctions numbered in first-use order would be
@@ -55,25 +49,8 @@ func TestSecurityGroupChurn(t *testing.T) {
 	joinGroups(t, ctx, c, a, extra, clients)
 	joinGroups(t, ctx, c, b, extra, srv)
 	joinGroups(t, ctx, c, cvm, srv)
-	bIP := b.IP.Addr().String()
-
-	scmd, err := l.Command(context.Background(), b.Name, "iperf3", "-s", "-B", bIP)
-	require.NoError(t, err)
-	require.NoError(t, scmd.Start())
-	t.Cleanup(func() { _ = scmd.Process.Kill(); _ = scmd.Wait() })
-	eventually(t, "a reaches iperf3 on b", func() bool {
-		_, err := l.Exec(ctx, a.Name, "/usr/bin/python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 5201), timeout=0.5)", bIP)
-		return err == nil
-	})
-	time.Sleep(200 * time.Millisecond) // iperf3 serves one test at a time
-
 	const seconds = 15
-	ccmd, err := l.Command(ctx, a.Name, "iperf3", "-c", bIP, "-t", fmt.Sprint(seconds), "-i", "0.5", "--json", "--connect-timeout", "2000")
-	require.NoError(t, err)
-	var out syncBuffer
-	ccmd.Stdout, ccmd.Stderr = &out, &out
-	require.NoError(t, ccmd.Start())
-	t.Cleanup(func() { _ = ccmd.Process.Kill() })
+	stream := startIperf(t, ctx, l, a, b, seconds)
 
 	// Churn: ~40 rule changes and 4 membership changes, none of which
 	// touches what admits a -> b:5201.
@@ -157,7 +134,7 @@ func TestSecurityGroupChurn(t *testing.T) {
 	require.NoError(t, churnErr)
 	t.Logf("churn: %d changes", changes)
 
-	iperfErr := ccmd.Wait()
+	iperfErr := stream.wait()
 	marked := func(host int) []string {
 		ct, err := l.HostExec(context.Background(), host, "ovs-appctl", "dpctl/dump-conntrack")
 		require.NoError(t, err)
@@ -173,18 +150,8 @@ func TestSecurityGroupChurn(t *testing.T) {
 	for _, host := range []int{1, 2} {
 		assert.Empty(t, marked(host), "host%d revoked the iperf3 connection (ct_mark=1)", host)
 	}
-	require.NoError(t, iperfErr, "iperf3: %s", out.String())
-	var res iperfResult
-	require.NoError(t, json.Unmarshal([]byte(out.String()), &res), "iperf3 output: %s", out.String())
-	require.Empty(t, res.Error)
-	require.GreaterOrEqual(t, len(res.Intervals), 2*seconds-1, "iperf3 ran its full time")
-	var slowest float64 = -1
-	for _, iv := range res.Intervals {
-		require.Greater(t, iv.Sum.Bytes, int64(0), "no data moved in %.1f-%.1f s: %s", iv.Sum.Start, iv.Sum.End, out.String())
-		if slowest < 0 || iv.Sum.BitsPerSecond < slowest {
-			slowest = iv.Sum.BitsPerSecond
-		}
-	}
+	require.NoError(t, iperfErr, "iperf3: %s", stream.out.String())
+	avg, slowest := stream.requireSteady(t)
 	t.Logf("FIGURE: %d unrelated security group changes during a %d s iperf3 through a remote-group rule: no stall, %.0f Mbit/s average, slowest 0.5 s interval %.0f Mbit/s",
-		changes, seconds, res.End.SumReceived.BitsPerSecond/1e6, slowest/1e6)
+		changes, seconds, avg, slowest)
 }

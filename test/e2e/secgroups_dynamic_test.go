@@ -1,10 +1,6 @@
 package e2e_test
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,67 +9,8 @@ import (
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/lab"
+	"github.com/vland/vland/internal/lab/labtest"
 )
-
-// waitOpen tries a TCP connection to every ip:port given, every 20 ms with
-// a 100 ms timeout, until each one was answered ("hi") once, and prints
-// "open IP UNIXTIME" for each as it first succeeds.
-const waitOpen = `
-import socket, sys, time
-port, left = int(sys.argv[1]), set(sys.argv[2:])
-print("started", flush=True)
-deadline = time.time() + 20
-while left and time.time() < deadline:
-    for ip in sorted(left):
-        try:
-            s = socket.create_connection((ip, port), timeout=0.1)
-            s.settimeout(0.5)
-            if s.recv(2) == b"hi":
-                print("open", ip, repr(time.time()), flush=True)
-                left.discard(ip)
-            s.close()
-        except Exception:
-            pass
-    time.sleep(0.02)
-`
-
-// startWaitOpen runs waitOpen in vm; the returned function waits for it
-// and returns, per IP, when it opened.
-func startWaitOpen(t *testing.T, l *lab.Lab, vm string, port int, ips ...string) func() map[string]time.Time {
-	t.Helper()
-	cmd, err := l.Command(context.Background(), vm, append([]string{"/usr/bin/python3", "-u", "-c", waitOpen, fmt.Sprint(port)}, ips...)...)
-	require.NoError(t, err)
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "started") }, 5*time.Second, 10*time.Millisecond)
-	return func() map[string]time.Time {
-		_ = cmd.Wait()
-		got := map[string]time.Time{}
-		for _, line := range strings.Split(out.String(), "\n") {
-			f := strings.Fields(line)
-			if len(f) == 3 && f[0] == "open" {
-				sec, err := strconv.ParseFloat(f[2], 64)
-				require.NoError(t, err)
-				got[f[1]] = time.Unix(0, int64(sec*1e9))
-			}
-		}
-		return got
-	}
-}
-
-// startHold keeps a TCP connection to an echo port busy (tcpHold).
-func startHold(t *testing.T, l *lab.Lab, vm, ip string, port int) *holdOutput {
-	t.Helper()
-	hold := &holdOutput{}
-	cmd, err := l.Command(context.Background(), vm, "/usr/bin/python3", "-c", tcpHold, ip, fmt.Sprint(port))
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = hold, hold
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return hold
-}
 
 // TestSecurityGroupMembership: a rule naming a remote group (conjunctive
 // flows) follows the group's members on every host. Servers x1 (host1) and
@@ -85,15 +22,11 @@ func TestSecurityGroupMembership(t *testing.T) {
 	ctx := testCtx(t, 3*time.Minute)
 	l := sharedLab(t)
 	c := adminClient(t)
-	const projectName = "sg-members"
-	n, _ := makeNetwork(t, ctx, netSpec{Name: "sgr-net", Project: projectName, Type: api.NetworkTypeVXLAN, CIDR: "10.43.0.0/24"})
-	vms := createVMs(t, ctx,
-		vmSpec{Name: "sgr-x1", Network: n, Host: 1, IP: "10.43.0.11", Project: projectName},
-		vmSpec{Name: "sgr-x2", Network: n, Host: 2, IP: "10.43.0.12", Project: projectName},
-		vmSpec{Name: "sgr-y", Network: n, Host: 2, IP: "10.43.0.13", Project: projectName})
+	project, vms := sgNetwork(t, ctx, "sg-members", "sgr-net", "10.43.0.0/24",
+		vmSpec{Name: "sgr-x1", Host: 1, IP: "10.43.0.11"},
+		vmSpec{Name: "sgr-x2", Host: 2, IP: "10.43.0.12"},
+		vmSpec{Name: "sgr-y", Host: 2, IP: "10.43.0.13"})
 	x1, x2, y := vms[0], vms[1], vms[2]
-	project, err := c.ProjectID(ctx, projectName)
-	require.NoError(t, err)
 	srv := sgTestGroup(t, ctx, c, project, "sgr-srv", false)
 	members := sgTestGroup(t, ctx, c, project, "sgr-members", false)
 	outsiders := sgTestGroup(t, ctx, c, project, "sgr-outsiders", false)
@@ -104,10 +37,7 @@ func TestSecurityGroupMembership(t *testing.T) {
 	joinGroups(t, ctx, c, y, outsiders)
 	captures := map[*lab.VM]*recvCapture{}
 	for _, x := range []*lab.VM{x1, x2} {
-		cmd, err := l.Command(context.Background(), x.Name, "/usr/bin/python3", "-c", tcpServer, "8001", "echo:7070")
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		startProbeServer(t, l, x.Name, "tcp:8001", "echo:7070")
 		captures[x] = startRecvCapture(t, l, x)
 	}
 	ip1, ip2, yIP := x1.IP.Addr().String(), x2.IP.Addr().String(), y.IP.Addr().String()
@@ -139,7 +69,7 @@ func TestSecurityGroupMembership(t *testing.T) {
 		"x1 saw y's SYNs (positive control)")
 
 	// Leaving: held connections end, new ones are dropped.
-	holds := []*holdOutput{startHold(t, l, y.Name, ip1, 7070), startHold(t, l, y.Name, ip2, 7070)}
+	holds := []*labtest.Buffer{startHold(t, l, y.Name, ip1, 7070), startHold(t, l, y.Name, ip2, 7070)}
 	for _, h := range holds {
 		eventually(t, "echoes on the held connection", func() bool { return strings.Count(h.String(), "ok ") > 5 })
 	}
@@ -160,24 +90,6 @@ func TestSecurityGroupMembership(t *testing.T) {
 	require.Equal(t, before[x2], captures[x2].count("tcp", yIP, ip2, 8001), "no new SYN from y reached x2")
 }
 
-// iperfResult is the part of iperf3 --json output the tests read.
-type iperfResult struct {
-	Intervals []struct {
-		Sum struct {
-			Start, End    float64
-			Bytes         int64
-			BitsPerSecond float64 `json:"bits_per_second"`
-		} `json:"sum"`
-	} `json:"intervals"`
-	End struct {
-		SumReceived struct {
-			Bytes         int64
-			BitsPerSecond float64 `json:"bits_per_second"`
-		} `json:"sum_received"`
-	} `json:"end"`
-	Error string `json:"error"`
-}
-
 // TestSecurityGroupAgentRestart: a long TCP transfer (iperf3, host1 to
 // host2) through a rule (remote group) survives both agents being killed
 // (SIGKILL) and started again mid-transfer: the new agents replace their
@@ -187,38 +99,17 @@ func TestSecurityGroupAgentRestart(t *testing.T) {
 	ctx := testCtx(t, 3*time.Minute)
 	l := sharedLab(t)
 	c := adminClient(t)
-	const projectName = "sg-restart"
-	n, _ := makeNetwork(t, ctx, netSpec{Name: "sgk-net", Project: projectName, Type: api.NetworkTypeVXLAN, CIDR: "10.44.0.0/24"})
-	vms := createVMs(t, ctx,
-		vmSpec{Name: "sgk-a", Network: n, Host: 1, IP: "10.44.0.11", Project: projectName},
-		vmSpec{Name: "sgk-b", Network: n, Host: 2, IP: "10.44.0.12", Project: projectName})
+	project, vms := sgNetwork(t, ctx, "sg-restart", "sgk-net", "10.44.0.0/24",
+		vmSpec{Name: "sgk-a", Host: 1, IP: "10.44.0.11"},
+		vmSpec{Name: "sgk-b", Host: 2, IP: "10.44.0.12"})
 	a, b := vms[0], vms[1]
-	project, err := c.ProjectID(ctx, projectName)
-	require.NoError(t, err)
 	clients := sgTestGroup(t, ctx, c, project, "sgk-clients", false)
 	srv := sgTestGroup(t, ctx, c, project, "sgk-srv", true)
 	sgRule(t, ctx, c, srv, api.DirectionIngress, "tcp", 5201, "", clients.ID)
 	joinGroups(t, ctx, c, a, clients)
 	joinGroups(t, ctx, c, b, srv)
-	bIP := b.IP.Addr().String()
-
-	scmd, err := l.Command(context.Background(), b.Name, "iperf3", "-s", "-B", bIP)
-	require.NoError(t, err)
-	require.NoError(t, scmd.Start())
-	t.Cleanup(func() { _ = scmd.Process.Kill(); _ = scmd.Wait() })
-	eventually(t, "a reaches iperf3 on b", func() bool {
-		_, err := l.Exec(ctx, a.Name, "/usr/bin/python3", "-c", "import socket,sys; socket.create_connection((sys.argv[1], 5201), timeout=0.5)", bIP)
-		return err == nil
-	})
-	time.Sleep(200 * time.Millisecond) // iperf3 serves one test at a time: let it see the probe's close
-
 	const seconds = 12
-	ccmd, err := l.Command(ctx, a.Name, "iperf3", "-c", bIP, "-t", fmt.Sprint(seconds), "-i", "0.5", "--json", "--connect-timeout", "2000")
-	require.NoError(t, err)
-	var out syncBuffer
-	ccmd.Stdout, ccmd.Stderr = &out, &out
-	require.NoError(t, ccmd.Start())
-	t.Cleanup(func() { _ = ccmd.Process.Kill() })
+	stream := startIperf(t, ctx, l, a, b, seconds)
 
 	time.Sleep(3 * time.Second)
 	restarts := map[int]time.Duration{}
@@ -242,19 +133,8 @@ func TestSecurityGroupAgentRestart(t *testing.T) {
 		restarts[host] = time.Since(start)
 		time.Sleep(time.Second)
 	}
-	require.NoError(t, ccmd.Wait(), "iperf3: %s", out.String())
-	var res iperfResult
-	require.NoError(t, json.Unmarshal([]byte(out.String()), &res), "iperf3 output: %s", out.String())
-	require.Empty(t, res.Error)
-	require.GreaterOrEqual(t, len(res.Intervals), 2*seconds-1, "iperf3 ran its full time")
-	var slowest float64 = -1
-	for _, iv := range res.Intervals {
-		require.Greater(t, iv.Sum.Bytes, int64(0), "no data moved in %.1f-%.1f s: %s", iv.Sum.Start, iv.Sum.End, out.String())
-		if slowest < 0 || iv.Sum.BitsPerSecond < slowest {
-			slowest = iv.Sum.BitsPerSecond
-		}
-	}
+	require.NoError(t, stream.wait(), "iperf3: %s", stream.out.String())
+	avg, slowest := stream.requireSteady(t)
 	t.Logf("FIGURE: agent kill -9 + start, flows replaced, on host1 in %v and host2 in %v during a %d s iperf3 through a remote-group rule: transfer survived, %.0f Mbit/s average, slowest 0.5 s interval %.0f Mbit/s",
-		restarts[1].Round(10*time.Millisecond), restarts[2].Round(10*time.Millisecond), seconds,
-		res.End.SumReceived.BitsPerSecond/1e6, slowest/1e6)
+		restarts[1].Round(10*time.Millisecond), restarts[2].Round(10*time.Millisecond), seconds, avg, slowest)
 }

@@ -1,12 +1,8 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net/url"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,210 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vland/vland/api"
-	"github.com/vland/vland/internal/client"
 	"github.com/vland/vland/internal/lab"
 )
-
-// probeServer answers on every "tcp:PORT" ("hi", then closes) and echoes
-// every datagram on every "udp:PORT".
-const probeServer = `
-import socket, sys, threading
-def tcp(port):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port))
-    s.listen(64)
-    while True:
-        c, _ = s.accept()
-        c.sendall(b"hi")
-        c.close()
-def udp(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", port))
-    while True:
-        b, a = s.recvfrom(64)
-        s.sendto(b, a)
-for a in sys.argv[1:]:
-    proto, port = a.split(":")
-    threading.Thread(target=tcp if proto == "tcp" else udp, args=(int(port),), daemon=True).start()
-print("listening", flush=True)
-threading.Event().wait()
-`
-
-// probeClient exits 0 when the reply comes back within timeout seconds:
-// "hi" over a new TCP connection, or the echo of one UDP datagram.
-const probeClient = `
-import socket, sys
-proto, ip, port, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-if proto == "tcp":
-    s = socket.create_connection((ip, port), timeout=timeout)
-    s.settimeout(timeout)
-    sys.exit(0 if s.recv(2) == b"hi" else 1)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(timeout)
-s.sendto(b"x", (ip, port))
-sys.exit(0 if s.recvfrom(64)[0] == b"x" else 1)
-`
-
-// probe sends one TCP connection, UDP datagram or ICMP echo from a VM and
-// reports whether the reply came back.
-func sgProbe(ctx context.Context, l *lab.Lab, from, proto, ip string, port int, timeout time.Duration) bool {
-	secs := fmt.Sprintf("%.2f", timeout.Seconds())
-	if proto == "icmp" {
-		_, err := l.Exec(ctx, from, "ping", "-c", "1", "-W", secs, "-q", ip)
-		return err == nil
-	}
-	_, err := l.Exec(ctx, from, "/usr/bin/python3", "-c", probeClient, proto, ip, fmt.Sprint(port), secs)
-	return err == nil
-}
-
-// recvCapture records what reaches a VM's NIC (tcpdump in its namespace):
-// TCP SYNs, UDP datagrams and ICMP echo requests addressed to it.
-type recvCapture struct {
-	mu  sync.Mutex
-	out bytes.Buffer
-}
-
-func (c *recvCapture) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.out.Write(p)
-}
-
-var (
-	capTCP  = regexp.MustCompile(`IP ([0-9.]+)\.\d+ > ([0-9.]+)\.(\d+): Flags \[S\]`)
-	capUDP  = regexp.MustCompile(`IP ([0-9.]+)\.\d+ > ([0-9.]+)\.(\d+): UDP`)
-	capICMP = regexp.MustCompile(`IP ([0-9.]+) > ([0-9.]+): ICMP echo request`)
-)
-
-// count returns how many packets of proto from src to dst:port arrived
-// (port ignored for ICMP).
-func (c *recvCapture) count(proto, src, dst string, port int) int {
-	c.mu.Lock()
-	text := c.out.String()
-	c.mu.Unlock()
-	n := 0
-	switch proto {
-	case "tcp", "udp":
-		re := capTCP
-		if proto == "udp" {
-			re = capUDP
-		}
-		for _, m := range re.FindAllStringSubmatch(text, -1) {
-			if m[1] == src && m[2] == dst && m[3] == fmt.Sprint(port) {
-				n++
-			}
-		}
-	case "icmp":
-		for _, m := range capICMP.FindAllStringSubmatch(text, -1) {
-			if m[1] == src && m[2] == dst {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// startRecvCapture captures, in vm's namespace, the IPv4 packets addressed
-// to it, until the test ends.
-func startRecvCapture(t *testing.T, l *lab.Lab, vm *lab.VM) *recvCapture {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &recvCapture{}
-	cmd, err := l.Command(ctx, vm.Name, "tcpdump", "-i", "eth0", "-nn", "-l", "-p", "ip and dst host "+vm.IP.Addr().String())
-	require.NoError(t, err)
-	var stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = c, &stderr
-	require.NoError(t, cmd.Start())
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(stderr.String(), "listening on") {
-		require.True(t, time.Now().Before(deadline), "tcpdump in %s did not start: %s", vm.Name, stderr.String())
-		time.Sleep(20 * time.Millisecond)
-	}
-	return c
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startProbeServer runs probeServer in vm on the given "tcp:P"/"udp:P"
-// ports until the test ends.
-func startProbeServer(t *testing.T, l *lab.Lab, vm string, ports ...string) {
-	t.Helper()
-	cmd, err := l.Command(context.Background(), vm, append([]string{"/usr/bin/python3", "-u", "-c", probeServer}, ports...)...)
-	require.NoError(t, err)
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "listening") }, 5*time.Second, 20*time.Millisecond,
-		"probe server in %s: %s", vm, out.String())
-}
-
-// sgTestGroup creates a security group in project, deleted at the end of
-// the test; bare groups lose the two egress rules every new group gets.
-func sgTestGroup(t *testing.T, ctx context.Context, c *client.Client, project, name string, bare bool) api.SecurityGroup {
-	t.Helper()
-	g, err := c.CreateSecurityGroup(ctx, client.SecurityGroupCreate{Name: name, ProjectID: project})
-	require.NoError(t, err)
-	t.Cleanup(func() { deleteQuietly(t, "security group "+g.ID, c.DeleteSecurityGroup(context.Background(), g.ID)) })
-	if bare {
-		rules, err := c.ListSecurityGroupRules(ctx, url.Values{"security_group_id": {g.ID}})
-		require.NoError(t, err)
-		require.Len(t, rules, 2, "a new group's egress rules")
-		for _, r := range rules {
-			require.NoError(t, c.DeleteSecurityGroupRule(ctx, r.ID))
-		}
-	}
-	return g
-}
-
-// sgRule adds a rule; port 0 means any port.
-func sgRule(t *testing.T, ctx context.Context, c *client.Client, g api.SecurityGroup, dir, proto string, port int, prefix, remoteGroup string) api.SecurityGroupRule {
-	t.Helper()
-	req := client.SecurityGroupRuleCreate{SecurityGroupID: g.ID, Direction: dir, Ethertype: api.EtherTypeIPv4,
-		Protocol: proto, RemoteIPPrefix: prefix, RemoteGroupID: remoteGroup}
-	if port != 0 {
-		req.PortRangeMin, req.PortRangeMax = &port, &port
-	}
-	r, err := c.CreateSecurityGroupRule(ctx, req)
-	require.NoError(t, err)
-	return r
-}
-
-// joinGroups puts a VM's port in exactly the given groups; it leaves them
-// when the test ends (before the groups are deleted: cleanups run
-// last-registered-first).
-func joinGroups(t *testing.T, ctx context.Context, c *client.Client, vm *lab.VM, groups ...api.SecurityGroup) {
-	t.Helper()
-	ids := []string{}
-	for _, g := range groups {
-		ids = append(ids, g.ID)
-	}
-	_, err := c.UpdatePort(ctx, vm.PortID, client.PortUpdate{SecurityGroups: &ids})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, _ = c.UpdatePort(context.Background(), vm.PortID, client.PortUpdate{SecurityGroups: &[]string{}})
-	})
-}
 
 // sgCase is one probe of the matrix.
 type sgCase struct {
@@ -278,21 +72,17 @@ func TestSecurityGroupMatrix(t *testing.T) {
 	ctx := testCtx(t, 4*time.Minute)
 	l := sharedLab(t)
 	c := adminClient(t)
-	const projectName = "sg-matrix"
-	n, _ := makeNetwork(t, ctx, netSpec{Name: "sgm-net", Project: projectName, Type: api.NetworkTypeVXLAN, CIDR: "10.42.0.0/24"})
 	start := time.Now()
-	vms := createVMs(t, ctx,
-		vmSpec{Name: "sgm-o1", Network: n, Host: 1, IP: "10.42.0.20", Project: projectName},
-		vmSpec{Name: "sgm-o2", Network: n, Host: 2, IP: "10.42.0.21", Project: projectName},
-		vmSpec{Name: "sgm-i1", Network: n, Host: 1, IP: "10.42.0.40", Project: projectName},
-		vmSpec{Name: "sgm-u1", Network: n, Host: 1, IP: "10.42.0.41", Project: projectName},
-		vmSpec{Name: "sgm-u2", Network: n, Host: 2, IP: "10.42.0.42", Project: projectName},
-		vmSpec{Name: "sgm-d1", Network: n, Host: 1, IP: "10.42.0.50", Project: projectName},
-		vmSpec{Name: "sgm-d2", Network: n, Host: 2, IP: "10.42.0.51", Project: projectName},
-		vmSpec{Name: "sgm-d3", Network: n, Host: 1, IP: "10.42.0.52", Project: projectName})
+	project, vms := sgNetwork(t, ctx, "sg-matrix", "sgm-net", "10.42.0.0/24",
+		vmSpec{Name: "sgm-o1", Host: 1, IP: "10.42.0.20"},
+		vmSpec{Name: "sgm-o2", Host: 2, IP: "10.42.0.21"},
+		vmSpec{Name: "sgm-i1", Host: 1, IP: "10.42.0.40"},
+		vmSpec{Name: "sgm-u1", Host: 1, IP: "10.42.0.41"},
+		vmSpec{Name: "sgm-u2", Host: 2, IP: "10.42.0.42"},
+		vmSpec{Name: "sgm-d1", Host: 1, IP: "10.42.0.50"},
+		vmSpec{Name: "sgm-d2", Host: 2, IP: "10.42.0.51"},
+		vmSpec{Name: "sgm-d3", Host: 1, IP: "10.42.0.52"})
 	o1, o2, i1, u1, u2, d1, d2, d3 := vms[0], vms[1], vms[2], vms[3], vms[4], vms[5], vms[6], vms[7]
-	project, err := c.ProjectID(ctx, projectName)
-	require.NoError(t, err)
 
 	in := sgTestGroup(t, ctx, c, project, "sgm-in", true)
 	sgRule(t, ctx, c, in, api.DirectionIngress, "tcp", 8001, "", "")
@@ -397,6 +187,6 @@ func TestSecurityGroupMatrix(t *testing.T) {
 			require.Zero(t, got, "%s: %d packets reached the receiver", c, got)
 		}
 	}
-	t.Logf("FIGURE: security group matrix: %d probes (%d allowed, %d dropped) checked at the receivers, VMs to all allowed %v",
+	t.Logf("FIGURE: security group matrix: %d probes (%d allowed, %d dropped) checked at the receivers, network and VMs to all allowed %v",
 		len(cases), len(allowed), len(dropped), settled.Round(10*time.Millisecond))
 }

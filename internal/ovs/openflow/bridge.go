@@ -93,7 +93,7 @@ func (b *Bridge) Apply(ctx context.Context, desired []Flow) error {
 	}
 	for _, k := range sortedKeys(want) {
 		if old, ok := b.last[k]; !ok || old != want[k] {
-			adds = append(adds, "add "+want[k].String())
+			adds = append(adds, want[k].addLine())
 		}
 	}
 	return b.commit(ctx, want, dels, adds, nil)
@@ -127,7 +127,7 @@ func (b *Bridge) sync(ctx context.Context, desired []Flow, round uint16) error {
 		}
 	}
 	for _, k := range sortedKeys(want) {
-		adds = append(adds, "add "+want[k].String())
+		adds = append(adds, want[k].addLine())
 	}
 	for _, r := range stale {
 		drops = append(drops, fmt.Sprintf("delete cookie=%#x/%#x", uint64(NewCookie(b.owner, r, 0)), OwnerMask|RoundMask))

@@ -21,8 +21,15 @@ type Flow struct {
 }
 
 // String renders the flow as an ovs-ofctl flow line (add-flow syntax).
-func (f Flow) String() string {
+func (f Flow) String() string { return f.render("") }
+
+// addLine renders the flow as a bundle's "add" line, in one allocation.
+func (f Flow) addLine() string { return f.render("add ") }
+
+func (f Flow) render(prefix string) string {
 	var b strings.Builder
+	b.Grow(len(prefix) + 64 + len(f.Match) + len(f.Actions))
+	b.WriteString(prefix)
 	fmt.Fprintf(&b, "table=%d,priority=%d,cookie=%#x", f.Table, f.Priority, f.Cookie)
 	if f.IdleTimeout != 0 {
 		fmt.Fprintf(&b, ",idle_timeout=%d", f.IdleTimeout)
@@ -31,13 +38,15 @@ func (f Flow) String() string {
 		fmt.Fprintf(&b, ",hard_timeout=%d", f.HardTimeout)
 	}
 	if f.Match != "" {
-		b.WriteString("," + f.Match)
+		b.WriteString(",")
+		b.WriteString(f.Match)
 	}
 	act := f.Actions
 	if act == "" {
 		act = "drop"
 	}
-	b.WriteString(",actions=" + act)
+	b.WriteString(",actions=")
+	b.WriteString(act)
 	return b.String()
 }
 

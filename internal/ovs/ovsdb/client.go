@@ -1,6 +1,6 @@
 // Package ovsdb manages Open vSwitch bridges and ports through OVSDB with
-// libovsdb: a monitored cache of the Open_vSwitch, Bridge, Port and
-// Interface tables, idempotent declarative operations (EnsureBridge,
+// libovsdb: a monitored cache of the columns it uses of the Open_vSwitch,
+// Bridge, Port and Interface tables, idempotent declarative operations (EnsureBridge,
 // EnsurePort, ...) that each run as one transaction, and a coalesced change
 // signal for reconcilers.
 //
@@ -86,17 +86,35 @@ func Connect(ctx context.Context, endpoint string, log *slog.Logger) (*Client, e
 		UpdateFunc: func(string, model.Model, model.Model) { c.notify() },
 		DeleteFunc: func(string, model.Model) { c.notify() },
 	})
-	_, err = ovs.Monitor(ctx, ovs.NewMonitor(
-		client.WithTable(&vswitchd.OpenvSwitch{}),
-		client.WithTable(&vswitchd.Bridge{}),
-		client.WithTable(&vswitchd.Port{}),
-		client.WithTable(&vswitchd.Interface{}),
-	))
+	_, err = ovs.Monitor(ctx, ovs.NewMonitor(monitoredColumns()...))
 	if err != nil {
 		ovs.Close()
 		return nil, fmt.Errorf("ovsdb: monitor: %w", err)
 	}
 	return c, nil
+}
+
+// monitoredColumns are the columns the client reads or writes; the cache
+// holds only these. The rest (interface and port statistics and status,
+// which ovs-vswitchd rewrites every few seconds for every interface, LACP,
+// BFD, CFM, QoS...) would cost memory in the cache and a decode and a
+// change signal per update. An Update must name only these columns; a
+// column read or written later has to be added here.
+func monitoredColumns() []client.MonitorOption {
+	var (
+		root  vswitchd.OpenvSwitch
+		br    vswitchd.Bridge
+		port  vswitchd.Port
+		iface vswitchd.Interface
+	)
+	return []client.MonitorOption{
+		client.WithTable(&root, &root.UUID, &root.Bridges, &root.NextCfg, &root.CurCfg),
+		client.WithTable(&br, &br.UUID, &br.Name, &br.Ports, &br.DatapathType, &br.FailMode, &br.Protocols,
+			&br.ExternalIDs, &br.OtherConfig),
+		client.WithTable(&port, &port.UUID, &port.Name, &port.Interfaces, &port.Tag, &port.ExternalIDs, &port.OtherConfig),
+		client.WithTable(&iface, &iface.UUID, &iface.Name, &iface.Type, &iface.Options, &iface.ExternalIDs,
+			&iface.Ofport, &iface.OfportRequest, &iface.MAC, &iface.MACInUse, &iface.MTURequest, &iface.Error),
+	}
 }
 
 // Close disconnects; the client cannot be used afterwards.

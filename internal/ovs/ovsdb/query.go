@@ -89,10 +89,20 @@ func (c *Client) WaitOFPort(ctx context.Context, name string) (int, error) {
 	}
 }
 
+// portInfoByUUID reads a port and its interface of the same name. The
+// rows are read by UUID, the port's interfaces first: a Get by name would
+// search an index (encoding the name) for each of the hundreds of ports an
+// Apply lists, twice.
 func (c *Client) portInfoByUUID(ctx context.Context, bridge, uuid string) (PortInfo, bool) {
-	port := &vswitchd.Port{UUID: uuid}
-	if err := c.ovs.Get(ctx, port); err != nil {
+	port, ok := c.ovs.Cache().Table(vswitchd.PortTable).Row(uuid).(*vswitchd.Port)
+	if !ok {
 		return PortInfo{}, false
+	}
+	ifaces := c.ovs.Cache().Table(vswitchd.InterfaceTable)
+	for _, u := range port.Interfaces {
+		if iface, ok := ifaces.Row(u).(*vswitchd.Interface); ok && iface.Name == port.Name {
+			return portInfo(bridge, port, iface), true
+		}
 	}
 	iface := &vswitchd.Interface{Name: port.Name}
 	if err := c.ovs.Get(ctx, iface); err != nil {

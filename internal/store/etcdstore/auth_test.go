@@ -165,3 +165,79 @@ func TestProvisionRepairsDrift(t *testing.T) {
 	_, err = agent.Txn(ctxT(t), nil, put(store.AgentKey("h1")))
 	require.NoError(t, err)
 }
+
+// A restarted etcd has forgotten the client's session token. A watch from
+// the revision the caller had reached, made right after the restart,
+// delivers what was written meanwhile, after at most one refusal (the
+// client logs in again when it opens its new stream, so usually none;
+// TestWatchRenewsStaleLogin covers the refusal).
+func TestWatchAfterEtcdRestart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "etcd")
+	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	require.NoError(t, err)
+	url := e.Endpoints()[0]
+	agent := agentOn(t, e, "host1", "pw1")
+	server, err := etcdstore.Connect(e.ServerClient())
+	require.NoError(t, err)
+	rev, err := server.Txn(ctxT(t), nil, put(store.PortKey("p1")))
+	require.NoError(t, err)
+	require.NoError(t, server.Close())
+	require.NoError(t, e.Close())
+
+	e, err = etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir, ClientURL: url})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = e.Close() })
+	server = storetest.Connect(t, e.ServerClient())
+	_, err = server.Txn(ctxT(t), nil, put(store.PortKey("p2")))
+	require.NoError(t, err)
+
+	var refused []error
+	for len(refused) < 3 {
+		ev := <-agent.Watch(ctxT(t), store.PortsPrefix, rev+1)
+		if ev.Err == nil {
+			require.Equal(t, store.PortKey("p2"), ev.KV.Key)
+			require.LessOrEqual(t, len(refused), 1, "refused: %v", refused)
+			t.Logf("watches refused before the login was renewed: %v", refused)
+			return
+		}
+		refused = append(refused, ev.Err)
+	}
+	t.Fatalf("the watch is refused again after its login was renewed: %v", refused)
+}
+
+// A login goes stale while its watch stream stays open (a session token
+// unused for its TTL expires; the client logs in only when it opens a
+// stream or a read is refused): etcd refuses new watches on that stream
+// with ErrInvalidAuthToken. The refused watch renews the login and the
+// next one goes on a new stream, instead of being refused for as long as
+// the old stream lives.
+func TestWatchRenewsStaleLogin(t *testing.T) {
+	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: filepath.Join(t.TempDir(), "etcd"), TokenTTL: time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = e.Close() })
+	agent := agentOn(t, e, "host1", "pw1")
+	server := storetest.Connect(t, e.ServerClient())
+	ctx := ctxT(t)
+	open := agent.Watch(ctx, store.NetworksPrefix, 0) // keeps the stream open
+	rev, err := server.Txn(ctx, nil, put(store.PortKey("p1")))
+	require.NoError(t, err)
+	time.Sleep(3 * time.Second) // the agent's token expires unused
+
+	var refused []error
+	for len(refused) < 3 {
+		ev := <-agent.Watch(ctx, store.PortsPrefix, rev)
+		if ev.Err == nil {
+			require.Equal(t, store.PortKey("p1"), ev.KV.Key)
+			require.Len(t, refused, 1, "the stale login was not refused: the test proves nothing")
+			require.ErrorContains(t, refused[0], rpctypes.ErrorDesc(rpctypes.ErrGRPCInvalidAuthToken))
+			select {
+			case ev := <-open:
+				t.Fatalf("the first watch broke: %v", ev.Err)
+			default:
+			}
+			return
+		}
+		refused = append(refused, ev.Err)
+	}
+	t.Fatalf("the watch is refused again after its login was renewed: %v", refused)
+}

@@ -63,6 +63,9 @@ type EmbeddedConfig struct {
 	PeerURL string
 	// QuotaBytes is the backend size limit; 0 means DefaultQuotaBytes.
 	QuotaBytes int64
+	// TokenTTL is how long a session token lives unused; 0 means etcd's
+	// default (300 s). Tests shorten it to make logins go stale.
+	TokenTTL time.Duration
 }
 
 // Embedded is a running embedded etcd node.
@@ -182,6 +185,9 @@ func startOnce(cfg EmbeddedConfig) (*Embedded, error) {
 	}
 	ec.MaxTxnOps = maxTxnOps
 	ec.BcryptCost = bcryptCost
+	if cfg.TokenTTL > 0 {
+		ec.AuthTokenTTL = uint(max(1, cfg.TokenTTL/time.Second))
+	}
 	ec.Logger = "zap"
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 

@@ -39,7 +39,8 @@ const dialTimeout = 5 * time.Second
 
 // Store is a store.Store backed by etcd. Safe for concurrent use.
 type Store struct {
-	cli *clientv3.Client
+	cli   *clientv3.Client
+	login login
 }
 
 var _ store.Store = (*Store)(nil)

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// defaultAgentMemoryLimit is `vland agent --memory-limit`'s default: the
+// agent of a 333-port host (3 hosts, 1,000 ports on 10 networks) has about
+// 8 MiB of live heap, up to 15 while it recomputes; the Go default (next
+// collection at twice the live heap, idle memory returned slowly) lets its
+// heap reach 25-30 MiB. See docs/deployment.md, "Agent memory".
+const defaultAgentMemoryLimit = "32MiB"
+
+// setMemoryLimit applies a soft memory limit ("32MiB", "1GiB", bytes; "0"
+// or "off" for none) unless it is the default and GOMEMLIMIT is set.
+func setMemoryLimit(v string, explicit bool) error {
+	if !explicit && os.Getenv("GOMEMLIMIT") != "" {
+		return nil
+	}
+	n, err := parseBytes(v)
+	if err != nil {
+		return fmt.Errorf("--memory-limit: %w", err)
+	}
+	if n == 0 {
+		n = 1<<63 - 1 // the runtime's "no limit"
+	}
+	debug.SetMemoryLimit(n)
+	return nil
+}
+
+// parseBytes reads a size as GOMEMLIMIT writes it: a number with an
+// optional B, KiB, MiB or GiB suffix; "off" is 0.
+func parseBytes(v string) (int64, error) {
+	if v == "off" {
+		return 0, nil
+	}
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if num, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = num, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > (1<<63-1)/mult {
+		return 0, fmt.Errorf("%q is not a size (e.g. 32MiB, 1GiB, off)", v)
+	}
+	return n * mult, nil
+}
