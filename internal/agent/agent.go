@@ -114,10 +114,12 @@ func (a *Agent) loop(ctx context.Context) {
 			return
 		case <-a.cache.changed:
 			a.storeWakes.Add(1)
+			a.log.Debug("woken", "by", "store")
 		case <-a.dp.Changes():
 			// The data plane asks for an Apply (e.g. ovs-vswitchd restarted
 			// and lost its flows) even though the host state is unchanged.
 			force = true
+			a.log.Debug("woken", "by", "dataplane")
 		case <-resync.C:
 			force = true
 		}
@@ -149,6 +151,7 @@ func (a *Agent) drain() (dpChanged bool) {
 // is set) and writes the port statuses that follow.
 func (a *Agent) reconcile(ctx context.Context, force bool) error {
 	a.reconciles.Add(1)
+	start := time.Now()
 	ifaces, err := a.dp.Interfaces(ctx)
 	if err != nil {
 		return fmt.Errorf("agent: list interfaces: %w", err)
@@ -159,9 +162,9 @@ func (a *Agent) reconcile(ctx context.Context, force bool) error {
 	snap, revs := a.cache.snapshot()
 	st := Compute(a.cfg.HostConfig, ifaces, snap)
 	a.reg.setDevices(len(st.Ports))
+	computed := time.Now()
 	var aerr error
 	if force || a.last == nil || !reflect.DeepEqual(*a.last, st) {
-		start := time.Now()
 		results, err := a.dp.Apply(ctx, st)
 		a.results = results
 		a.last = &st
@@ -170,10 +173,16 @@ func (a *Agent) reconcile(ctx context.Context, force bool) error {
 			aerr = fmt.Errorf("agent: apply: %w", err)
 		}
 		a.log.Debug("applied host state", "ports", len(st.Ports), "networks", len(st.Networks),
-			"peers", len(st.Peers), "duration_s", time.Since(start).Seconds())
+			"peers", len(st.Peers), "compute_s", computed.Sub(start).Seconds(), "apply_s", time.Since(computed).Seconds())
 	}
 	ws := statusWrites(a.cfg.Host, st, a.results, snap, revs, time.Now().UTC().Format(time.RFC3339))
-	return errors.Join(aerr, a.syncServices(ctx, snap), writeStatuses(ctx, a.st, ws))
+	serr := a.syncServices(ctx, snap)
+	wrote := time.Now()
+	werr := writeStatuses(ctx, a.st, ws)
+	if len(ws) > 0 {
+		a.log.Debug("wrote port statuses", "writes", len(ws), "duration_s", time.Since(wrote).Seconds())
+	}
+	return errors.Join(aerr, serr, werr)
 }
 
 func ifaceIDs(ifaces []hoststate.Interface) []string {

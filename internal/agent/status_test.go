@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/hoststate"
 	"github.com/vland/vland/internal/store"
+	"github.com/vland/vland/internal/store/memstore"
 )
 
 // describe renders writes as text, one per line, for readable comparisons.
@@ -97,5 +99,46 @@ func TestStatusWrites(t *testing.T) {
 			got := describe(t, statusWrites("hostA", st, tc.results, snap, revs, "now"))
 			require.Equal(t, tc.want, got)
 		})
+	}
+}
+
+// txnCountingStore counts transactions.
+type txnCountingStore struct {
+	store.Store
+	txns int
+}
+
+func (c *txnCountingStore) Txn(ctx context.Context, conds []store.Cond, ops []store.Op) (int64, error) {
+	c.txns++
+	return c.Store.Txn(ctx, conds, ops)
+}
+
+// A burst of statuses goes in batches; a conflict costs only its own batch
+// the fallback to single writes, and every other write lands.
+func TestWriteStatusesBatches(t *testing.T) {
+	ctx := context.Background()
+	st := &txnCountingStore{Store: memstore.New()}
+	taken := store.PortStatusKey("hostA", "p070")
+	_, err := st.Txn(ctx, nil, []store.Op{{Key: taken, Value: []byte(`{"status":"DOWN"}`)}})
+	require.NoError(t, err)
+	st.txns = 0
+	var ws []statusWrite
+	for i := range 150 {
+		key := store.PortStatusKey("hostA", fmt.Sprintf("p%03d", i))
+		ws = append(ws, statusWrite{Cond: store.Cond{Key: key}, Op: store.Op{Key: key, Value: []byte(`{"status":"ACTIVE"}`)}})
+	}
+	require.NoError(t, writeStatuses(ctx, st, ws))
+	// 3 batches (60, 60, 30); the second conflicts on p070 and is retried
+	// as 60 single writes.
+	require.Equal(t, 3+60, st.txns)
+	kvs, _, err := st.List(ctx, store.PortStatusOf("hostA"))
+	require.NoError(t, err)
+	require.Len(t, kvs, 150)
+	for _, kv := range kvs {
+		want := `{"status":"ACTIVE"}`
+		if kv.Key == taken {
+			want = `{"status":"DOWN"}` // someone else wrote it first
+		}
+		require.Equal(t, want, string(kv.Value), kv.Key)
 	}
 }

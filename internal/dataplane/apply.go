@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/vland/vland/internal/hoststate"
@@ -43,11 +44,10 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	bound := boundIfaces(s, ports)
 	vlans, err := localVLANs(s, bound, ports)
 	errs = append(errs, err)
-	for _, zone := range newVLANs(vlans, ports) {
-		if err := d.flushZone(ctx, zone); err != nil {
-			d.log.Warn("stale conntrack entries may remain", "zone", zone, "err", err)
-		}
-	}
+	// Conntrack zones of networks new on the host are emptied while the
+	// tags go in (one exec per zone): they must be empty before the flows
+	// that use them, not before the tags.
+	flushed := d.flushZones(ctx, newVLANs(vlans, ports))
 	// A port forwards only once ovs-vswitchd has applied its tag: wait for
 	// that last, so that it reconfigures while the flows go in.
 	// Ports leaving service keep their tag until their flows are gone (see
@@ -55,35 +55,38 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	// output, which a dead VLAN alone would not stop.
 	applied, err := d.syncTags(ctx, s, ports, bound, vlans, false)
 	errs = append(errs, err)
+	ph.mark("tags")
 	// Wire only ports whose tag reads back: an untagged port is a trunk,
 	// whose VM could send into any local VLAN. (ovs-vswitchd may apply the
 	// tag a moment after the flows go in; table 0's drop of tagged frames
 	// covers that window.)
 	if ports, err = d.db.ListPorts(ctx, d.cfg.IntegrationBridge); err != nil {
+		<-flushed
 		return nil, errors.Join(append(errs, fmt.Errorf("dataplane: list %s: %w", d.cfg.IntegrationBridge, err))...)
 	}
 	tagged, err := taggedIfaces(s, bound, vlans, ports)
 	errs = append(errs, err)
-	ph.mark("tags")
+	ph.mark("readback")
 	errs = append(errs, d.syncTunnels(ctx, s))
 	ph.mark("tunnels")
 	pm, err := d.portMap(ctx, s, tagged, vlans)
 	errs = append(errs, err)
 	ph.mark("ofports")
 	flows := pipeline.Build(s, pm)
+	ph.mark("build")
+	<-flushed
+	ph.mark("flush")
 	if d.resync.Swap(false) && len(d.synced) > 0 {
 		d.log.Warn("OpenFlow connection to the switch broke (ovs-vswitchd restarted?): reinstalling flows")
 		d.synced = map[string]bool{}
 	}
-	intErr := d.install(ctx, d.cfg.IntegrationBridge, flows.Int)
-	errs = append(errs, intErr, d.install(ctx, d.cfg.TunnelBridge, flows.Tun))
-	for br, fs := range flows.Provider {
-		errs = append(errs, d.install(ctx, br, fs))
-	}
+	intErr, err := d.installAll(ctx, flows)
+	errs = append(errs, err)
 	ph.mark("flows")
 	dead, err := d.syncTags(ctx, s, ports, bound, vlans, true)
 	errs = append(errs, err)
 	applied = max(applied, dead)
+	ph.mark("dead")
 	if applied > 0 {
 		errs = append(errs, d.db.WaitCfg(ctx, applied, applyWait))
 		ph.mark("vswitchd")
@@ -91,6 +94,56 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	d.log.Debug("apply phases", ph.attrs()...)
 	wired := pipeline.BoundPorts(s, pm)
 	return results(s, vlans, wired, intErr == nil), errors.Join(errs...)
+}
+
+// flushZones empties the conntrack zones one after the other in the
+// background; the channel is closed when done. Failures are logged: a
+// zone left unflushed only risks stale entries.
+func (d *Dataplane) flushZones(ctx context.Context, zones []int) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, zone := range zones {
+			if err := d.flushZone(ctx, zone); err != nil {
+				d.log.Warn("stale conntrack entries may remain", "zone", zone, "err", err)
+			}
+		}
+	}()
+	return done
+}
+
+// installAll installs every bridge's flows at once (each bridge is its own
+// ovs-ofctl bundle, so they do not wait for each other). It returns
+// br-int's error apart, since ports are bound only if br-int's flows went
+// in, and all errors joined.
+func (d *Dataplane) installAll(ctx context.Context, flows pipeline.Flows) (intErr, all error) {
+	sets := map[string][]pipeline.Flow{d.cfg.IntegrationBridge: flows.Int, d.cfg.TunnelBridge: flows.Tun}
+	for br, fs := range flows.Provider {
+		sets[br] = fs
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := map[string]error{}
+	for br, fs := range sets {
+		synced := d.synced[br]
+		wg.Go(func() {
+			err := d.install(ctx, br, fs, synced)
+			mu.Lock()
+			errs[br] = err
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	var joined []error
+	for _, br := range sortedKeys(errs) {
+		if errs[br] != nil {
+			delete(d.synced, br)
+			joined = append(joined, errs[br])
+		} else {
+			d.synced[br] = true
+		}
+	}
+	return errs[d.cfg.IntegrationBridge], errors.Join(joined...)
 }
 
 // withDefaults fills what the state leaves empty from the config.
@@ -142,20 +195,18 @@ func (d *Dataplane) portMap(ctx context.Context, s hoststate.State, bound map[st
 
 // install writes a bridge's flows: a full Sync the first time in this
 // round (replacing an earlier agent's flows without a gap) or after the
-// flows were lost, the difference otherwise.
-func (d *Dataplane) install(ctx context.Context, bridge string, flows []pipeline.Flow) error {
+// flows were lost (synced false), the difference otherwise.
+func (d *Dataplane) install(ctx context.Context, bridge string, flows []pipeline.Flow, synced bool) error {
 	start := time.Now()
 	var err error
-	if d.synced[bridge] {
+	if synced {
 		err = d.flows.Apply(ctx, bridge, flows)
 	} else {
 		err = d.flows.Sync(ctx, bridge, d.round, flows)
 	}
 	if err != nil {
-		delete(d.synced, bridge)
 		return fmt.Errorf("%w: %s: %w", ErrFlows, bridge, err)
 	}
-	d.synced[bridge] = true
 	d.log.Debug("flows installed", "bridge", bridge, "flows", len(flows), "seconds", time.Since(start).Seconds())
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vland/vland/internal/ovs/ovsdb"
@@ -22,6 +23,7 @@ type fakeOVS struct {
 	bridges map[string]ovsdb.BridgeInfo
 	ports   map[string]*ovsdb.PortInfo
 	flows   map[string][]pipeline.Flow
+	flowsMu sync.Mutex
 	nextOF  int
 	changes chan struct{}
 	// refuseTag fails a whole UpdatePorts that touches one of these ports,
@@ -134,11 +136,15 @@ func (f *fakeOVS) Changes() <-chan struct{} { return f.changes }
 func (f *fakeOVS) Close()                   {}
 
 func (f *fakeOVS) Sync(_ context.Context, br string, _ uint16, fs []pipeline.Flow) error {
+	f.flowsMu.Lock() // Apply installs the bridges concurrently
+	defer f.flowsMu.Unlock()
 	f.flows[br] = slices.Clone(fs)
 	return nil
 }
 
 func (f *fakeOVS) Apply(_ context.Context, br string, fs []pipeline.Flow) error {
+	f.flowsMu.Lock()
+	defer f.flowsMu.Unlock()
 	f.flows[br] = slices.Clone(fs)
 	return nil
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/netip"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vland/vland/internal/hoststate"
+	"github.com/vland/vland/internal/pipeline"
 )
 
 // seqStates are states one host goes through: networks of every type come
@@ -150,4 +153,48 @@ func TestApplyResults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, hoststate.PortResult{PortID: "p1"}, res[0])
 	assert.Equal(t, 4095, *f.ports["tap-p1"].Tag)
+}
+
+// flushOrder is a flowWriter that records whether a zone flush was still
+// running when a bridge's flows went in.
+type flushOrder struct {
+	*fakeOVS
+	flushing atomic.Int32
+	early    atomic.Bool
+}
+
+func (o *flushOrder) Sync(ctx context.Context, br string, round uint16, fs []pipeline.Flow) error {
+	o.early.Store(o.early.Load() || o.flushing.Load() > 0)
+	return o.fakeOVS.Sync(ctx, br, round, fs)
+}
+
+func (o *flushOrder) Apply(ctx context.Context, br string, fs []pipeline.Flow) error {
+	o.early.Store(o.early.Load() || o.flushing.Load() > 0)
+	return o.fakeOVS.Apply(ctx, br, fs)
+}
+
+// The conntrack zones of new networks are flushed while the tags go in,
+// but always before any flow that uses them.
+func TestFlushBeforeFlows(t *testing.T) {
+	f := newFakeOVS()
+	o := &flushOrder{fakeOVS: f}
+	d := New(Config{Host: "h1", BridgeMappings: map[string]string{"physnet1": "br-ex"}})
+	var flushed []int
+	d.flushZone = func(_ context.Context, zone int) error {
+		o.flushing.Add(1)
+		defer o.flushing.Add(-1)
+		time.Sleep(20 * time.Millisecond)
+		flushed = append(flushed, zone)
+		return nil
+	}
+	ctx := context.Background()
+	require.NoError(t, d.start(ctx, f, o))
+	defer d.Close()
+	for _, p := range []string{"p1", "p2", "p3", "p4", "stray"} {
+		f.plug("tap-"+p, p)
+	}
+	_, err := d.Apply(ctx, seqStates()[2])
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 2}, flushed)
+	assert.False(t, o.early.Load(), "flows installed while a zone was being flushed")
 }

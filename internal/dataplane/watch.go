@@ -30,6 +30,7 @@ func (d *Dataplane) watch(ctx context.Context, db switchDB) {
 			return
 		case <-dbChanges:
 			if d.inputsChanged(ctx, db) {
+				d.log.Debug("interfaces changed")
 				d.signal()
 			}
 		case <-t.C:

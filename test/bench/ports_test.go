@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -17,8 +18,13 @@ import (
 // portsResult is the outcome of measurePorts.
 type portsResult struct {
 	Ports, Networks int
-	Create          time.Duration // all ports created through the API
-	Active          time.Duration // plugging started -> every port ACTIVE
+	Create          time.Duration   // all ports created through the API
+	Active          time.Duration   // plugging started -> every port ACTIVE
+	PlugStart       time.Time       // wall clock, to match the agents' debug logs
+	Plugged         []time.Duration // per host: plugging started -> its ovs-vsctl returned
+	HostActive      []time.Duration // per host: plugging started -> its ports ACTIVE
+	Polls           int             // port listings until all were ACTIVE
+	PollMax         time.Duration   // the slowest listing: how late ACTIVE may be seen
 	Flows           []bridgeFlows
 	Agents          []agentMem // per host
 }
@@ -77,9 +83,12 @@ func measurePorts(ctx context.Context, l *lab.Lab, n, nets int) (portsResult, er
 	}
 
 	start = time.Now()
+	res.PlugStart = start
+	res.Plugged, res.HostActive = make([]time.Duration, hosts), make([]time.Duration, hosts)
 	perr := make([]error, hosts)
 	for hi := range hosts {
 		wg.Go(func() {
+			defer func() { res.Plugged[hi] = time.Since(start) }()
 			var args []string
 			for i := hi; i < n; i += hosts {
 				p := ports[i]
@@ -98,19 +107,31 @@ func measurePorts(ctx context.Context, l *lab.Lab, n, nets int) (portsResult, er
 	if err := errors.Join(perr...); err != nil {
 		return res, fmt.Errorf("bench: plug: %w", err)
 	}
-	want := map[string]bool{}
-	for _, p := range ports {
-		want[p.ID] = true
+	want := map[string]int{} // port id -> host index
+	for i, p := range ports {
+		want[p.ID] = i % hosts
 	}
 	for {
-		all, err := c.ListPorts(ctx, nil)
+		polled := time.Now()
+		// Only id and status: a full listing of 1,000 ports took up to
+		// 0.3 s here, which was the measure's resolution.
+		all, err := c.ListPorts(ctx, url.Values{"fields": {"id", "status"}})
 		if err != nil {
 			return res, err
 		}
+		res.Polls++
+		res.PollMax = max(res.PollMax, time.Since(polled))
 		active := 0
+		perHost := make([]int, hosts)
 		for _, p := range all {
-			if want[p.ID] && p.Status == api.StatusActive {
+			if hi, ok := want[p.ID]; ok && p.Status == api.StatusActive {
 				active++
+				perHost[hi]++
+			}
+		}
+		for hi, got := range perHost {
+			if res.HostActive[hi] == 0 && got == (n-hi+hosts-1)/hosts {
+				res.HostActive[hi] = time.Since(start)
 			}
 		}
 		if active == n {
@@ -134,6 +155,12 @@ func measurePorts(ctx context.Context, l *lab.Lab, n, nets int) (portsResult, er
 func (r portsResult) print(w io.Writer) {
 	fmt.Fprintf(w, "%d ports on %d VXLAN networks, %d hosts: created in %.1f s; plugged -> all ACTIVE in %.2f s\n",
 		r.Ports, r.Networks, len(r.Flows), r.Create.Seconds(), r.Active.Seconds())
+	fmt.Fprintf(w, "  plugging started %s; %d port listings, the slowest %.2f s\n",
+		r.PlugStart.UTC().Format("15:04:05.000"), r.Polls, r.PollMax.Seconds())
+	for hi := range r.Plugged {
+		fmt.Fprintf(w, "  host%d: ovs-vsctl returned after %.2f s, its ports ACTIVE after %.2f s\n",
+			hi+1, r.Plugged[hi].Seconds(), r.HostActive[hi].Seconds())
+	}
 	for _, f := range r.Flows {
 		fmt.Fprintf(w, "  host%d flows: br-int %d, br-tun %d, total %d\n", f.Host, f.BrInt, f.BrTun, f.BrInt+f.BrTun)
 	}
