@@ -117,11 +117,13 @@ func buildBinary() (string, error) {
 		}
 		binary = filepath.Join(tmpDir, "vland")
 		_, file, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-o", binary, "./cmd/vland")
+		// Both binaries, as make build: the lab runs the agents as the
+		// vland-agent next to vland.
+		cmd := exec.Command("go", "build", "-o", tmpDir+"/", "./cmd/vland", "./cmd/vland-agent")
 		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..", "..")
 		cmd.Env = append(os.Environ(), "HOME="+realHome)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("labtest: go build ./cmd/vland: %w\n%s", err, out)
+			buildErr = fmt.Errorf("labtest: go build ./cmd/vland ./cmd/vland-agent: %w\n%s", err, out)
 		}
 	})
 	return binary, buildErr
