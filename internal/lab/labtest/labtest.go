@@ -90,8 +90,9 @@ func removeTmpDir() {
 }
 
 // Binary returns the vland binary labs run: $VLAND_BINARY (made absolute),
-// else ./cmd/vland built once on first use, so that tests needing no lab
-// do not depend on the whole tree building.
+// else ./cmd/vland (with ./cmd/vland-agent beside it) built once on first
+// use, so that tests needing no lab do not depend on the whole tree
+// building.
 func Binary(tb testing.TB) string {
 	tb.Helper()
 	b, err := buildBinary()
