@@ -10,8 +10,10 @@ all: build
 deps:
 	./scripts/deps.sh
 
+# bin/vland and bin/vland-agent, the host agent alone (smaller resident
+# set; the lab runs it when it is next to vland, see docs/deployment.md).
 build:
-	$(GO) build -o $(BIN) ./cmd/vland
+	$(GO) build -o bin/ ./cmd/vland ./cmd/vland-agent
 
 # Everything CI runs: dependencies, vet, every test (unit, API on real etcd,
 # real OpenStack clients, end-to-end on real OVS in namespaces) and a short

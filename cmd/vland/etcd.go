@@ -12,73 +12,32 @@ import (
 	"github.com/spf13/pflag"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/vland/vland/internal/etcdflags"
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
 )
-
-// etcdAuthFlags are the etcd login and TLS flags that server, agent and the
-// admin commands share (named as etcdctl names them).
-type etcdAuthFlags struct {
-	username     string
-	passwordFile string
-	tls          etcdstore.TLSFiles
-}
-
-func (f *etcdAuthFlags) register(fs *pflag.FlagSet, userHelp, passwordHelp string) {
-	fs.StringVar(&f.username, "etcd-username", "", userHelp)
-	fs.StringVar(&f.passwordFile, "etcd-password-file", "", passwordHelp)
-	fs.StringVar(&f.tls.CACert, "etcd-cacert", "", "CA bundle to verify the etcd server's certificate (https endpoints)")
-	fs.StringVar(&f.tls.Cert, "etcd-cert", "", "client certificate for etcd (with --etcd-key)")
-	fs.StringVar(&f.tls.Key, "etcd-key", "", "client certificate key for etcd")
-}
-
-// set says whether any of the flags was given.
-func (f *etcdAuthFlags) set() bool {
-	return f.username != "" || f.passwordFile != "" || f.tls != (etcdstore.TLSFiles{})
-}
-
-// config builds the client configuration; defaultUser is used when a
-// password file is given without --etcd-username.
-func (f *etcdAuthFlags) config(endpoints []string, defaultUser string) (etcdstore.ClientConfig, error) {
-	cc := etcdstore.ClientConfig{Endpoints: endpoints, Username: f.username}
-	var err error
-	if cc.TLS, err = etcdstore.LoadTLS(f.tls); err != nil {
-		return cc, err
-	}
-	if f.passwordFile == "" {
-		if cc.Username != "" {
-			return cc, errors.New("--etcd-username needs --etcd-password-file")
-		}
-		return cc, nil
-	}
-	if cc.Username == "" {
-		cc.Username = defaultUser
-	}
-	cc.Password, err = etcdstore.ReadPasswordFile(f.passwordFile)
-	return cc, err
-}
 
 // adminFlags reach etcd as its root user, by default the embedded node of
 // a server whose data dir is on this machine.
 type adminFlags struct {
 	endpoints []string
 	dataDir   string
-	auth      etcdAuthFlags
+	auth      etcdflags.Auth
 }
 
 func (f *adminFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.endpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd client URLs")
 	fs.StringVar(&f.dataDir, "data-dir", "/var/lib/vland", "the server's data dir (its embedded etcd's root password is there)")
-	f.auth.register(fs, "etcd user with the root role (default root)",
+	f.auth.Register(fs, "etcd user with the root role (default root)",
 		"file holding that user's password (default: DATA-DIR/"+etcdstore.RootPasswordFile+")")
 }
 
 func (f *adminFlags) config() (etcdstore.ClientConfig, error) {
 	a := f.auth
-	if a.passwordFile == "" {
-		a.passwordFile = filepath.Join(f.dataDir, etcdstore.RootPasswordFile)
+	if a.PasswordFile == "" {
+		a.PasswordFile = filepath.Join(f.dataDir, etcdstore.RootPasswordFile)
 	}
-	return a.config(f.endpoints, store.RootUser)
+	return a.Config(f.endpoints, store.RootUser)
 }
 
 // newAgentCredentialsCmd builds `vland agent credentials HOST`.

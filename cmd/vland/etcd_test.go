@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 
+	"github.com/vland/vland/internal/etcdflags"
 	"github.com/vland/vland/internal/server"
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
@@ -44,8 +45,8 @@ func TestAgentCredentialsCmd(t *testing.T) {
 	require.Contains(t, out, "vland-agent-compute1")
 
 	// The agent's own flags: user defaults to vland-agent-<host>.
-	af := agentFlags{etcd: etcdAuthFlags{passwordFile: pwFile}}
-	cc, err := af.etcd.config(srv.EtcdEndpoints(), store.AgentUser("compute1"))
+	af := etcdflags.Auth{PasswordFile: pwFile}
+	cc, err := af.Config(srv.EtcdEndpoints(), store.AgentUser("compute1"))
 	require.NoError(t, err)
 	require.Equal(t, "vland-agent-compute1", cc.Username)
 	st, err := etcdstore.Connect(cc)
@@ -97,10 +98,10 @@ func TestAgentCredentialsCmd(t *testing.T) {
 }
 
 func TestEtcdAuthFlags(t *testing.T) {
-	_, err := (&etcdAuthFlags{username: "u"}).config([]string{"http://x:2379"}, "d")
+	_, err := (&etcdflags.Auth{Username: "u"}).Config([]string{"http://x:2379"}, "d")
 	require.Error(t, err, "a user without a password file")
 	f := serverFlags{auth: "noauth", physnetMTU: 1500, tenantTypes: "vxlan", vniRanges: "1:2",
-		etcd: etcdAuthFlags{passwordFile: "/nonexistent"}}
+		etcd: etcdflags.Auth{PasswordFile: "/nonexistent"}}
 	_, err = f.config()
 	require.Error(t, err, "etcd credentials without --etcd-endpoints")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vland/vland/api"
+	"github.com/vland/vland/internal/etcdflags"
 	"github.com/vland/vland/internal/keystone"
 	"github.com/vland/vland/internal/scheduler"
 	"github.com/vland/vland/internal/segment"
@@ -24,7 +25,7 @@ import (
 type serverFlags struct {
 	listen, dataDir, clientURL, peerURL                string
 	etcdEndpoints                                      []string
-	etcd                                               etcdAuthFlags
+	etcd                                               etcdflags.Auth
 	auth, authConfig                                   string
 	tenantTypes, vniRanges, tunnelIDRanges, geneveVNIs string
 	vlanRanges, flatNetworks                           string
@@ -56,7 +57,7 @@ func init() {
 	fl.StringVar(&f.listen, "listen", server.DefaultListen, "API listen address")
 	fl.StringVar(&f.dataDir, "data-dir", "/var/lib/vland", "embedded etcd data directory")
 	fl.StringSliceVar(&f.etcdEndpoints, "etcd-endpoints", nil, "external etcd cluster (a,b,c) instead of the embedded node")
-	f.etcd.register(fl, "etcd user of the external cluster, with the vland-server role (see: vland etcd provision)",
+	f.etcd.Register(fl, "etcd user of the external cluster, with the vland-server role (see: vland etcd provision)",
 		"file holding the etcd user's password")
 	fl.StringVar(&f.clientURL, "etcd-client-url", "http://127.0.0.1:2379", "embedded etcd client URL (agents connect to it)")
 	fl.StringVar(&f.peerURL, "etcd-peer-url", "", "embedded etcd peer URL (default: a free 127.0.0.1 port)")
@@ -97,11 +98,11 @@ func (f *serverFlags) config() (server.Config, error) {
 	if f.dhcpAgentsPerNetwork < 0 {
 		return cfg, fmt.Errorf("--dhcp-agents-per-network must be at least 1")
 	}
-	if f.etcd.set() {
+	if f.etcd.Set() {
 		if len(f.etcdEndpoints) == 0 {
 			return cfg, errors.New("--etcd-username, --etcd-password-file and the TLS flags are for an external cluster (--etcd-endpoints); the embedded etcd makes its own credentials")
 		}
-		cc, err := f.etcd.config(f.etcdEndpoints, store.ServerUser)
+		cc, err := f.etcd.Config(f.etcdEndpoints, store.ServerUser)
 		if err != nil {
 			return cfg, err
 		}

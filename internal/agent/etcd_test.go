@@ -9,6 +9,7 @@ import (
 
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
+	"github.com/vland/vland/internal/store/etcdstore/embedded"
 )
 
 // etcdPair is the test's view of an embedded etcd (logged in as the vland
@@ -32,7 +33,7 @@ func agentStore(st store.Store) store.Store {
 // server, with hostA's agent user provisioned for runAgent.
 func etcdStore(t *testing.T) etcdPair {
 	t.Helper()
-	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: t.TempDir()})
+	e, err := embedded.Start(embedded.Config{DataDir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(func() { e.Close() })
 	st, err := etcdstore.Connect(e.ServerClient())
@@ -66,7 +67,7 @@ func TestPortLifecycleEtcd(t *testing.T) {
 // the agent registers again and keeps applying and reporting ports.
 func TestAgentLoginSurvivesEtcdRestart(t *testing.T) {
 	dir := t.TempDir()
-	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	e, err := embedded.Start(embedded.Config{DataDir: dir})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close() }) // the node running at the end
 	url := e.Endpoints()[0]
@@ -93,7 +94,7 @@ func TestAgentLoginSurvivesEtcdRestart(t *testing.T) {
 
 	require.NoError(t, server.Close())
 	require.NoError(t, e.Close())
-	e, err = etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir, ClientURL: url})
+	e, err = embedded.Start(embedded.Config{DataDir: dir, ClientURL: url})
 	require.NoError(t, err)
 	server.Store, err = etcdstore.Connect(e.ServerClient())
 	require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
+	"github.com/vland/vland/internal/store/etcdstore/embedded"
 )
 
 // countingStore counts the listings of each prefix and every watch event
@@ -102,7 +103,7 @@ func (c *countingStore) listed(prefix string) int {
 // etcd is down, so that the agent's own resumption is what it exercises.
 func TestWatchResumesAfterEtcdRestart(t *testing.T) {
 	dir := t.TempDir()
-	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	e, err := embedded.Start(embedded.Config{DataDir: dir})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close() }) // the node running at the end
 	url := e.Endpoints()[0]
@@ -150,7 +151,7 @@ func TestWatchResumesAfterEtcdRestart(t *testing.T) {
 	require.NoError(t, e.Close())
 	counted.breakAll()
 	time.Sleep(300 * time.Millisecond) // the agent tries again while etcd is down
-	e, err = etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir, ClientURL: url})
+	e, err = embedded.Start(embedded.Config{DataDir: dir, ClientURL: url})
 	require.NoError(t, err)
 	server.Store, err = etcdstore.Connect(e.ServerClient())
 	require.NoError(t, err)

@@ -30,6 +30,7 @@ import (
 	"github.com/vland/vland/internal/hoststate"
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
+	"github.com/vland/vland/internal/store/etcdstore/embedded"
 )
 
 // The scale simulation (issue 11): many agents in this process, each with
@@ -52,7 +53,7 @@ func TestMain(m *testing.M) {
 func etcdChild(dir, url string) {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir, ClientURL: url})
+	e, err := embedded.Start(embedded.Config{DataDir: dir, ClientURL: url})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

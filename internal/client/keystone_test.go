@@ -11,13 +11,14 @@ import (
 	"github.com/vland/vland/internal/client"
 	"github.com/vland/vland/internal/keystone"
 	"github.com/vland/vland/internal/store/etcdstore"
+	"github.com/vland/vland/internal/store/etcdstore/embedded"
 )
 
 // startKeystone runs vland's real Keystone on an embedded etcd and returns
 // its root URL (Keystone under /v3, the catalog pointing at the same root).
 func startKeystone(t *testing.T) string {
 	t.Helper()
-	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: t.TempDir()})
+	e, err := embedded.Start(embedded.Config{DataDir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close() })
 	st, err := etcdstore.Connect(e.ServerClient())

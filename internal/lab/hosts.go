@@ -84,18 +84,18 @@ func AgentDebugSocket(h HostState) string { return filepath.Join(h.Dir, "agent-d
 // agentArgv is the command line of host h's agent. It runs in the root
 // namespace and reaches the host's OVS through its unix sockets.
 func (st *State) agentArgv(h HostState) []string {
-	argv := []string{st.Binary, "agent",
+	argv := append(st.agentCommand(),
 		"--host", h.Name,
 		"--local-ip", h.UnderlayIP.Addr().String(),
 		"--etcd-endpoints", st.EtcdURL,
 		"--etcd-username", store.AgentUser(h.Name),
 		"--etcd-password-file", agentPasswordFile(h),
-		"--ovsdb", "unix:" + filepath.Join(h.Dir, "db.sock"),
+		"--ovsdb", "unix:"+filepath.Join(h.Dir, "db.sock"),
 		"--ovs-rundir", h.Dir,
 		"--datapath", "netdev",
 		"--tunnel-types", strings.Join(st.TunnelTypes, ","),
 		"--debug-socket", AgentDebugSocket(h),
-	}
+	)
 	argv = append(argv, serviceArgs(h)...)
 	if h.NetworkNode {
 		argv = append(argv, "--network-node")
@@ -104,6 +104,18 @@ func (st *State) agentArgv(h HostState) []string {
 		}
 	}
 	return append(argv, st.AgentArgs...)
+}
+
+// agentCommand runs the agent as the vland-agent binary next to the vland
+// one when there is one (make build puts both in bin/): it leaves out the
+// server, the etcd server and the CLI, about 8 MB less resident per
+// agent. Otherwise `vland agent`, which does the same.
+func (st *State) agentCommand() []string {
+	p := filepath.Join(filepath.Dir(st.Binary), "vland-agent")
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		return []string{p}
+	}
+	return []string{st.Binary, "agent"}
 }
 
 // StartAgent starts host i's agent unless it already runs, with its own

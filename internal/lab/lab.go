@@ -67,14 +67,15 @@ type Config struct {
 	// /var/lib/vland/lab/NAME. Keep it short: unix sockets live under it.
 	Dir string
 	// Binary is the vland executable that runs the server and the agents;
-	// default os.Executable().
+	// default os.Executable(). The agents run as the vland-agent binary in
+	// the same directory when there is one, else as `vland agent`.
 	Binary string
 	// TunnelTypes the agents offer and the server uses for tenant networks,
 	// preferred first; default [vxlan gre].
 	TunnelTypes []string
 	// ServerArgs are appended to the `vland server` command line.
 	ServerArgs []string
-	// AgentArgs are appended to every `vland agent` command line.
+	// AgentArgs are appended to every agent's command line.
 	AgentArgs []string
 	// DHCPHosts is how many hosts (host1 up) hold the dhcp role; default
 	// 1, the network node.

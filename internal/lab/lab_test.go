@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,6 +45,7 @@ func TestUpVMDown(t *testing.T) {
 		alive[a.Host] = a.Alive
 	}
 	require.True(t, alive["host1"] && alive["host2"], "agents: %+v", agents)
+	requireAgentBinary(t, l)
 
 	// Load from another "process" sees the same lab.
 	l2, err := lab.Load(l.Name(), l.Dir())
@@ -173,4 +176,18 @@ func TestCrashCleanup(t *testing.T) {
 
 	require.NoError(t, lab.Cleanup(context.Background(), name, dir))
 	labtest.RequireClean(t, before, name, dir)
+}
+
+// requireAgentBinary checks that host1's agent runs as the vland-agent next
+// to the lab's vland binary when there is one, else as vland.
+func requireAgentBinary(t *testing.T, l *lab.Lab) {
+	t.Helper()
+	bin := labtest.Binary(t)
+	want := filepath.Join(filepath.Dir(bin), "vland-agent")
+	if _, err := os.Stat(want); err != nil {
+		want = bin
+	}
+	exe, err := os.Readlink("/proc/" + strconv.Itoa(l.AgentPid(1)) + "/exe")
+	require.NoError(t, err)
+	require.Equal(t, want, exe)
 }

@@ -1,6 +1,8 @@
 package lab
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -38,4 +40,17 @@ func TestNetworkNodes(t *testing.T) {
 	require.NotContains(t, st.Hosts[2].Roles, "l3")
 	st = newState(Config{Name: "l3nn", Dir: "/tmp/l3nn", Hosts: 2})
 	require.True(t, st.Hosts[0].NetworkNode && !st.Hosts[1].NetworkNode, "one network node by default")
+}
+
+// The agents run as vland-agent when it is next to vland, else as
+// `vland agent`.
+func TestAgentCommand(t *testing.T) {
+	dir := t.TempDir()
+	st := newState(Config{Name: "ab", Dir: dir, Hosts: 1, Binary: filepath.Join(dir, "vland")})
+	require.Equal(t, []string{filepath.Join(dir, "vland"), "agent", "--host", "host1"}, st.agentArgv(st.Hosts[0])[:4])
+	agentBin := filepath.Join(dir, "vland-agent")
+	require.NoError(t, os.WriteFile(agentBin, nil, 0o644))
+	require.Equal(t, filepath.Join(dir, "vland"), st.agentArgv(st.Hosts[0])[0], "not executable: not used")
+	require.NoError(t, os.Chmod(agentBin, 0o755))
+	require.Equal(t, []string{agentBin, "--host", "host1"}, st.agentArgv(st.Hosts[0])[:3])
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/vland/vland/internal/service"
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
+	"github.com/vland/vland/internal/store/etcdstore/embedded"
 )
 
 // DefaultListen is Neutron's address.
@@ -81,7 +82,7 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
-	embedded *etcdstore.Embedded
+	embedded *embedded.Etcd
 	st       store.Store
 	svc      *service.Service
 	ln       net.Listener
@@ -141,7 +142,7 @@ func (s *Server) openStore() error {
 		if s.cfg.DataDir == "" {
 			return errors.New("server: a data dir is needed for the embedded etcd (or give etcd endpoints)")
 		}
-		e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{
+		e, err := embedded.Start(embedded.Config{
 			DataDir: s.cfg.DataDir, ClientURL: s.cfg.EtcdClientURL, PeerURL: s.cfg.EtcdPeerURL,
 		})
 		if err != nil {

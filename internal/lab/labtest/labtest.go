@@ -90,8 +90,9 @@ func removeTmpDir() {
 }
 
 // Binary returns the vland binary labs run: $VLAND_BINARY (made absolute),
-// else ./cmd/vland built once on first use, so that tests needing no lab
-// do not depend on the whole tree building.
+// else ./cmd/vland (with ./cmd/vland-agent beside it) built once on first
+// use, so that tests needing no lab do not depend on the whole tree
+// building.
 func Binary(tb testing.TB) string {
 	tb.Helper()
 	b, err := buildBinary()
@@ -117,11 +118,13 @@ func buildBinary() (string, error) {
 		}
 		binary = filepath.Join(tmpDir, "vland")
 		_, file, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-o", binary, "./cmd/vland")
+		// Both binaries, as make build: the lab runs the agents as the
+		// vland-agent next to vland.
+		cmd := exec.Command("go", "build", "-o", tmpDir+"/", "./cmd/vland", "./cmd/vland-agent")
 		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..", "..")
 		cmd.Env = append(os.Environ(), "HOME="+realHome)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("labtest: go build ./cmd/vland: %w\n%s", err, out)
+			buildErr = fmt.Errorf("labtest: go build ./cmd/vland ./cmd/vland-agent: %w\n%s", err, out)
 		}
 	})
 	return binary, buildErr

@@ -12,11 +12,12 @@ import (
 
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
+	"github.com/vland/vland/internal/store/etcdstore/embedded"
 	"github.com/vland/vland/internal/store/storetest"
 )
 
 // agentOn provisions host's agent user on e and connects with it.
-func agentOn(t *testing.T, e *etcdstore.Embedded, host, password string) *etcdstore.Store {
+func agentOn(t *testing.T, e *embedded.Etcd, host, password string) *etcdstore.Store {
 	t.Helper()
 	cli, err := etcdstore.AdminClient(e.RootClient())
 	require.NoError(t, err)
@@ -119,7 +120,7 @@ func TestAgentCredentials(t *testing.T) {
 // The embedded node's passwords are generated once, private, and reused.
 func TestEmbeddedPasswords(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "etcd")
-	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	e, err := embedded.Start(embedded.Config{DataDir: dir})
 	require.NoError(t, err)
 	first := e.ServerClient().Password
 	require.NoError(t, e.Close())
@@ -128,7 +129,7 @@ func TestEmbeddedPasswords(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), f)
 	}
-	e, err = etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	e, err = embedded.Start(embedded.Config{DataDir: dir})
 	require.NoError(t, err)
 	defer e.Close()
 	require.Equal(t, first, e.ServerClient().Password)
@@ -173,7 +174,7 @@ func TestProvisionRepairsDrift(t *testing.T) {
 // TestWatchRenewsStaleLogin covers the refusal).
 func TestWatchAfterEtcdRestart(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "etcd")
-	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	e, err := embedded.Start(embedded.Config{DataDir: dir})
 	require.NoError(t, err)
 	url := e.Endpoints()[0]
 	agent := agentOn(t, e, "host1", "pw1")
@@ -184,7 +185,7 @@ func TestWatchAfterEtcdRestart(t *testing.T) {
 	require.NoError(t, server.Close())
 	require.NoError(t, e.Close())
 
-	e, err = etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir, ClientURL: url})
+	e, err = embedded.Start(embedded.Config{DataDir: dir, ClientURL: url})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close() })
 	server = storetest.Connect(t, e.ServerClient())
@@ -212,7 +213,7 @@ func TestWatchAfterEtcdRestart(t *testing.T) {
 // next one goes on a new stream, instead of being refused for as long as
 // the old stream lives.
 func TestWatchRenewsStaleLogin(t *testing.T) {
-	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: filepath.Join(t.TempDir(), "etcd"), TokenTTL: time.Second})
+	e, err := embedded.Start(embedded.Config{DataDir: filepath.Join(t.TempDir(), "etcd"), TokenTTL: time.Second})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close() })
 	agent := agentOn(t, e, "host1", "pw1")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
+	"github.com/vland/vland/internal/store/etcdstore/embedded"
 	"github.com/vland/vland/internal/store/storetest"
 )
 
@@ -52,7 +53,7 @@ func TestWatchCompacted(t *testing.T) {
 // automatic ports) and reads back what was written.
 func TestRestartKeepsData(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "etcd")
-	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	e, err := embedded.Start(embedded.Config{DataDir: dir})
 	require.NoError(t, err)
 	st, err := etcdstore.Connect(e.RootClient())
 	require.NoError(t, err)
@@ -61,7 +62,7 @@ func TestRestartKeepsData(t *testing.T) {
 	require.NoError(t, st.Close())
 	require.NoError(t, e.Close())
 
-	e2, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	e2, err := embedded.Start(embedded.Config{DataDir: dir})
 	require.NoError(t, err)
 	defer e2.Close()
 	st2, err := etcdstore.Connect(e2.RootClient())
@@ -76,11 +77,11 @@ func TestRestartKeepsData(t *testing.T) {
 // instead of blocking on etcd's own locks.
 func TestDataDirInUse(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "etcd")
-	first, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	first, err := embedded.Start(embedded.Config{DataDir: dir})
 	require.NoError(t, err)
 	defer first.Close()
 	start := time.Now()
-	_, err = etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: dir})
+	_, err = embedded.Start(embedded.Config{DataDir: dir})
 	require.ErrorContains(t, err, "in use")
 	require.Less(t, time.Since(start), time.Second)
 }
@@ -89,7 +90,7 @@ func TestDataDirInUse(t *testing.T) {
 // not a silent move to another port.
 func TestFixedClientURLInUse(t *testing.T) {
 	e := storetest.NewEmbedded(t)
-	_, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{
+	_, err := embedded.Start(embedded.Config{
 		DataDir: filepath.Join(t.TempDir(), "etcd"), ClientURL: e.Endpoints()[0]})
 	require.Error(t, err)
 }
@@ -103,7 +104,7 @@ func TestFixedURLs(t *testing.T) {
 		return "http://" + l.Addr().String()
 	}
 	client, peer := url(), url()
-	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{
+	e, err := embedded.Start(embedded.Config{
 		DataDir: filepath.Join(t.TempDir(), "etcd"), ClientURL: client, PeerURL: peer})
 	require.NoError(t, err)
 	defer e.Close()

@@ -11,6 +11,14 @@ import (
 	"github.com/vland/vland/internal/store"
 )
 
+// The embedded node's credentials (package embedded), generated on first
+// start into its data dir (mode 0600) and reused after: etcd's root user,
+// and the server's user.
+const (
+	RootPasswordFile   = "etcd-root.password"
+	ServerPasswordFile = "etcd-server.password"
+)
+
 // Provision applies vland's etcd grants (store/grants.go) through cli, a
 // client logged in as root (or talking to a cluster whose auth is still
 // off): the root user (created with rootPassword if missing), the server

@@ -7,13 +7,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vland/vland/internal/store/etcdstore"
+	"github.com/vland/vland/internal/store/etcdstore/embedded"
 )
 
 // NewEmbedded starts a real single-node etcd in t.TempDir() on free
 // 127.0.0.1 ports and stops it when the test ends.
-func NewEmbedded(t testing.TB) *etcdstore.Embedded {
+func NewEmbedded(t testing.TB) *embedded.Etcd {
 	t.Helper()
-	e, err := etcdstore.StartEmbedded(etcdstore.EmbeddedConfig{DataDir: filepath.Join(t.TempDir(), "etcd")})
+	e, err := embedded.Start(embedded.Config{DataDir: filepath.Join(t.TempDir(), "etcd")})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close() })
 	return e

@@ -1,4 +1,7 @@
-package etcdstore
+// Package embedded runs a single-node etcd inside the vland server. It is
+// apart from etcdstore so that what only talks to etcd (the agent,
+// cmd/vland-agent) does not link the etcd server.
+package embedded
 
 import (
 	"context"
@@ -17,12 +20,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vland/vland/internal/store"
+	"github.com/vland/vland/internal/store/etcdstore"
 )
 
 // Embedded-etcd tuning. Fsync stays on: the store is vland's only copy of
 // the desired state.
 const (
-	// readyTimeout bounds how long StartEmbedded waits for the node to
+	// readyTimeout bounds how long Start waits for the node to
 	// serve. A fresh single node is ready in well under a second.
 	readyTimeout = 15 * time.Second
 	// compactionRetention keeps one hour of history for watchers that fall
@@ -44,15 +48,8 @@ const (
 	bcryptCost = 4
 )
 
-// The embedded node's credentials, generated on first start into its data
-// dir (mode 0600) and reused after: etcd's root user, and the server's user.
-const (
-	RootPasswordFile   = "etcd-root.password"
-	ServerPasswordFile = "etcd-server.password"
-)
-
-// EmbeddedConfig configures a single-node etcd inside the vland process.
-type EmbeddedConfig struct {
+// Config configures a single-node etcd inside the vland process.
+type Config struct {
 	// DataDir holds the etcd data (created 0700 if missing). Required.
 	DataDir string
 	// ClientURL is where clients connect, e.g. "http://127.0.0.1:2379".
@@ -68,8 +65,8 @@ type EmbeddedConfig struct {
 	TokenTTL time.Duration
 }
 
-// Embedded is a running embedded etcd node.
-type Embedded struct {
+// Etcd is a running embedded etcd node.
+type Etcd struct {
 	etcd      *embed.Etcd
 	endpoints []string
 	lock      *os.File
@@ -77,13 +74,13 @@ type Embedded struct {
 	serverPW  string
 }
 
-// StartEmbedded starts a single-node etcd and waits until it serves, with
+// Start starts a single-node etcd and waits until it serves, with
 // auth on and vland's roles provisioned (see Provision): the root and server
 // passwords are read from the data dir, or generated there on first start.
 // Its logs are discarded. Two processes cannot share a DataDir: the second
 // fails fast instead of hanging on etcd's own file locks.
-func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
-	e, err := startEmbedded(cfg)
+func Start(cfg Config) (*Etcd, error) {
+	e, err := start(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -95,46 +92,46 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 }
 
 // provision reads or creates the password files and applies the grants.
-func (e *Embedded) provision(dir string) error {
+func (e *Etcd) provision(dir string) error {
 	var err error
-	if e.rootPW, err = passwordIn(filepath.Join(dir, RootPasswordFile)); err != nil {
+	if e.rootPW, err = passwordIn(filepath.Join(dir, etcdstore.RootPasswordFile)); err != nil {
 		return err
 	}
-	if e.serverPW, err = passwordIn(filepath.Join(dir, ServerPasswordFile)); err != nil {
+	if e.serverPW, err = passwordIn(filepath.Join(dir, etcdstore.ServerPasswordFile)); err != nil {
 		return err
 	}
-	cli, err := newClient(e.RootClient())
+	cli, err := etcdstore.AdminClient(e.RootClient())
 	if err != nil {
-		return fmt.Errorf("etcdstore: embedded etcd: log in as root (password in %s): %w", RootPasswordFile, err)
+		return fmt.Errorf("etcdstore: embedded etcd: log in as root (password in %s): %w", etcdstore.RootPasswordFile, err)
 	}
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
-	return Provision(ctx, cli, e.rootPW, e.serverPW)
+	return etcdstore.Provision(ctx, cli, e.rootPW, e.serverPW)
 }
 
 // passwordIn returns the password in path, first writing a random one if
 // the file does not exist.
 func passwordIn(path string) (string, error) {
-	pw, err := ReadPasswordFile(path)
+	pw, err := etcdstore.ReadPasswordFile(path)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return pw, err
 	}
-	pw = RandomPassword()
-	return pw, WritePasswordFile(path, pw)
+	pw = etcdstore.RandomPassword()
+	return pw, etcdstore.WritePasswordFile(path, pw)
 }
 
 // RootClient is how to connect to the node as etcd's root user.
-func (e *Embedded) RootClient() ClientConfig {
-	return ClientConfig{Endpoints: e.Endpoints(), Username: store.RootUser, Password: e.rootPW}
+func (e *Etcd) RootClient() etcdstore.ClientConfig {
+	return etcdstore.ClientConfig{Endpoints: e.Endpoints(), Username: store.RootUser, Password: e.rootPW}
 }
 
 // ServerClient is how a vland server connects to the node.
-func (e *Embedded) ServerClient() ClientConfig {
-	return ClientConfig{Endpoints: e.Endpoints(), Username: store.ServerUser, Password: e.serverPW}
+func (e *Etcd) ServerClient() etcdstore.ClientConfig {
+	return etcdstore.ClientConfig{Endpoints: e.Endpoints(), Username: store.ServerUser, Password: e.serverPW}
 }
 
-func startEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
+func start(cfg Config) (*Etcd, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("etcdstore: embedded etcd needs a data dir")
 	}
@@ -160,7 +157,7 @@ func startEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 }
 
 // startOnce picks any missing ports and starts etcd once.
-func startOnce(cfg EmbeddedConfig) (*Embedded, error) {
+func startOnce(cfg Config) (*Etcd, error) {
 	clientURL, err := urlOrFree(cfg.ClientURL)
 	if err != nil {
 		return nil, err
@@ -197,7 +194,7 @@ func startOnce(cfg EmbeddedConfig) (*Embedded, error) {
 	}
 	select {
 	case <-e.Server.ReadyNotify():
-		return &Embedded{etcd: e, endpoints: []string{clientURL.String()}}, nil
+		return &Etcd{etcd: e, endpoints: []string{clientURL.String()}}, nil
 	case err := <-e.Err():
 		e.Close()
 		return nil, fmt.Errorf("etcdstore: embedded etcd failed: %w", err)
@@ -209,15 +206,15 @@ func startOnce(cfg EmbeddedConfig) (*Embedded, error) {
 }
 
 // Endpoints returns the client URLs to pass to New.
-func (e *Embedded) Endpoints() []string { return append([]string(nil), e.endpoints...) }
+func (e *Etcd) Endpoints() []string { return append([]string(nil), e.endpoints...) }
 
 // Err reports a fatal server error after start (the channel is
 // etcd's own).
-func (e *Embedded) Err() <-chan error { return e.etcd.Err() }
+func (e *Etcd) Err() <-chan error { return e.etcd.Err() }
 
 // Close stops the node (after in-flight requests finish) and releases the
 // data dir.
-func (e *Embedded) Close() error {
+func (e *Etcd) Close() error {
 	e.etcd.Close()
 	return e.lock.Close()
 }
@@ -252,7 +249,7 @@ func urlOrFree(raw string) (*url.URL, error) {
 }
 
 // freePort asks the kernel for an unused loopback port. Another process can
-// take it before etcd binds it; StartEmbedded retries in that case.
+// take it before etcd binds it; Start retries in that case.
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
