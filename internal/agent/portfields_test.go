@@ -23,7 +23,7 @@ func TestPortFieldsKeepsWhatIsRead(t *testing.T) {
 		FixedIPs: []api.FixedIP{{SubnetID: "s", IPAddress: "10.0.0.5"}}, DeviceID: "dev", DeviceOwner: "compute:nova",
 		AdminStateUp: true, Status: api.StatusActive, PortSecurityEnabled: true, SecurityGroups: []string{"g"},
 		AllowedAddressPairs: []api.AddressPair{{IPAddress: "10.0.0.9", MACAddress: "fa:16:3e:00:00:02"}},
-		BindingHostID: "h1", BindingVIFType: api.VIFTypeOVS, BindingVIFDetails: map[string]any{"port_filter": true},
+		BindingHostID:       "h1", BindingVIFType: api.VIFTypeOVS, BindingVIFDetails: map[string]any{"port_filter": true},
 		BindingVNICType: "normal", BindingProfile: map[string]any{"k": "v"}, Tags: []string{"t"}, RevisionNumber: 3,
 		CreatedAt: "c", UpdatedAt: "u", ExtraDHCPOpts: []map[string]any{{"opt_name": "mtu", "opt_value": "1400", "ip_version": float64(4)}},
 		DNSName: "vm1", DNSAssignment: []api.DNSAssignment{{Hostname: "vm1", IPAddress: "10.0.0.5", FQDN: "vm1.example."}},

@@ -51,7 +51,7 @@ func TestNDResponderEntries(t *testing.T) {
 				{Prefix: netip.MustParsePrefix("fd00:167::/64"), MAC: "fa:16:3e:00:00:0b"},
 			}},
 		{ID: "gw", NetworkID: "net-vx", MAC: "fa:16:3e:00:00:01", AdminStateUp: true, DeviceOwner: "network:router_interface",
-			IPs: []netip.Addr{ip("fd00:166::1")}, // also as its own allowed pair: same MAC, still answered, still a router
+			IPs:                 []netip.Addr{ip("fd00:166::1")}, // also as its own allowed pair: same MAC, still answered, still a router
 			AllowedAddressPairs: []hoststate.AddressPair{{Prefix: netip.MustParsePrefix("fd00:166::1/128"), MAC: "fa:16:3e:00:00:01"}}},
 		{ID: "dup1", NetworkID: "net-vx", MAC: "fa:16:3e:00:00:d1", AdminStateUp: true, IPs: []netip.Addr{ip("fd00:166::d")}},
 		{ID: "dup2", NetworkID: "net-vx", MAC: "fa:16:3e:00:00:d2", AdminStateUp: true, IPs: []netip.Addr{ip("fd00:166::d")}},
