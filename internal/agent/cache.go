@@ -110,7 +110,7 @@ func newCache(st store.Store, log *slog.Logger, host string, services bool) *cac
 		snap: Snapshot{
 			Networks:   map[string]api.Network{},
 			Subnets:    map[string]api.Subnet{},
-			Ports:      map[string]api.Port{},
+			Ports:      map[string]*api.Port{},
 			PortStatus: map[string]map[string]api.PortStatus{},
 			Agents:     map[string]api.Agent{},
 			Alive:      map[string]bool{},
@@ -354,7 +354,7 @@ func (c *cache) put(prefix string, kv store.KV) bool {
 			p, err = decodePort(kv.Value)
 		}
 		if err == nil {
-			c.writablePorts()[id] = p
+			c.writablePorts()[id] = &p // a new port: snapshots may hold the old one
 		}
 	case store.PortStatusPrefix:
 		return c.putStatus(kv)
@@ -533,7 +533,7 @@ func (c *cache) clear(prefix string) {
 	case store.SubnetsPrefix:
 		clear(c.snap.Subnets)
 	case store.PortsPrefix:
-		c.snap.Ports, c.portsShared = map[string]api.Port{}, false
+		c.snap.Ports, c.portsShared = map[string]*api.Port{}, false
 	case store.PortStatusPrefix:
 		clear(c.snap.PortStatus)
 		clear(c.statusRev)
@@ -631,7 +631,7 @@ func (c *cache) portsAt(rev int64) bool {
 // snapshot holds it: snapshots share the map until the cache changes it,
 // rather than each reconcile copying every port of the host's networks
 // (the largest allocation of a busy agent). The caller holds c.mu.
-func (c *cache) writablePorts() map[string]api.Port {
+func (c *cache) writablePorts() map[string]*api.Port {
 	if c.portsShared {
 		c.snap.Ports = maps.Clone(c.snap.Ports)
 		c.portsShared = false
@@ -806,7 +806,7 @@ func (c *cache) relevance(local map[string]bool) relevance {
 			continue
 		}
 		r.nets[p.NetworkID] = true
-		if filtered(p) {
+		if filtered(*p) {
 			for _, g := range p.SecurityGroups {
 				r.groups[g] = true
 			}
