@@ -11,9 +11,9 @@ import (
 // defaultAgentMemoryLimit is `vland agent --memory-limit`'s default: the
 // agent of a 333-port host (3 hosts, 1,000 ports on 10 networks) has about
 // 8 MiB of live heap, up to 12 while it recomputes. Measured there
-// (BenchmarkThousandPorts): 32MiB never binds (RSS 40-44 MB, as without a
-// limit); 20MiB keeps RSS at 36-38 MB for ~0.1 s more CPU per agent during
-// the bring-up, ACTIVE 1.1-1.2 s instead of 0.9-1.0; 16MiB doubles the
+// (BenchmarkThousandPorts): 32MiB hardly binds (RSS 40-46 MB, as without a
+// limit); 20MiB keeps RSS at 36-38.5 MB for ~0.1 s more CPU per agent during
+// the bring-up, ACTIVE 1.1-1.4 s instead of 0.9-1.2; 16MiB doubles the
 // collector's CPU again and ACTIVE takes 1.7 s. See docs/deployment.md,
 // "Agent memory".
 const defaultAgentMemoryLimit = "20MiB"
