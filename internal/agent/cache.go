@@ -43,8 +43,12 @@ type cache struct {
 	// portsShared: snap.Ports was handed out by snapshot and must not be
 	// written in place (see writablePorts).
 	portsShared bool
-	statusRev   map[string]int64 // status key -> its ModRevision
-	rev         map[string]int64 // other kept key -> its ModRevision
+	// statusShared: snap.PortStatus and statusRev were handed out by
+	// snapshot (see setStatus). A port's map of statuses by host is never
+	// written in place either way: it is replaced.
+	statusShared bool
+	statusRev    map[string]int64 // status key -> its ModRevision
+	rev          map[string]int64 // other kept key -> its ModRevision
 	// agents holds every host's agent record undecoded: records are
 	// rewritten by heartbeats all over the cloud, and only the few of
 	// relevant hosts are decoded, by snapshot.
@@ -110,7 +114,7 @@ func newCache(st store.Store, log *slog.Logger, host string, services bool) *cac
 		snap: Snapshot{
 			Networks:   map[string]api.Network{},
 			Subnets:    map[string]api.Subnet{},
-			Ports:      map[string]api.Port{},
+			Ports:      map[string]*api.Port{},
 			PortStatus: map[string]map[string]api.PortStatus{},
 			Agents:     map[string]api.Agent{},
 			Alive:      map[string]bool{},
@@ -354,7 +358,7 @@ func (c *cache) put(prefix string, kv store.KV) bool {
 			p, err = decodePort(kv.Value)
 		}
 		if err == nil {
-			c.writablePorts()[id] = p
+			c.writablePorts()[id] = &p // a new port: snapshots may hold the old one
 		}
 	case store.PortStatusPrefix:
 		return c.putStatus(kv)
@@ -477,11 +481,9 @@ func (c *cache) del(prefix string, kv store.KV) bool {
 			c.limbo = slices.DeleteFunc(c.limbo, func(w limboEntry) bool { return w.kv.Key == kv.Key })
 			return false
 		}
-		delete(c.snap.PortStatus[port], host)
-		if len(c.snap.PortStatus[port]) == 0 {
-			delete(c.snap.PortStatus, port)
-		}
-		delete(c.statusRev, kv.Key)
+		byHost := maps.Clone(c.snap.PortStatus[port])
+		delete(byHost, host)
+		c.setStatus(port, byHost, kv.Key, -1)
 		return true
 	}
 	rev, held := c.rev[kv.Key]
@@ -533,10 +535,9 @@ func (c *cache) clear(prefix string) {
 	case store.SubnetsPrefix:
 		clear(c.snap.Subnets)
 	case store.PortsPrefix:
-		c.snap.Ports, c.portsShared = map[string]api.Port{}, false
+		c.snap.Ports, c.portsShared = map[string]*api.Port{}, false
 	case store.PortStatusPrefix:
-		clear(c.snap.PortStatus)
-		clear(c.statusRev)
+		c.snap.PortStatus, c.statusRev, c.statusShared = map[string]map[string]api.PortStatus{}, map[string]int64{}, false
 		c.limbo = nil
 	case store.AgentsPrefix:
 		clear(c.agents)
@@ -580,11 +581,12 @@ func (c *cache) putStatus(kv store.KV) bool {
 		return c.del(store.PortStatusPrefix, kv)
 	}
 	st.Host, st.PortID = host, port // the key, not the value, says who wrote it
-	if c.snap.PortStatus[port] == nil {
-		c.snap.PortStatus[port] = map[string]api.PortStatus{}
+	byHost := maps.Clone(c.snap.PortStatus[port])
+	if byHost == nil {
+		byHost = map[string]api.PortStatus{}
 	}
-	c.snap.PortStatus[port][host] = st
-	c.statusRev[kv.Key] = kv.ModRevision
+	byHost[host] = st
+	c.setStatus(port, byHost, kv.Key, kv.ModRevision)
 	return host != c.host
 }
 
@@ -631,12 +633,33 @@ func (c *cache) portsAt(rev int64) bool {
 // snapshot holds it: snapshots share the map until the cache changes it,
 // rather than each reconcile copying every port of the host's networks
 // (the largest allocation of a busy agent). The caller holds c.mu.
-func (c *cache) writablePorts() map[string]api.Port {
+func (c *cache) writablePorts() map[string]*api.Port {
 	if c.portsShared {
 		c.snap.Ports = maps.Clone(c.snap.Ports)
 		c.portsShared = false
 	}
 	return c.snap.Ports
+}
+
+// setStatus replaces a port's statuses by host (none: the port has none)
+// and sets the revision of status key (-1 deletes it), copying the maps
+// first if a snapshot holds them: a reconcile no longer copies every
+// port's statuses. The caller holds c.mu.
+func (c *cache) setStatus(port string, byHost map[string]api.PortStatus, key string, rev int64) {
+	if c.statusShared {
+		c.snap.PortStatus, c.statusRev = maps.Clone(c.snap.PortStatus), maps.Clone(c.statusRev)
+		c.statusShared = false
+	}
+	if len(byHost) == 0 {
+		delete(c.snap.PortStatus, port)
+	} else {
+		c.snap.PortStatus[port] = byHost
+	}
+	if rev < 0 {
+		delete(c.statusRev, key)
+	} else {
+		c.statusRev[key] = rev
+	}
 }
 
 func (c *cache) hasPort(id string) bool { _, ok := c.snap.Ports[id]; return ok }
@@ -646,12 +669,12 @@ func (c *cache) hasPort(id string) bool { _, ok := c.snap.Ports[id]; return ok }
 func (c *cache) snapshot() (Snapshot, map[string]int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.portsShared = true
+	c.portsShared, c.statusShared = true, true
 	return Snapshot{
 		Networks:   maps.Clone(c.snap.Networks),
 		Subnets:    maps.Clone(c.snap.Subnets),
-		Ports:      c.snap.Ports, // copied on the cache's next write (writablePorts)
-		PortStatus: cloneStatus(c.snap.PortStatus),
+		Ports:      c.snap.Ports,      // copied on the cache's next write (writablePorts)
+		PortStatus: c.snap.PortStatus, // copied on the cache's next write (setStatus)
 		Agents:     c.relevantAgents(),
 		Alive:      maps.Clone(c.snap.Alive),
 
@@ -660,7 +683,7 @@ func (c *cache) snapshot() (Snapshot, map[string]int64) {
 		Routers:     maps.Clone(c.snap.Routers),
 		FloatingIPs: maps.Clone(c.snap.FloatingIPs),
 		L3Bindings:  cloneNested(c.snap.L3Bindings),
-	}, maps.Clone(c.statusRev)
+	}, c.statusRev
 }
 
 // localIP is an agent record's tunnel endpoint ("" if none or undecodable).
@@ -806,7 +829,7 @@ func (c *cache) relevance(local map[string]bool) relevance {
 			continue
 		}
 		r.nets[p.NetworkID] = true
-		if filtered(p) {
+		if filtered(*p) {
 			for _, g := range p.SecurityGroups {
 				r.groups[g] = true
 			}
@@ -860,12 +883,10 @@ func (c *cache) prune() {
 		}
 		for host := range byHost {
 			if host != c.host {
-				delete(byHost, host)
-				delete(c.statusRev, store.PortStatusKey(host, port))
+				left := maps.Clone(c.snap.PortStatus[port])
+				delete(left, host)
+				c.setStatus(port, left, store.PortStatusKey(host, port), -1)
 			}
-		}
-		if len(byHost) == 0 {
-			delete(c.snap.PortStatus, port)
 		}
 	}
 }
@@ -877,16 +898,6 @@ func subset(a, b map[string]bool) bool {
 		}
 	}
 	return true
-}
-
-// cloneStatus copies the nested status map (the cache keeps changing its
-// inner maps).
-func cloneStatus(m map[string]map[string]api.PortStatus) map[string]map[string]api.PortStatus {
-	out := make(map[string]map[string]api.PortStatus, len(m))
-	for id, byHost := range m {
-		out[id] = maps.Clone(byHost)
-	}
-	return out
 }
 
 func decodeInto[T any](b []byte, id string, m map[string]T) error {

@@ -46,7 +46,7 @@ func Compute(h HostConfig, ifaces []hoststate.Interface, snap Snapshot) hoststat
 	}
 	for _, ifc := range ifaces {
 		p, ok := snap.Ports[ifc.IfaceID]
-		if !ok || !boundHere(h.Host, p) {
+		if !ok || !boundHere(h.Host, *p) {
 			continue
 		}
 		n, ok := snap.Networks[p.NetworkID]
@@ -54,7 +54,7 @@ func Compute(h HostConfig, ifaces []hoststate.Interface, snap Snapshot) hoststat
 			continue
 		}
 		st.Networks[n.ID] = toNetwork(n)
-		st.Ports[p.ID] = toPort(p, n)
+		st.Ports[p.ID] = toPort(*p, n)
 	}
 	st.Peers = peers(h.Host, st, snap)
 	securityGroups(&st, snap)
@@ -89,7 +89,7 @@ func peers(self string, st hoststate.State, snap Snapshot) []hoststate.Peer {
 			// Its VIF is here now, whatever an older record says.
 			continue
 		}
-		host := snap.portHost(p)
+		host := snap.portHost(*p)
 		if host == "" || host == self {
 			continue
 		}
@@ -97,7 +97,7 @@ func peers(self string, st hoststate.State, snap Snapshot) []hoststate.Peer {
 			byHost[host] = map[string]bool{}
 		}
 		byHost[host][n.ID] = true
-		ports[host] = append(ports[host], toPort(p, snap.Networks[p.NetworkID]))
+		ports[host] = append(ports[host], toPort(*p, snap.Networks[p.NetworkID]))
 	}
 	var out []hoststate.Peer
 	for host, nets := range byHost {

@@ -212,9 +212,9 @@ func TestComputeBindingHost(t *testing.T) {
 	require.Equal(t, []string{"elsewhere"}, peerPortIDs(got.Peers[0]))
 
 	// Once the port is bound here, it is wired here.
-	p := snap.Ports["elsewhere"]
+	p := *snap.Ports["elsewhere"] // a changed copy: ports are shared
 	p.BindingHostID = "hostA"
-	snap.Ports["elsewhere"] = p
+	snap.Ports["elsewhere"] = &p
 	got = Compute(hostA, []hoststate.Interface{iface("mine"), iface("unbound"), iface("elsewhere")}, snap)
 	require.ElementsMatch(t, []string{"mine", "unbound", "elsewhere"}, sortedKeys(got.Ports))
 	require.Empty(t, got.Peers)

@@ -44,14 +44,14 @@ func active(portID, host string) api.PortStatus {
 // named in dead.
 func snapOf(nets []api.Network, ports []api.Port, statuses []api.PortStatus, agents []api.Agent, dead ...string) Snapshot {
 	s := Snapshot{
-		Networks: map[string]api.Network{}, Ports: map[string]api.Port{},
+		Networks: map[string]api.Network{}, Ports: map[string]*api.Port{},
 		PortStatus: map[string]map[string]api.PortStatus{}, Agents: map[string]api.Agent{}, Alive: map[string]bool{},
 	}
 	for _, n := range nets {
 		s.Networks[n.ID] = n
 	}
 	for _, p := range ports {
-		s.Ports[p.ID] = p
+		s.Ports[p.ID] = &p
 	}
 	for _, st := range statuses {
 		if s.PortStatus[st.PortID] == nil {

@@ -134,7 +134,10 @@ func TestWatchResumesAfterEtcdRestart(t *testing.T) {
 	mac := func(id string) string {
 		a.cache.mu.Lock()
 		defer a.cache.mu.Unlock()
-		return a.cache.snap.Ports[id].MACAddress
+		if p := a.cache.snap.Ports[id]; p != nil {
+			return p.MACAddress
+		}
+		return ""
 	}
 	put(t, server, store.NetworkKey("n1"), vxlanNet("n1", 111))
 	put(t, server, store.PortKey("p1"), vmPort("p1", "n1", "fa:16:3e:00:00:01", "10.1.0.5", ""))

@@ -45,14 +45,14 @@ func securityGroups(st *hoststate.State, snap Snapshot) {
 	}
 	st.GroupMembers = map[string][]netip.Prefix{}
 	for _, p := range snap.Ports {
-		if !filtered(p) {
+		if !filtered(*p) {
 			continue
 		}
 		for _, g := range p.SecurityGroups {
 			if !remote[g] {
 				continue
 			}
-			for _, a := range portAddrs(p) {
+			for _, a := range portAddrs(*p) {
 				if !slices.Contains(st.GroupMembers[g], a) {
 					st.GroupMembers[g] = append(st.GroupMembers[g], a)
 				}

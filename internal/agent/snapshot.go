@@ -7,7 +7,7 @@ import "github.com/vland/vland/api"
 type Snapshot struct {
 	Networks map[string]api.Network // by network id
 	Subnets  map[string]api.Subnet  // by subnet id
-	Ports    map[string]api.Port    // by port id
+	Ports    map[string]*api.Port   // by port id; shared, never written: the cache replaces a changed port
 	// PortStatus holds the status records by port id, then by the host
 	// that wrote it (each host writes its own; a port has several while
 	// it moves).

@@ -10,10 +10,13 @@ import (
 
 // defaultAgentMemoryLimit is `vland agent --memory-limit`'s default: the
 // agent of a 333-port host (3 hosts, 1,000 ports on 10 networks) has about
-// 8 MiB of live heap, up to 15 while it recomputes; the Go default (next
-// collection at twice the live heap, idle memory returned slowly) lets its
-// heap reach 25-30 MiB. See docs/deployment.md, "Agent memory".
-const defaultAgentMemoryLimit = "32MiB"
+// 8 MiB of live heap, up to 12 while it recomputes. Measured there
+// (BenchmarkThousandPorts): 32MiB hardly binds (RSS 40-46 MB, as without a
+// limit); 20MiB keeps RSS at 36-38.5 MB for ~0.1 s more CPU per agent during
+// the bring-up, ACTIVE 1.1-1.4 s instead of 0.9-1.2; 16MiB doubles the
+// collector's CPU again and ACTIVE takes 1.7 s. See docs/deployment.md,
+// "Agent memory".
+const defaultAgentMemoryLimit = "20MiB"
 
 // setMemoryLimit applies a soft memory limit ("32MiB", "1GiB", bytes; "0"
 // or "off" for none) unless it is the default and GOMEMLIMIT is set.

@@ -91,18 +91,19 @@ type Opt struct {
 // which that port has an address. It is pure.
 func Compute(host string, snap agent.Snapshot) map[string]Network {
 	out := map[string]Network{}
-	// Sized first: a network node holds every port of its networks, and
-	// growing the slices by appending copied each (large) port twice more.
-	count := map[string]int{}
+	// Only the networks host serves collect their ports, as pointers to
+	// the snapshot's (shared, never written): most networks of a compute
+	// host are served elsewhere.
+	byNet := map[string][]*api.Port{}
 	for _, p := range snap.Ports {
-		count[p.NetworkID]++
-	}
-	byNet := make(map[string][]api.Port, len(count))
-	for _, p := range snap.Ports {
-		if byNet[p.NetworkID] == nil {
-			byNet[p.NetworkID] = make([]api.Port, 0, count[p.NetworkID])
+		if p.DeviceOwner == DeviceOwner && p.BindingHostID == host {
+			byNet[p.NetworkID] = nil
 		}
-		byNet[p.NetworkID] = append(byNet[p.NetworkID], p)
+	}
+	for _, p := range snap.Ports {
+		if ports, ok := byNet[p.NetworkID]; ok {
+			byNet[p.NetworkID] = append(ports, p)
+		}
 	}
 	subnetsOf := map[string][]api.Subnet{}
 	for _, s := range snap.Subnets {
@@ -116,13 +117,13 @@ func Compute(host string, snap agent.Snapshot) map[string]Network {
 			continue
 		}
 		sort.Slice(ports, func(i, j int) bool { return ports[i].ID < ports[j].ID })
-		i := slices.IndexFunc(ports, func(p api.Port) bool {
+		i := slices.IndexFunc(ports, func(p *api.Port) bool {
 			return p.DeviceOwner == DeviceOwner && p.BindingHostID == host
 		})
 		if i < 0 {
 			continue
 		}
-		if nw, ok := network(n, ports[i], subnetsOf[netID], ports); ok {
+		if nw, ok := network(n, *ports[i], subnetsOf[netID], ports); ok {
 			out[netID] = nw
 		}
 	}
@@ -131,7 +132,7 @@ func Compute(host string, snap agent.Snapshot) map[string]Network {
 
 // network builds one served network; ok is false if the DHCP port has no
 // address on a DHCP-enabled subnet.
-func network(n api.Network, dport api.Port, subs []api.Subnet, ports []api.Port) (Network, bool) {
+func network(n api.Network, dport api.Port, subs []api.Subnet, ports []*api.Port) (Network, bool) {
 	nw := Network{ID: n.ID, MTU: n.MTU, Domain: strings.TrimSuffix(n.DNSDomain, "."),
 		Port: Port{ID: dport.ID, MAC: strings.ToLower(dport.MACAddress)}}
 	if nw.Domain == "" {
@@ -225,18 +226,22 @@ func isRouterInterface(owner string) bool {
 	return false
 }
 
+// dashes turns an address into a DNS label (built once: building a
+// Replacer per host was a tenth of a network node's allocation).
+var dashes = strings.NewReplacer(".", "-", ":", "-")
+
 // hostname is a port's DNS name: its dns_name, else Neutron's default
 // host-<address with dashes>.
-func hostname(p api.Port, a netip.Addr) string {
+func hostname(p *api.Port, a netip.Addr) string {
 	if p.DNSName != "" {
 		return strings.ToLower(strings.TrimSuffix(p.DNSName, "."))
 	}
-	return "host-" + strings.NewReplacer(".", "-", ":", "-").Replace(a.String())
+	return "host-" + dashes.Replace(a.String())
 }
 
 // extraOpts reads a port's IPv4 extra_dhcp_opts ({opt_name, opt_value,
 // ip_version}; a missing ip_version is 4, as in Neutron).
-func extraOpts(p api.Port) []Opt {
+func extraOpts(p *api.Port) []Opt {
 	var out []Opt
 	for _, o := range p.ExtraDHCPOpts {
 		name, _ := o["opt_name"].(string)

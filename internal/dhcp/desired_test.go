@@ -34,7 +34,7 @@ func snapshot() agent.Snapshot {
 			"s2":    {ID: "s2", NetworkID: "n2", IPVersion: 4, CIDR: "10.3.0.0/24", EnableDHCP: false},
 			"s3":    {ID: "s3", NetworkID: "n3", IPVersion: 4, CIDR: "10.4.0.0/24", EnableDHCP: true},
 		},
-		Ports: map[string]api.Port{
+		Ports: map[string]*api.Port{
 			"d1": {ID: "d1", NetworkID: "n1", MACAddress: "FA:16:3E:00:00:02", DeviceOwner: DeviceOwner, BindingHostID: "host1",
 				FixedIPs: []api.FixedIP{{SubnetID: "s1", IPAddress: "10.1.0.2"}, {SubnetID: "s1off", IPAddress: "10.2.0.2"}}},
 			"vm": {ID: "vm", NetworkID: "n1", MACAddress: "fa:16:3e:00:00:0b", DeviceOwner: "compute:nova",
@@ -162,7 +162,7 @@ func TestIsolatedMetadata(t *testing.T) {
 	require.Contains(t, string(optsContent(n3)),
 		"tag:subnet-s3,option:classless-static-route,169.254.169.254/32,10.4.0.2,0.0.0.0/0,10.4.0.1\n")
 
-	snap.Ports["r1"] = api.Port{ID: "r1", NetworkID: "n1", DeviceOwner: "network:router_interface", DeviceID: "r",
+	snap.Ports["r1"] = &api.Port{ID: "r1", NetworkID: "n1", DeviceOwner: "network:router_interface", DeviceID: "r",
 		FixedIPs: []api.FixedIP{{SubnetID: "s1", IPAddress: "10.1.0.1"}}}
 	n = Compute("host1", snap)["n1"]
 	require.False(t, n.Subnets[0].Isolated, "a router serves its metadata")

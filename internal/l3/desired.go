@@ -80,7 +80,7 @@ type Forward struct {
 // (not marked removed) with admin_state_up.
 func Compute(host string, snap agent.Snapshot) map[string]Router {
 	out := map[string]Router{}
-	byRouter := map[string][]api.Port{}
+	byRouter := map[string][]*api.Port{}
 	for _, p := range snap.Ports {
 		if p.DeviceOwner == api.OwnerRouterInterface || p.DeviceOwner == api.OwnerRouterGateway {
 			byRouter[p.DeviceID] = append(byRouter[p.DeviceID], p)
@@ -95,11 +95,11 @@ func Compute(host string, snap agent.Snapshot) map[string]Router {
 	return out
 }
 
-func compute(r api.Router, ports []api.Port, snap agent.Snapshot) Router {
+func compute(r api.Router, ports []*api.Port, snap agent.Snapshot) Router {
 	out := Router{ID: r.ID}
 	sort.Slice(ports, func(i, j int) bool { return ports[i].ID < ports[j].ID })
 	for _, p := range ports {
-		np := toPort(p, snap)
+		np := toPort(*p, snap)
 		switch p.DeviceOwner {
 		case api.OwnerRouterInterface:
 			out.Interfaces = append(out.Interfaces, np)

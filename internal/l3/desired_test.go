@@ -29,7 +29,7 @@ func snap() agent.Snapshot {
 		Networks: map[string]api.Network{"n1": {ID: "n1", MTU: 1450}, "n2": {ID: "n2", MTU: 1450}, "ext": {ID: "ext", MTU: 1500}},
 		Subnets: map[string]api.Subnet{"s1": {ID: "s1", CIDR: "10.0.1.0/24"}, "s2": {ID: "s2", CIDR: "10.0.2.0/24"},
 			"sx": {ID: "sx", CIDR: "203.0.113.0/24", GatewayIP: &gw}},
-		Ports: map[string]api.Port{},
+		Ports: map[string]*api.Port{},
 		Routers: map[string]api.Router{"r1": {ID: "r1", AdminStateUp: true,
 			ExternalGatewayInfo: &api.ExternalGatewayInfo{NetworkID: "ext", EnableSNAT: true},
 			Routes:              []api.Route{{Destination: "192.168.0.0/16", Nexthop: "10.0.2.254"}}},
@@ -44,7 +44,7 @@ func snap() agent.Snapshot {
 		L3Bindings: map[string]map[string]bool{"r1": {"h1": false}, "r2": {"h1": true}},
 	}
 	for _, p := range ports {
-		s.Ports[p.ID] = p
+		s.Ports[p.ID] = &p
 	}
 	return s
 }

@@ -135,4 +135,9 @@ func BenchmarkThousandPorts(b *testing.B) {
 	}
 	b.ReportMetric(float64(rss)/1e6, "agent-rss-MB-max")
 	b.ReportMetric(float64(heap)/1e6, "agent-heap-inuse-MB-max")
+	var cpu time.Duration
+	for hi := range res.AgentCPUCreate {
+		cpu = max(cpu, res.AgentCPUCreate[hi]+res.AgentCPUActive[hi])
+	}
+	b.ReportMetric(cpu.Seconds(), "agent-cpu-s-max")
 }

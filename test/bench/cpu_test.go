@@ -63,6 +63,21 @@ func labTicks(dir string) map[int]procTicks {
 	return out
 }
 
+// pidCPU is the CPU time a process used so far (0 if it is gone).
+func pidCPU(pid int) time.Duration {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
 func procKind(cmdline []byte) string {
 	args := strings.Split(string(cmdline), "\x00")
 	name := filepath.Base(args[0])

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -26,11 +27,16 @@ func newLab(tb testing.TB, hosts int) *lab.Lab {
 	if os.Getenv(logsEnv) != "" {
 		cfg.AgentArgs = []string{"--debug"}
 	}
+	cfg.AgentArgs = append(cfg.AgentArgs, strings.Fields(os.Getenv(agentArgsEnv))...)
 	l := labtest.Up(tb, cfg)
 	// Registered after Up's teardown, so it runs before it.
 	tb.Cleanup(func() { keepLogs(tb, l.Dir()) })
 	return l
 }
+
+// agentArgsEnv: more arguments for every agent of the lab, e.g.
+// "--memory-limit=24MiB" to measure another memory limit.
+const agentArgsEnv = "VLAND_BENCH_AGENT_ARGS"
 
 // logsEnv names a directory: when set, the agents log at debug level and
 // every log of the lab is copied to DIR/LAB/ before the lab goes down, to

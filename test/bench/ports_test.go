@@ -27,6 +27,9 @@ type portsResult struct {
 	PollMax         time.Duration   // the slowest listing: how late ACTIVE may be seen
 	Flows           []bridgeFlows
 	Agents          []agentMem // per host
+	// AgentCPU per host: CPU time its agent used while the ports were
+	// created, and from plugging to all ACTIVE.
+	AgentCPUCreate, AgentCPUActive []time.Duration
 }
 
 // measurePorts creates n ports through the API on nets VXLAN networks,
@@ -59,6 +62,14 @@ func measurePorts(ctx context.Context, l *lab.Lab, n, nets int) (portsResult, er
 		}
 		names[hi] = h.Name
 	}
+	cpu := func() []time.Duration {
+		out := make([]time.Duration, hosts)
+		for hi := range out {
+			out[hi] = pidCPU(l.AgentPid(hi + 1))
+		}
+		return out
+	}
+	cpu0 := cpu()
 	ports := make([]api.Port, n)
 	errs := make([]error, n)
 	work := make(chan int)
@@ -82,6 +93,7 @@ func measurePorts(ctx context.Context, l *lab.Lab, n, nets int) (portsResult, er
 		return res, fmt.Errorf("bench: create ports: %w", err)
 	}
 
+	cpu1 := cpu()
 	start = time.Now()
 	res.PlugStart = start
 	res.Plugged, res.HostActive = make([]time.Duration, hosts), make([]time.Duration, hosts)
@@ -144,6 +156,11 @@ func measurePorts(ctx context.Context, l *lab.Lab, n, nets int) (portsResult, er
 		}
 	}
 	res.Active = time.Since(start)
+	cpu2 := cpu()
+	for hi := range hosts {
+		res.AgentCPUCreate = append(res.AgentCPUCreate, cpu1[hi]-cpu0[hi])
+		res.AgentCPUActive = append(res.AgentCPUActive, cpu2[hi]-cpu1[hi])
+	}
 	var err error
 	if res.Flows, err = countFlows(ctx, l); err != nil {
 		return res, err
@@ -158,8 +175,8 @@ func (r portsResult) print(w io.Writer) {
 	fmt.Fprintf(w, "  plugging started %s; %d port listings, the slowest %.2f s\n",
 		r.PlugStart.UTC().Format("15:04:05.000"), r.Polls, r.PollMax.Seconds())
 	for hi := range r.Plugged {
-		fmt.Fprintf(w, "  host%d: ovs-vsctl returned after %.2f s, its ports ACTIVE after %.2f s\n",
-			hi+1, r.Plugged[hi].Seconds(), r.HostActive[hi].Seconds())
+		fmt.Fprintf(w, "  host%d: ovs-vsctl returned after %.2f s, its ports ACTIVE after %.2f s; agent CPU %.2f s while the ports were created, %.2f s from plugging to all ACTIVE\n",
+			hi+1, r.Plugged[hi].Seconds(), r.HostActive[hi].Seconds(), r.AgentCPUCreate[hi].Seconds(), r.AgentCPUActive[hi].Seconds())
 	}
 	for _, f := range r.Flows {
 		fmt.Fprintf(w, "  host%d flows: br-int %d, br-tun %d, total %d\n", f.Host, f.BrInt, f.BrTun, f.BrInt+f.BrTun)

@@ -26,7 +26,11 @@ type Bridge struct {
 	round  uint16
 	synced bool             // a Sync succeeded with round
 	last   map[flowKey]Flow // believed installed, full cookies
-	stats  Stats
+	// spare is the set replaced by the last commit (or not committed),
+	// emptied and filled again by the next index: a set of thousands of
+	// flows is not allocated anew at every Apply.
+	spare map[flowKey]Flow
+	stats Stats
 }
 
 // Stats counts what a Bridge sent to OVS.
@@ -85,16 +89,25 @@ func (b *Bridge) Apply(ctx context.Context, desired []Flow) error {
 	if err != nil {
 		return err
 	}
-	var dels, adds []string
-	for _, k := range sortedKeys(b.last) {
+	// Only the changed keys are sorted: sorting both whole sets at every
+	// Apply was a good part of a busy agent's allocation.
+	var gone, changed []flowKey
+	for k := range b.last {
 		if _, ok := want[k]; !ok {
-			dels = append(dels, "delete_strict "+k.strictSpec(b.last[k].Cookie))
+			gone = append(gone, k)
 		}
 	}
-	for _, k := range sortedKeys(want) {
-		if old, ok := b.last[k]; !ok || old != want[k] {
-			adds = append(adds, want[k].addLine())
+	for k, f := range want {
+		if old, ok := b.last[k]; !ok || old != f {
+			changed = append(changed, k)
 		}
+	}
+	var dels, adds []string
+	for _, k := range sortKeys(gone) {
+		dels = append(dels, "delete_strict "+k.strictSpec(b.last[k].Cookie))
+	}
+	for _, k := range sortKeys(changed) {
+		adds = append(adds, want[k].addLine())
 	}
 	return b.commit(ctx, want, dels, adds, nil)
 }
@@ -162,16 +175,18 @@ func (b *Bridge) staleRounds(ctx context.Context, round uint16) ([]uint16, error
 func (b *Bridge) commit(ctx context.Context, want map[flowKey]Flow, dels, adds, drops []string) error {
 	lines := slices.Concat(dels, adds, drops)
 	if len(lines) == 0 {
+		b.spare = want
 		return nil
 	}
 	b.stats.Bundles++
 	if err := b.of.Bundle(ctx, b.name, lines); err != nil {
 		b.markUnknown(want)
+		b.spare = want
 		return err
 	}
 	b.stats.Adds += len(adds)
 	b.stats.Deletes += len(dels) + len(drops)
-	b.last = want
+	b.last, b.spare = want, b.last
 	return nil
 }
 
@@ -194,12 +209,17 @@ func (b *Bridge) markUnknown(want map[flowKey]Flow) {
 
 // index validates desired and keys it, stamping owner and round.
 func (b *Bridge) index(desired []Flow, round uint16) (map[flowKey]Flow, error) {
-	want := make(map[flowKey]Flow, len(desired))
+	want := b.spare
+	b.spare = nil
+	if want == nil {
+		want = make(map[flowKey]Flow, len(desired))
+	}
+	clear(want)
 	for _, f := range desired {
 		if f.Cookie&^FeatureMask != 0 {
 			return nil, fmt.Errorf("%w: cookie %#x uses owner/round bits: %s", ErrBadFlow, f.Cookie, f)
 		}
-		if strings.ContainsAny(f.Match+f.Actions, "\n\x00") {
+		if strings.ContainsAny(f.Match, "\n\x00") || strings.ContainsAny(f.Actions, "\n\x00") {
 			return nil, fmt.Errorf("%w: control characters in %q", ErrBadFlow, f.String())
 		}
 		f.Cookie = uint64(NewCookie(b.owner, round, uint32(f.Cookie)))
@@ -228,7 +248,10 @@ func (b *Bridge) Lost(ctx context.Context) (bool, error) {
 }
 
 func sortedKeys(m map[flowKey]Flow) []flowKey {
-	keys := slices.Collect(maps.Keys(m))
+	return sortKeys(slices.Collect(maps.Keys(m)))
+}
+
+func sortKeys(keys []flowKey) []flowKey {
 	slices.SortFunc(keys, func(a, b flowKey) int {
 		if a.table != b.table {
 			return int(a.table) - int(b.table)

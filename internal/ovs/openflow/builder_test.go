@@ -3,6 +3,8 @@ package openflow
 import (
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -68,5 +70,21 @@ func TestIndexRejectsBadFlows(t *testing.T) {
 	}
 	if _, err := b.index([]Flow{{Actions: "drop\nadd x"}}, 0); err == nil {
 		t.Fatal("newline accepted")
+	}
+}
+
+// key keeps an already sorted match as it is (no copy) and sorts and
+// dedups any other: both paths must agree.
+func TestKeyCanonicalFastPath(t *testing.T) {
+	for _, m := range []string{"", "a", "a,b", "b,a", "a,a", "a,b,c", "a,c,b", "a,,b", ",a", "a,", "x,x,y", "dl_vlan=1,in_port=3", "in_port=3,dl_vlan=1"} {
+		fields := strings.Split(m, ",")
+		slices.Sort(fields)
+		want := strings.Join(slices.Compact(fields), ",")
+		if got := (Flow{Match: m}).key().match; got != want {
+			t.Errorf("key(%q) = %q, want %q", m, got, want)
+		}
+		if canonical(m) != (want == m) {
+			t.Errorf("canonical(%q) = %v", m, canonical(m))
+		}
 	}
 }

@@ -60,7 +60,26 @@ type flowKey struct {
 	match    string
 }
 
+// canonical reports whether a match's fields are already sorted and
+// distinct, as key would make them.
+func canonical(match string) bool {
+	prev, rest, more := "", match, true
+	for i := 0; more; i++ {
+		var field string
+		field, rest, more = strings.Cut(rest, ",")
+		if i > 0 && field <= prev {
+			return false
+		}
+		prev = field
+	}
+	return true
+}
+
 func (f Flow) key() flowKey {
+	if canonical(f.Match) {
+		// The usual case (vland's pipeline writes matches sorted): no copy.
+		return flowKey{f.Table, f.Priority, f.Match}
+	}
 	fields := strings.Split(f.Match, ",")
 	slices.Sort(fields)
 	return flowKey{f.Table, f.Priority, strings.Join(slices.Compact(fields), ",")}

@@ -6,10 +6,13 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ovn-kubernetes/libovsdb/model"
+
 	"github.com/vland/vland/internal/ovs/ovsdb/vswitchd"
 )
 
-// PortInfo is a port and its interface as read from the cache.
+// PortInfo is a port and its interface as read from the cache. Its maps
+// may be the cache's own (ListPorts): read them, never write them.
 type PortInfo struct {
 	Name   string
 	Bridge string
@@ -29,19 +32,30 @@ type PortInfo struct {
 // ListPorts returns the ports of bridge ("" = every bridge), sorted by
 // name, including each bridge's local port (named like the bridge).
 func (c *Client) ListPorts(ctx context.Context, bridge string) ([]PortInfo, error) {
-	var brs []vswitchd.Bridge
-	if err := c.ovs.List(ctx, &brs); err != nil {
-		return nil, fmt.Errorf("ovsdb: list bridges: %w", err)
+	// The cache's rows as they are, not copied: libovsdb replaces a row on
+	// update and never writes one in place, and PortInfo's maps are only
+	// read. Copying every bridge, port and interface row at every listing
+	// was a good part of a busy agent's allocation.
+	cache := c.ovs.Cache()
+	if cache == nil {
+		return nil, fmt.Errorf("ovsdb: list bridges: not connected")
 	}
+	brs := cache.Table(vswitchd.BridgeTable).RowsShallow()
+	ports := cache.Table(vswitchd.PortTable).RowsShallow()
+	ifaces := cache.Table(vswitchd.InterfaceTable).RowsShallow()
 	found := bridge == ""
 	var out []PortInfo
-	for _, br := range brs {
-		if bridge != "" && br.Name != bridge {
+	for _, m := range brs {
+		br, ok := m.(*vswitchd.Bridge)
+		if !ok || bridge != "" && br.Name != bridge {
 			continue
 		}
 		found = true
+		if out == nil {
+			out = make([]PortInfo, 0, len(br.Ports))
+		}
 		for _, uuid := range br.Ports {
-			if info, ok := c.portInfoByUUID(ctx, br.Name, uuid); ok {
+			if info, ok := c.portInfoByUUID(ctx, ports, ifaces, br.Name, uuid); ok {
 				out = append(out, info)
 			}
 		}
@@ -93,14 +107,13 @@ func (c *Client) WaitOFPort(ctx context.Context, name string) (int, error) {
 // rows are read by UUID, the port's interfaces first: a Get by name would
 // search an index (encoding the name) for each of the hundreds of ports an
 // Apply lists, twice.
-func (c *Client) portInfoByUUID(ctx context.Context, bridge, uuid string) (PortInfo, bool) {
-	port, ok := c.ovs.Cache().Table(vswitchd.PortTable).Row(uuid).(*vswitchd.Port)
+func (c *Client) portInfoByUUID(ctx context.Context, ports, ifaces map[string]model.Model, bridge, uuid string) (PortInfo, bool) {
+	port, ok := ports[uuid].(*vswitchd.Port)
 	if !ok {
 		return PortInfo{}, false
 	}
-	ifaces := c.ovs.Cache().Table(vswitchd.InterfaceTable)
 	for _, u := range port.Interfaces {
-		if iface, ok := ifaces.Row(u).(*vswitchd.Interface); ok && iface.Name == port.Name {
+		if iface, ok := ifaces[u].(*vswitchd.Interface); ok && iface.Name == port.Name {
 			return portInfo(bridge, port, iface), true
 		}
 	}
