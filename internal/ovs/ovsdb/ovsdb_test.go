@@ -116,9 +116,18 @@ func TestPorts(t *testing.T) {
 		}
 	}
 	// Fix drift: someone changed options and tag behind our back.
+	// EnsurePort compares with the client's cache, which sees the drift a
+	// moment after ovs-vsctl returns (the agent's next reconcile would run
+	// then): ensure again until the cache has caught up.
 	vsctl(t, o, "set", "Interface", "patch-tun", "options:peer=bogus")
-	patch("br-int", "patch-tun", "patch-int")
-	if got := vsctl(t, o, "get", "Interface", "patch-tun", "options:peer"); got != "patch-int" {
+	var got string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		patch("br-int", "patch-tun", "patch-int")
+		if got = vsctl(t, o, "get", "Interface", "patch-tun", "options:peer"); got == "patch-int" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if got != "patch-int" {
 		t.Fatalf("peer not fixed: %q", got)
 	}
 
