@@ -27,12 +27,31 @@ const (
 	MACsPrefix     = root + "macs/"
 	SegmentsPrefix = root + "segments/"
 
-	// NetworkPortsPrefix + <network id> + "/" + <port id>: one key per port,
-	// written and deleted in the port's own transactions; the value is the
-	// port's device_owner. A network delete conditions its transaction on
-	// this range ("no port created since I listed it"), so the emptiness
-	// check cannot be fooled by a lagging cache.
+	// The port index ranges (see PortOps): each holds, per port, a copy of
+	// the port's stored JSON (the same bytes as its PortKey), written and
+	// deleted in the port's own transactions, so that an agent can list and
+	// watch only the ranges that concern its host instead of every port of
+	// the cloud.
+	//
+	// NetworkPortsPrefix + <network id> + "/" + <port id>: every port of a
+	// network. A network delete also conditions its transaction on this
+	// range ("no port created since I listed it"), so the emptiness check
+	// cannot be fooled by a lagging cache.
+	// HostPortsPrefix + <host> + "/" + <port id>: ports bound to the host
+	// (binding:host_id).
+	// RouterPortsPrefix + <router id> + "/" + <port id>: a router's ports
+	// (device_owner network:router_* or network:ha_router_*), which the
+	// router's L3 host realises.
 	NetworkPortsPrefix = root + "network-ports/"
+	HostPortsPrefix    = root + "host-ports/"
+	RouterPortsPrefix  = root + "router-ports/"
+
+	// NetworkStatusPrefix + <network id> + "/" + <host> + "/" + <port id>:
+	// a copy of PortStatusKey(host, port) under the port's network, kept by
+	// the status mirror (a leader-elected server controller; an agent's
+	// etcd grant covers only its own host's range, so it cannot write
+	// there itself). Agents follow the copies of their networks only.
+	NetworkStatusPrefix = root + "network-status/"
 
 	// QuotasPrefix + <project id>: an api.Quota set through the API (absent:
 	// the defaults). QuotaSlotsPrefix + <project> + "/" + <resource> + "/" +
@@ -82,8 +101,10 @@ const (
 
 	// Security groups: SecurityGroupsPrefix + <id> holds a group with its
 	// rules. SecGroupPortsPrefix + <group id> + "/" + <port id>: one key per
-	// port in the group, written in the port's own transactions, so that a
-	// group delete can condition on "no port joined since I listed".
+	// port in the group, written in the port's own transactions (a port
+	// index range: the value is the port's JSON, see PortOps), so that a
+	// group delete can condition on "no port joined since I listed" and an
+	// agent can follow the members of the remote groups its rules name.
 	SecurityGroupsPrefix = root + "security-groups/"
 	SecGroupPortsPrefix  = root + "secgroup-ports/"
 
@@ -127,6 +148,41 @@ func NetworkPortKey(networkID, portID string) string {
 
 // NetworkPortsOf is the prefix of a network's port index keys.
 func NetworkPortsOf(networkID string) string { return NetworkPortsPrefix + networkID + "/" }
+
+// HostPortsOf is the prefix of the ports bound to host.
+func HostPortsOf(host string) string { return HostPortsPrefix + host + "/" }
+
+// HostPortKey is the index key of a port bound to host.
+func HostPortKey(host, portID string) string { return HostPortsOf(host) + portID }
+
+// RouterPortsOf is the prefix of a router's port index keys.
+func RouterPortsOf(routerID string) string { return RouterPortsPrefix + routerID + "/" }
+
+// RouterPortKey is the index key of one of a router's ports.
+func RouterPortKey(routerID, portID string) string { return RouterPortsOf(routerID) + portID }
+
+// NetworkStatusOf is the prefix of the status copies of a network's ports.
+func NetworkStatusOf(networkID string) string { return NetworkStatusPrefix + networkID + "/" }
+
+// NetworkStatusKey is the copy of PortStatusKey(host, portID) under the
+// port's network.
+func NetworkStatusKey(networkID, host, portID string) string {
+	return NetworkStatusOf(networkID) + host + "/" + portID
+}
+
+// ParseNetworkStatusKey splits a key under NetworkStatusPrefix into
+// network, host and port id; ok is false for anything else.
+func ParseNetworkStatusKey(key string) (networkID, host, portID string, ok bool) {
+	rest, found := strings.CutPrefix(key, NetworkStatusPrefix)
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
 
 // QuotaKey is the key of a project's quota limits.
 func QuotaKey(projectID string) string { return QuotasPrefix + projectID }
