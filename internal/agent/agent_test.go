@@ -54,17 +54,60 @@ func runAgent(t *testing.T, st store.Store, dp Dataplane, edit ...func(*Config))
 	return stop
 }
 
+// put writes v at key as the server and the status mirror would: a port
+// (under PortsPrefix) with its index ranges (store.PortOps, in one
+// transaction) and the network-status copies of its existing status
+// records; a status record with its copy under the port's network.
 func put(t *testing.T, st store.Store, key string, v any) {
 	t.Helper()
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
-	_, err = st.Txn(context.Background(), nil, []store.Op{{Key: key, Value: b}})
+	ops := []store.Op{{Key: key, Value: b}}
+	if id, ok := strings.CutPrefix(key, store.PortsPrefix); ok {
+		var p api.Port
+		require.NoError(t, json.Unmarshal(b, &p))
+		require.Equal(t, id, p.ID, "port written under another id")
+		old, err := get[api.Port](st, key)
+		var oldp *api.Port
+		if err == nil {
+			oldp = &old
+		}
+		ops = store.PortOps(oldp, &p, b)
+		kvs, _, err := st.List(context.Background(), store.PortStatusPrefix)
+		require.NoError(t, err)
+		for _, kv := range kvs {
+			if host, port, ok := store.ParsePortStatusKey(kv.Key); ok && port == id {
+				ops = append(ops, store.Op{Key: store.NetworkStatusKey(p.NetworkID, host, id), Value: kv.Value})
+			}
+		}
+	} else if host, id, ok := store.ParsePortStatusKey(key); ok {
+		if p, err := get[api.Port](st, store.PortKey(id)); err == nil {
+			ops = append(ops, store.Op{Key: store.NetworkStatusKey(p.NetworkID, host, id), Value: b})
+		}
+	}
+	_, err = st.Txn(context.Background(), nil, ops)
 	require.NoError(t, err)
 }
 
+// del deletes key, with a port's index ranges (store.PortDeleteOps) or a
+// status record's network-status copy.
 func del(t *testing.T, st store.Store, key string) {
 	t.Helper()
-	_, err := st.Txn(context.Background(), nil, []store.Op{{Key: key, Delete: true}})
+	ops := []store.Op{{Key: key, Delete: true}}
+	if strings.HasPrefix(key, store.PortsPrefix) {
+		if p, err := get[api.Port](st, key); err == nil {
+			ops = store.PortDeleteOps(&p)
+		}
+	} else if host, id, ok := store.ParsePortStatusKey(key); ok {
+		keys, _, err := st.ListKeys(context.Background(), store.NetworkStatusPrefix)
+		require.NoError(t, err)
+		for _, k := range keys {
+			if _, h, port, ok := store.ParseNetworkStatusKey(k); ok && h == host && port == id {
+				ops = append(ops, store.Op{Key: k, Delete: true})
+			}
+		}
+	}
+	_, err := st.Txn(context.Background(), nil, ops)
 	require.NoError(t, err)
 }
 

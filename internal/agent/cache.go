@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,25 +17,46 @@ import (
 )
 
 // cache mirrors the part of the store that concerns this host, decoded,
-// and kept current by List then Watch from the listed revision.
+// and kept current range by range: each key range is listed at a revision,
+// then watched from the next one.
 //
-// Every agent watches the same prefixes (the key layout has no per-network
-// range), so every change reaches every agent; the cache drops what does
-// not concern its host as early and cheaply as it can (a port is judged on
-// a few decoded fields, a status on its key) and only a change it keeps
-// wakes the reconcile loop. What concerns the host (relevance) is: its
-// ports (plugged into br-int, bound to it, or reported by it), the networks
-// they are on, every port of those networks with its status records, the
-// members of the remote security groups its ports' rules name, and the
-// agents of the hosts those ports are on. When that set grows (the host
-// joins a network), the cache lists the port, status, network and subnet
-// prefixes again, filtered; that is the one read whose cost grows with the
-// cloud, paid when a host joins a network, not per change.
+// An agent follows only the ranges that concern its host (the server
+// writes each port's JSON into index ranges in the port's own transaction,
+// store.PortOps, and a status mirror copies status records under their
+// port's network), so a change reaches only the agents it concerns:
+//   - always: the ports bound here (host-ports/<host>/), the host's own
+//     status records (port-status/<host>/, whose revisions its
+//     compare-and-set writes use), security groups, agent records and
+//     heartbeats, and with network services subnets, routers, floating IPs
+//     and L3 bindings;
+//   - per network of the host's own ports: the network's key, its ports
+//     (network-ports/<net>/) and the other hosts' status records of them
+//     (network-status/<net>/);
+//   - per router bound here (L3 role): its ports (router-ports/<router>/);
+//   - per remote security group named by the rules of the host's ports'
+//     groups: its members, on any network (secgroup-ports/<group>/);
+//   - per port plugged here (or reported by this host) that no other range
+//     holds: its own key, ports/<id>, until its network's range holds it.
+//
+// The host's own ports are those plugged into br-int here, bound here,
+// ports of routers bound here, and those it has a status record for. The
+// dynamic ranges are opened and closed by sync, before each reconcile,
+// until they match what the host's own ports need; closing a range drops
+// what it brought. A port arrives in several ranges (host, network, router,
+// group: one transaction, one revision): the cache keeps the newest value
+// and drops the port when no open range holds it any more.
 type cache struct {
 	st       store.Store
 	log      *slog.Logger
 	host     string
-	prefixes []string // followed store prefixes
+	services bool
+	prefixes []string // the static ranges, followed from the start
+
+	// ctx is run's: the dynamic ranges' watches live under it, and run
+	// waits for them (wg) once stopped is set.
+	ctx     context.Context
+	wg      sync.WaitGroup
+	stopped bool
 
 	mu   sync.Mutex
 	snap Snapshot
@@ -47,23 +67,22 @@ type cache struct {
 	// snapshot (see setStatus). A port's map of statuses by host is never
 	// written in place either way: it is replaced.
 	statusShared bool
-	statusRev    map[string]int64 // status key -> its ModRevision
-	rev          map[string]int64 // other kept key -> its ModRevision
+	// statusRev holds the ModRevision of every status key kept: the
+	// host's own records by their key, other hosts' by their
+	// network-status copy's key.
+	statusRev map[string]int64
+	rev       map[string]int64 // other kept key (not ports) -> its ModRevision
+	portRev   map[string]int64 // port id -> ModRevision of the value kept
+	portRefs  map[string]int   // port id -> open ranges holding it
 	// agents holds every host's agent record undecoded: records are
 	// rewritten by heartbeats all over the cloud, and only the few of
 	// relevant hosts are decoded, by snapshot.
-	agents map[string][]byte
-	rel    relevance
-	// limbo holds other hosts' status records for ports the cache does not
-	// know yet, until the ports watch has caught up with their revision
-	// (or limboTTL passed): ports and statuses are two watches, so a
-	// status can arrive before the port it is about.
-	limbo    []limboEntry
-	grown    bool          // a ports listing found networks the others miss
-	portsRev int64         // revision the ports watch (or a listing) reached
-	pending  int           // prefixes not listed yet
-	ready    chan struct{} // closed once every prefix was listed
-	changed  chan struct{}
+	agents  map[string][]byte
+	rel     relevance
+	ranges  map[string]*keyRange // open ranges by prefix
+	pending int                  // static ranges not listed yet
+	ready   chan struct{}        // closed once every static range was listed
+	changed chan struct{}
 
 	stats cacheStats
 }
@@ -72,45 +91,60 @@ type cache struct {
 type cacheStats struct {
 	events  atomic.Int64 // watch events received
 	kept    atomic.Int64 // events that changed the cache and woke the agent
-	relists atomic.Int64 // filtered listings after the relevance grew
+	relists atomic.Int64 // ranges opened after the relevance grew
 
 	rewatches atomic.Int64 // watches started again after a break
-	listings  atomic.Int64 // whole prefixes listed again after a break
+	listings  atomic.Int64 // ranges listed again after a break
 }
 
 // relevance is what concerns the host, derived from the cache (see cache).
 type relevance struct {
-	local  map[string]bool // port ids with an interface on br-int here
-	nets   map[string]bool // networks of the host's ports
-	groups map[string]bool // security groups of the host's filtered ports
-	remote map[string]bool // remote groups named by those groups' rules
-	hosts  map[string]bool // hosts of the ports kept (their agent records matter)
+	local   map[string]bool // port ids with an interface on br-int here
+	own     map[string]bool // the host's own ports (see cache)
+	nets    map[string]bool // networks of the host's own ports
+	routers map[string]bool // routers bound to the host
+	groups  map[string]bool // security groups of the host's filtered ports
+	remote  map[string]bool // remote groups named by those groups' rules
+	hosts   map[string]bool // hosts of the ports kept (their agent records matter)
 }
 
-// prefixes the agent follows, with how a key's value lands in the cache.
-var cachePrefixes = []string{
-	store.NetworksPrefix, store.PortsPrefix, store.PortStatusPrefix,
-	store.AgentsPrefix, store.AgentAlivePrefix, store.SecurityGroupsPrefix,
+// rangeKind says how a range's keys land in the cache.
+type rangeKind int
+
+const (
+	kindStatic    rangeKind = iota // a whole prefix (agents, security groups...)
+	kindPorts                      // port copies under an index prefix, or one port key
+	kindOwnStatus                  // port-status/<host>/
+	kindNetStatus                  // network-status/<net>/: other hosts' statuses
+	kindNetwork                    // one network key
+)
+
+// keyRange is one followed range: a prefix, or one key (exact, watched
+// as a prefix and filtered: etcd ids never prefix one another, test ids
+// might).
+type keyRange struct {
+	prefix  string
+	kind    rangeKind
+	exact   bool
+	dynamic bool
+	ports   map[string]bool // kindPorts: the port ids this range holds
+	cancel  context.CancelFunc
+	counted bool // a static range's first listing counted towards ready
 }
+
+// cachePrefixes are the static ranges every agent follows whole.
+var cachePrefixes = []string{store.SecurityGroupsPrefix, store.AgentsPrefix, store.AgentAlivePrefix}
 
 // servicePrefixes are followed too when the agent runs network services
 // (the agent learns only what its roles need).
 var servicePrefixes = []string{store.SubnetsPrefix, store.RoutersPrefix, store.FloatingIPsPrefix, store.L3BindingsPrefix}
 
-// relistPrefixes are listed again, in this order, when the relevance
-// grows: the prefixes whose keys the cache filters by network or port.
-var relistPrefixes = []string{store.PortsPrefix, store.NetworksPrefix, store.SubnetsPrefix, store.PortStatusPrefix}
-
 func newCache(st store.Store, log *slog.Logger, host string, services bool) *cache {
-	prefixes := cachePrefixes
-	if services {
-		prefixes = append(slices.Clone(cachePrefixes), servicePrefixes...)
-	}
-	return &cache{
+	c := &cache{
 		st:       st,
 		log:      log,
 		host:     host,
-		prefixes: prefixes,
+		services: services,
 		snap: Snapshot{
 			Networks:   map[string]api.Network{},
 			Subnets:    map[string]api.Subnet{},
@@ -127,47 +161,71 @@ func newCache(st store.Store, log *slog.Logger, host string, services bool) *cac
 		},
 		statusRev: map[string]int64{},
 		rev:       map[string]int64{},
+		portRev:   map[string]int64{},
+		portRefs:  map[string]int{},
 		agents:    map[string][]byte{},
-		rel:       relevance{local: map[string]bool{}, nets: map[string]bool{}, groups: map[string]bool{}, remote: map[string]bool{}, hosts: map[string]bool{}},
-		pending:   len(prefixes),
+		rel:       newRelevance(map[string]bool{}),
+		ranges:    map[string]*keyRange{},
 		ready:     make(chan struct{}),
 		changed:   make(chan struct{}, 1),
 	}
+	// The L3 bindings first (they make router ports the host's), then the
+	// host's own statuses and ports, then the rest.
+	if services {
+		c.addStatic(store.L3BindingsPrefix, kindStatic)
+	}
+	c.addStatic(store.PortStatusOf(host), kindOwnStatus)
+	c.addStatic(store.HostPortsOf(host), kindPorts)
+	for _, p := range cachePrefixes {
+		c.addStatic(p, kindStatic)
+	}
+	if services {
+		for _, p := range servicePrefixes[:3] {
+			c.addStatic(p, kindStatic)
+		}
+	}
+	c.pending = len(c.prefixes)
+	return c
 }
 
-// run lists every prefix, then follows each until ctx ends. The first
-// listings run in order (the host's own statuses, ports, then the rest),
-// so that each is filtered by what the earlier ones showed: a host's
-// ports decide its networks, which decide the statuses it keeps.
+func (c *cache) addStatic(prefix string, kind rangeKind) {
+	c.prefixes = append(c.prefixes, prefix)
+	c.ranges[prefix] = &keyRange{prefix: prefix, kind: kind, ports: map[string]bool{}}
+}
+
+func newRelevance(local map[string]bool) relevance {
+	return relevance{local: local, own: map[string]bool{}, nets: map[string]bool{}, routers: map[string]bool{},
+		groups: map[string]bool{}, remote: map[string]bool{}, hosts: map[string]bool{}}
+}
+
+// run lists every static range, in order, then follows each until ctx
+// ends. The dynamic ranges are opened by sync.
 func (c *cache) run(ctx context.Context) {
-	if kvs, _, err := c.st.List(ctx, store.PortStatusOf(c.host)); err == nil {
-		c.mu.Lock()
-		for _, kv := range kvs {
-			c.putStatus(kv)
-		}
-		c.mu.Unlock()
+	c.mu.Lock()
+	c.ctx = ctx
+	static := make([]*keyRange, 0, len(c.prefixes))
+	for _, p := range c.prefixes {
+		static = append(static, c.ranges[p])
 	}
-	order := slices.Clone(c.prefixes)
-	slices.SortStableFunc(order, func(a, b string) int { return listRank(a) - listRank(b) })
-	first := map[string]listing{}
-	for _, p := range order {
-		kvs, rev, err := c.st.List(ctx, p)
+	c.mu.Unlock()
+	first := map[*keyRange]listing{}
+	for _, r := range static {
+		kvs, rev, err := c.st.List(ctx, r.prefix)
 		if err != nil {
 			break // follow lists again, with back-off
 		}
-		c.listed(p, kvs, rev)
-		first[p] = listing{rev: rev, ok: true}
-	}
-	if len(first) == len(order) {
-		c.mu.Lock()
-		c.grown = false // every listing came after the ports'
-		c.mu.Unlock()
+		c.listed(r, kvs, rev)
+		first[r] = listing{rev: rev, ok: true}
 	}
 	var wg sync.WaitGroup
-	for _, p := range c.prefixes {
-		wg.Go(func() { c.follow(ctx, p, first[p]) })
+	for _, r := range static {
+		wg.Go(func() { c.follow(ctx, r, first[r]) })
 	}
 	wg.Wait()
+	c.mu.Lock()
+	c.stopped = true // no range opens after this
+	c.mu.Unlock()
+	c.wg.Wait()
 }
 
 // listing is a first listing already applied: watch from rev+1.
@@ -176,31 +234,14 @@ type listing struct {
 	ok  bool
 }
 
-// listRank orders the first listings: the routers bound to hosts (they
-// make ports the host's), ports, then networks and subnets, then statuses,
-// then the rest.
-func listRank(p string) int {
-	switch p {
-	case store.L3BindingsPrefix:
-		return -1
-	case store.PortsPrefix:
-		return 0
-	case store.NetworksPrefix, store.SubnetsPrefix:
-		return 1
-	case store.PortStatusPrefix:
-		return 2
-	}
-	return 3
-}
-
-// follow watches prefix from a first listing (if ok) until ctx ends. When
-// the watch breaks (store restart, lost connection, expired login) it
+// follow watches range r from a first listing (if ok) until ctx ends.
+// When the watch breaks (store restart, lost connection, expired login) it
 // watches again from the revision after the last one it applied, so a
-// store restart costs each agent one watch request per prefix, not a
-// listing of the whole cloud; it lists again only when that revision was
-// compacted away (or nothing was listed yet). Between tries it pauses,
-// with jitter, so that a thousand agents do not retry in step.
-func (c *cache) follow(ctx context.Context, prefix string, first listing) {
+// store restart costs each agent one watch request per range, not a
+// listing; it lists again only when that revision was compacted away (or
+// nothing was listed yet). Between tries it pauses, with jitter, so that a
+// thousand agents do not retry in step.
+func (c *cache) follow(ctx context.Context, r *keyRange, first listing) {
 	bo := backoff{min: 100 * time.Millisecond, max: 5 * time.Second, jitter: true}
 	rev, listed := first.rev, first.ok
 	for ctx.Err() == nil {
@@ -208,15 +249,15 @@ func (c *cache) follow(ctx context.Context, prefix string, first listing) {
 		progressed, began := false, time.Now()
 		if !listed {
 			var kvs []store.KV
-			if kvs, rev, err = c.st.List(ctx, prefix); err == nil {
+			if kvs, rev, err = c.st.List(ctx, r.prefix); err == nil {
 				c.stats.listings.Add(1)
-				c.listed(prefix, kvs, rev)
+				c.listed(r, kvs, rev)
 				listed, progressed = true, true
 			}
 		}
 		if listed {
 			var applied bool
-			rev, applied, err = c.watch(ctx, prefix, rev)
+			rev, applied, err = c.watch(ctx, r, rev)
 			progressed = progressed || applied
 			if errors.Is(err, store.ErrCompacted) {
 				listed = false
@@ -229,24 +270,24 @@ func (c *cache) follow(ctx context.Context, prefix string, first listing) {
 			bo.reset() // it worked for a while: a new break starts over
 		}
 		c.stats.rewatches.Add(1)
-		c.log.Warn("store watch broke, watching again", "prefix", prefix, "rev", rev, "list", !listed, "err", err)
+		c.log.Warn("store watch broke, watching again", "prefix", r.prefix, "rev", rev, "list", !listed, "err", err)
 		if !sleep(ctx, bo.next()) {
 			return
 		}
 	}
 }
 
-// watch applies the changes under prefix after revision rev until the
-// watch ends; it returns the last revision applied whole (rev if none),
-// whether it applied any, and why the watch ended.
-func (c *cache) watch(ctx context.Context, prefix string, rev int64) (last int64, applied bool, err error) {
+// watch applies the changes in r after revision rev until the watch ends;
+// it returns the last revision applied whole (rev if none), whether it
+// applied any, and why the watch ended.
+func (c *cache) watch(ctx context.Context, r *keyRange, rev int64) (last int64, applied bool, err error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for ev := range c.st.Watch(wctx, prefix, rev+1) {
+	for ev := range c.st.Watch(wctx, r.prefix, rev+1) {
 		if ev.Err != nil {
 			return rev, applied, ev.Err
 		}
-		c.apply(prefix, ev)
+		c.apply(r, ev)
 		applied = true
 		// A transaction's events share a revision: it is done (and the
 		// watch may resume after it) only with its last event.
@@ -258,11 +299,15 @@ func (c *cache) watch(ctx context.Context, prefix string, rev int64) (last int64
 	return rev, applied, errWatchClosed
 }
 
-// listed applies a listing and counts it towards readiness.
-func (c *cache) listed(prefix string, kvs []store.KV, rev int64) {
+// listed applies a listing of r (if r is still open) and counts a static
+// range's first towards readiness.
+func (c *cache) listed(r *keyRange, kvs []store.KV, rev int64) {
 	c.mu.Lock()
-	c.replace(prefix, kvs, rev)
-	if c.pending > 0 {
+	if c.ranges[r.prefix] == r {
+		c.replace(r, kvs)
+	}
+	if !r.dynamic && !r.counted {
+		r.counted = true
 		c.pending--
 		if c.pending == 0 {
 			close(c.ready)
@@ -272,40 +317,55 @@ func (c *cache) listed(prefix string, kvs []store.KV, rev int64) {
 	c.notify()
 }
 
-// replace sets prefix's content to the kept keys of kvs, a listing taken
-// at revision rev. Ports are judged in two passes: the host's own ports
-// first, whose networks then keep the other ports on them. The caller
-// holds c.mu.
-func (c *cache) replace(prefix string, kvs []store.KV, rev int64) {
-	c.clear(prefix)
-	if prefix == store.PortsPrefix {
-		for _, kv := range kvs {
-			id := strings.TrimPrefix(kv.Key, prefix)
-			if h, err := c.portHead(kv.Value); err == nil && c.ownPort(id, h) && !c.rel.nets[h.NetworkID] {
-				c.rel.nets[h.NetworkID] = true
-				c.grown = true // the networks, subnets and statuses listed before miss it
+// replace sets r's content to kvs, a listing of it. The caller holds c.mu.
+func (c *cache) replace(r *keyRange, kvs []store.KV) {
+	seen := make(map[string]bool, len(kvs))
+	for _, kv := range kvs {
+		if r.exact && kv.Key != r.prefix {
+			continue
+		}
+		seen[kv.Key] = true
+		c.put(r, kv)
+	}
+	switch r.kind {
+	case kindPorts:
+		for id := range r.ports {
+			if !seen[r.portKey(id)] {
+				c.unref(r, id)
+			}
+		}
+	case kindOwnStatus, kindNetStatus:
+		for key := range c.statusRev {
+			if strings.HasPrefix(key, r.prefix) && !seen[key] {
+				c.del(r, store.KV{Key: key})
+			}
+		}
+	case kindNetwork:
+		if !seen[r.prefix] {
+			c.del(r, store.KV{Key: r.prefix})
+		}
+	case kindStatic:
+		for key := range c.rev {
+			if strings.HasPrefix(key, r.prefix) && !seen[key] {
+				c.del(r, store.KV{Key: key})
 			}
 		}
 	}
-	for _, kv := range kvs {
-		c.put(prefix, kv)
-	}
-	if prefix == store.PortsPrefix {
-		c.portsAt(rev)
-	}
 }
 
-func (c *cache) apply(prefix string, ev store.Event) {
+func (c *cache) apply(r *keyRange, ev store.Event) {
 	c.stats.events.Add(1)
+	if r.exact && ev.KV.Key != r.prefix {
+		return // a longer key under the same prefix
+	}
 	c.mu.Lock()
 	var wake bool
-	if ev.Type == store.EventDelete {
-		wake = c.del(prefix, ev.KV)
-	} else {
-		wake = c.put(prefix, ev.KV)
-	}
-	if prefix == store.PortsPrefix && c.portsAt(ev.KV.ModRevision) {
-		wake = true
+	if c.ranges[r.prefix] == r { // not closed meanwhile
+		if ev.Type == store.EventDelete {
+			wake = c.del(r, ev.KV)
+		} else {
+			wake = c.put(r, ev.KV)
+		}
 	}
 	c.mu.Unlock()
 	if wake {
@@ -321,184 +381,166 @@ func (c *cache) notify() {
 	}
 }
 
-// put decodes one key into the cache if it concerns the host, and reports
-// whether the host's view changed (the agent must wake). A value that does
-// not decode is dropped (logged): one bad record must not stop the host.
-// Keys of prefixes the cache does not filter are all kept.
-func (c *cache) put(prefix string, kv store.KV) bool {
-	id := strings.TrimPrefix(kv.Key, prefix)
+// portID is the port a key of a kindPorts range is about.
+func (r *keyRange) portID(key string) string {
+	if r.exact {
+		return strings.TrimPrefix(key, store.PortsPrefix)
+	}
+	return strings.TrimPrefix(key, r.prefix)
+}
+
+// portKey is the key of port id in a kindPorts range.
+func (r *keyRange) portKey(id string) string {
+	if r.exact {
+		return r.prefix
+	}
+	return r.prefix + id
+}
+
+// put records one key of range r, and reports whether the host's view
+// changed (the agent must wake). A value that does not decode is dropped
+// (logged): one bad record must not stop the host.
+func (c *cache) put(r *keyRange, kv store.KV) bool {
+	switch r.kind {
+	case kindPorts:
+		return c.putPort(r, kv)
+	case kindOwnStatus:
+		host, port, ok := store.ParsePortStatusKey(kv.Key)
+		if !ok || host != c.host {
+			return false
+		}
+		// The host's own records do not wake it: it wrote them, and its
+		// next reconcile reads them anyway.
+		c.putStatus(kv, host, port)
+		return false
+	case kindNetStatus:
+		_, host, port, ok := store.ParseNetworkStatusKey(kv.Key)
+		if !ok || host == c.host {
+			return false // the host's own records come from its own range
+		}
+		return c.putStatus(kv, host, port) && c.hasPort(port)
+	}
 	if c.rev[kv.Key] >= kv.ModRevision && kv.ModRevision > 0 {
 		return false // a listing already brought this or a newer value
 	}
 	var err error
 	wake := true
-	switch prefix {
-	case store.NetworksPrefix:
-		if !c.rel.nets[id] {
-			return c.drop(prefix, kv)
+	if r.kind == kindNetwork {
+		err = decodeInto(kv.Value, strings.TrimPrefix(kv.Key, store.NetworksPrefix), c.snap.Networks)
+	} else {
+		id := strings.TrimPrefix(kv.Key, r.prefix)
+		switch r.prefix {
+		case store.SubnetsPrefix:
+			// Every subnet is kept (snapshot hands out those of the host's
+			// networks): the host joining a network then needs no listing.
+			var s api.Subnet
+			if err = json.Unmarshal(kv.Value, &s); err == nil {
+				c.snap.Subnets[id] = s
+				wake = c.rel.nets[s.NetworkID]
+			}
+		case store.AgentsPrefix:
+			// Heartbeats rewrite the record every 30 s; only a changed
+			// tunnel endpoint concerns the peers.
+			old := c.agents[id]
+			c.agents[id] = kv.Value
+			wake = c.rel.hosts[id] && localIP(old) != localIP(kv.Value)
+		case store.AgentAlivePrefix:
+			c.snap.Alive[id] = true
+			wake = c.rel.hosts[id]
+		case store.SecurityGroupsPrefix:
+			err = decodeInto(kv.Value, id, c.snap.SecurityGroups)
+			wake = c.rel.groups[id]
+		case store.RoutersPrefix:
+			err = decodeInto(kv.Value, id, c.snap.Routers)
+		case store.FloatingIPsPrefix:
+			err = decodeInto(kv.Value, id, c.snap.FloatingIPs)
+		case store.L3BindingsPrefix:
+			err = c.putL3Binding(id, kv.Value)
 		}
-		err = decodeInto(kv.Value, id, c.snap.Networks)
-	case store.SubnetsPrefix:
-		var h struct {
-			NetworkID string `json:"network_id"`
-		}
-		if err = json.Unmarshal(kv.Value, &h); err == nil && !c.rel.nets[h.NetworkID] {
-			return c.drop(prefix, kv)
-		}
-		if err == nil {
-			err = decodeInto(kv.Value, id, c.snap.Subnets)
-		}
-	case store.PortsPrefix:
-		var h portHead
-		if h, err = c.portHead(kv.Value); err == nil && !c.keepPort(id, h) {
-			return c.drop(prefix, kv)
-		}
-		var p api.Port
-		if err == nil {
-			p, err = decodePort(kv.Value)
-		}
-		if err == nil {
-			c.writablePorts()[id] = &p // a new port: snapshots may hold the old one
-		}
-	case store.PortStatusPrefix:
-		return c.putStatus(kv)
-	case store.AgentsPrefix:
-		// Heartbeats rewrite the record every 30 s; only a changed tunnel
-		// endpoint concerns the peers.
-		old := c.agents[id]
-		c.agents[id] = kv.Value
-		wake = c.rel.hosts[id] && localIP(old) != localIP(kv.Value)
-	case store.AgentAlivePrefix:
-		c.snap.Alive[id] = true
-		wake = c.rel.hosts[id]
-	case store.SecurityGroupsPrefix:
-		err = decodeInto(kv.Value, id, c.snap.SecurityGroups)
-		wake = c.rel.groups[id]
-	case store.RoutersPrefix:
-		err = decodeInto(kv.Value, id, c.snap.Routers)
-	case store.FloatingIPsPrefix:
-		err = decodeInto(kv.Value, id, c.snap.FloatingIPs)
-	case store.L3BindingsPrefix:
-		err = c.putL3Binding(id, kv.Value)
 	}
 	if err != nil {
 		c.log.Warn("ignoring undecodable store value", "key", kv.Key, "err", err)
-		return c.drop(prefix, kv)
+		return c.del(r, kv)
 	}
 	c.rev[kv.Key] = kv.ModRevision
 	return wake
 }
 
-// drop removes a key that no longer concerns the host (or never did) and
-// reports whether the cache held it.
-func (c *cache) drop(prefix string, kv store.KV) bool {
-	_, held := c.rev[kv.Key]
-	if !held {
+// putPort records a port brought by range r: the range now holds it, and
+// its value replaces the kept one if newer.
+func (c *cache) putPort(r *keyRange, kv store.KV) bool {
+	id := r.portID(kv.Key)
+	if id == "" || strings.Contains(id, "/") {
 		return false
 	}
-	return c.del(prefix, store.KV{Key: kv.Key, ModRevision: kv.ModRevision})
+	if c.portRefs[id] > 0 && kv.ModRevision <= c.portRev[id] {
+		c.ref(r, id) // the same transaction seen through another range, or older
+		return false
+	}
+	p, err := decodePort(kv.Value)
+	if err != nil {
+		c.log.Warn("ignoring undecodable store value", "key", kv.Key, "err", err)
+		return c.unref(r, id)
+	}
+	c.ref(r, id)
+	c.portRev[id] = kv.ModRevision
+	c.writablePorts()[id] = &p // a new port: snapshots may hold the old one
+	return true
 }
 
-// portHead is the part of a port the cache judges it on.
-type portHead struct {
-	NetworkID           string   `json:"network_id"`
-	DeviceOwner         string   `json:"device_owner"`
-	PortSecurityEnabled bool     `json:"port_security_enabled"`
-	SecurityGroups      []string `json:"security_groups"`
-	BindingHostID       string   `json:"binding:host_id"`
-	DeviceID            string   `json:"device_id"`
+func (c *cache) ref(r *keyRange, id string) {
+	if !r.ports[id] {
+		r.ports[id] = true
+		c.portRefs[id]++
+	}
 }
 
-// portHead reads what keepPort needs from a port's JSON. Every agent
-// sees every port change in the cloud, so this is the hot path: network_id
-// and binding:host_id are found by scanning the bytes (the server writes
-// them as plain top-level strings, before any free-form map), and the JSON
-// is only decoded when security groups matter or the scan is unsure.
-func (c *cache) portHead(b []byte) (portHead, error) {
-	net, ok1 := jsonString(b, `"network_id":"`)
-	host, ok2 := jsonString(b, `"binding:host_id":"`)
-	dev, ok3 := jsonString(b, `"device_id":"`)
-	if ok1 && ok2 && ok3 && len(c.rel.remote) == 0 {
-		return portHead{NetworkID: net, BindingHostID: host, DeviceID: dev}, nil
+// unref removes range r's hold on a port; the port goes when no range
+// holds it. It reports whether the port went.
+func (c *cache) unref(r *keyRange, id string) bool {
+	if !r.ports[id] {
+		return false
 	}
-	var h portHead
-	err := json.Unmarshal(b, &h)
-	return h, err
+	delete(r.ports, id)
+	if c.portRefs[id]--; c.portRefs[id] > 0 {
+		return false
+	}
+	delete(c.portRefs, id)
+	delete(c.portRev, id)
+	delete(c.writablePorts(), id)
+	return true
 }
 
-// jsonString returns the string value following key (which ends with the
-// value's opening quote) at its first occurrence; ok is false if the key is
-// missing or the value has escapes.
-func jsonString(b []byte, key string) (string, bool) {
-	i := bytes.Index(b, []byte(key))
-	if i < 0 {
-		return "", false
-	}
-	v := b[i+len(key):]
-	j := bytes.IndexByte(v, '"')
-	if j < 0 || bytes.IndexByte(v[:j], '\\') >= 0 {
-		return "", false
-	}
-	return string(v[:j]), true
-}
-
-// ownPort says whether a port is the host's own: plugged here, bound
-// here, or reported by it.
-func (c *cache) ownPort(id string, h portHead) bool {
-	if c.rel.local[id] || h.BindingHostID == c.host || c.routerHere(h.DeviceID) {
-		return true
-	}
-	_, mine := c.snap.PortStatus[id][c.host]
-	return mine
-}
-
-// keepPort says whether a port concerns the host: its own (plugged here,
-// bound here, reported by it), on one of its networks, or a member of a
-// remote group its rules name.
-func (c *cache) keepPort(id string, h portHead) bool {
-	if c.rel.nets[h.NetworkID] || c.ownPort(id, h) {
-		return true
-	}
-	if len(c.rel.remote) > 0 && filtered(api.Port{PortSecurityEnabled: h.PortSecurityEnabled, DeviceOwner: h.DeviceOwner}) {
-		for _, g := range h.SecurityGroups {
-			if c.rel.remote[g] {
-				return true
-			}
+// del removes one key of range r and reports whether the host's view
+// changed.
+func (c *cache) del(r *keyRange, kv store.KV) bool {
+	switch r.kind {
+	case kindPorts:
+		return c.unref(r, r.portID(kv.Key))
+	case kindOwnStatus:
+		if host, port, ok := store.ParsePortStatusKey(kv.Key); ok && host == c.host {
+			c.delStatus(kv.Key, host, port)
 		}
-	}
-	return false
-}
-
-// del removes one key and reports whether the host's view changed.
-func (c *cache) del(prefix string, kv store.KV) bool {
-	id := strings.TrimPrefix(kv.Key, prefix)
-	if prefix == store.PortStatusPrefix {
-		host, port, ok := store.ParsePortStatusKey(kv.Key)
-		if !ok {
-			return false
-		}
-		if _, held := c.snap.PortStatus[port][host]; !held {
-			c.limbo = slices.DeleteFunc(c.limbo, func(w limboEntry) bool { return w.kv.Key == kv.Key })
-			return false
-		}
-		byHost := maps.Clone(c.snap.PortStatus[port])
-		delete(byHost, host)
-		c.setStatus(port, byHost, kv.Key, -1)
-		return true
+		return false
+	case kindNetStatus:
+		_, host, port, ok := store.ParseNetworkStatusKey(kv.Key)
+		return ok && host != c.host && c.delStatus(kv.Key, host, port) && c.hasPort(port)
 	}
 	rev, held := c.rev[kv.Key]
 	if !held || kv.ModRevision > 0 && kv.ModRevision < rev {
 		return false // never kept, or a listing brought a newer value
 	}
 	delete(c.rev, kv.Key)
+	if r.kind == kindNetwork {
+		delete(c.snap.Networks, strings.TrimPrefix(kv.Key, store.NetworksPrefix))
+		return true
+	}
+	id := strings.TrimPrefix(kv.Key, r.prefix)
 	wake := true
-	switch prefix {
-	case store.NetworksPrefix:
-		delete(c.snap.Networks, id)
+	switch r.prefix {
 	case store.SubnetsPrefix:
+		wake = c.rel.nets[c.snap.Subnets[id].NetworkID]
 		delete(c.snap.Subnets, id)
-	case store.PortsPrefix:
-		delete(c.writablePorts(), id)
 	case store.AgentsPrefix:
 		delete(c.agents, id)
 		wake = c.rel.hosts[id]
@@ -523,62 +565,16 @@ func (c *cache) del(prefix string, kv store.KV) bool {
 	return wake
 }
 
-func (c *cache) clear(prefix string) {
-	for k := range c.rev {
-		if strings.HasPrefix(k, prefix) {
-			delete(c.rev, k)
-		}
-	}
-	switch prefix {
-	case store.NetworksPrefix:
-		clear(c.snap.Networks)
-	case store.SubnetsPrefix:
-		clear(c.snap.Subnets)
-	case store.PortsPrefix:
-		c.snap.Ports, c.portsShared = map[string]*api.Port{}, false
-	case store.PortStatusPrefix:
-		c.snap.PortStatus, c.statusRev, c.statusShared = map[string]map[string]api.PortStatus{}, map[string]int64{}, false
-		c.limbo = nil
-	case store.AgentsPrefix:
-		clear(c.agents)
-	case store.AgentAlivePrefix:
-		clear(c.snap.Alive)
-	case store.SecurityGroupsPrefix:
-		clear(c.snap.SecurityGroups)
-	case store.RoutersPrefix:
-		clear(c.snap.Routers)
-	case store.FloatingIPsPrefix:
-		clear(c.snap.FloatingIPs)
-	case store.L3BindingsPrefix:
-		clear(c.snap.L3Bindings)
-	}
-}
-
-// putStatus records a status key if it concerns the host: its own
-// records always (it writes them with compare-and-set), another host's for
-// the ports the cache holds. Keys of another layout (the old
-// port-status/<port id>) are skipped. The host's own records do not wake
-// it: it wrote them, and its next reconcile reads them anyway.
-func (c *cache) putStatus(kv store.KV) bool {
-	host, port, ok := store.ParsePortStatusKey(kv.Key)
-	if !ok || c.statusRev[kv.Key] >= kv.ModRevision && kv.ModRevision > 0 {
-		return false
-	}
-	if _, known := c.snap.Ports[port]; host != c.host && !known {
-		if kv.ModRevision > c.portsRev {
-			now := time.Now()
-			old := 0
-			for old < len(c.limbo) && (now.Sub(c.limbo[old].at) > limboTTL || len(c.limbo)-old >= maxLimbo) {
-				old++
-			}
-			c.limbo = append(c.limbo[old:], limboEntry{kv: kv, at: now})
-		}
+// putStatus records host's status of port, kept by port id (its port may
+// arrive later, or through another range), and reports whether it changed.
+func (c *cache) putStatus(kv store.KV, host, port string) bool {
+	if c.statusRev[kv.Key] >= kv.ModRevision && kv.ModRevision > 0 {
 		return false
 	}
 	var st api.PortStatus
 	if err := json.Unmarshal(kv.Value, &st); err != nil {
 		c.log.Warn("ignoring undecodable store value", "key", kv.Key, "err", err)
-		return c.del(store.PortStatusPrefix, kv)
+		return c.delStatus(kv.Key, host, port)
 	}
 	st.Host, st.PortID = host, port // the key, not the value, says who wrote it
 	byHost := maps.Clone(c.snap.PortStatus[port])
@@ -587,46 +583,19 @@ func (c *cache) putStatus(kv store.KV) bool {
 	}
 	byHost[host] = st
 	c.setStatus(port, byHost, kv.Key, kv.ModRevision)
-	return host != c.host
+	return true
 }
 
-// limboEntry is a status record waiting for its port, since at.
-type limboEntry struct {
-	kv store.KV
-	at time.Time
-}
-
-// The status records waiting for their port are bounded in number and in
-// time: the ports watch is not seconds behind the statuses watch (both
-// come from the same etcd), so an older one is about a port that does not
-// concern the host, whose changes arrive with no port change to settle
-// them (such as every status of a cold-starting cloud).
-const (
-	maxLimbo = 10000
-	limboTTL = 5 * time.Second
-)
-
-// portsAt records that the ports watch reached rev and settles the status
-// records that waited: kept once their port is in the cache, dropped once
-// the ports watch passed their revision without bringing the port. It
-// reports whether one was kept.
-func (c *cache) portsAt(rev int64) bool {
-	c.portsRev = max(c.portsRev, rev)
-	wake := false
-	rest := c.limbo[:0]
-	for _, e := range c.limbo {
-		kv := e.kv
-		_, port, _ := store.ParsePortStatusKey(kv.Key)
-		switch {
-		case c.hasPort(port):
-			wake = c.putStatus(kv) || wake
-		case kv.ModRevision > c.portsRev:
-			rest = append(rest, e)
-		}
+// delStatus forgets host's status of port (kept under key) and reports
+// whether it was kept.
+func (c *cache) delStatus(key, host, port string) bool {
+	if _, held := c.statusRev[key]; !held {
+		return false
 	}
-	clear(c.limbo[len(rest):])
-	c.limbo = rest
-	return wake
+	byHost := maps.Clone(c.snap.PortStatus[port])
+	delete(byHost, host)
+	c.setStatus(port, byHost, key, -1)
+	return true
 }
 
 // writablePorts returns the ports map for a write, copying it first if a
@@ -670,9 +639,15 @@ func (c *cache) snapshot() (Snapshot, map[string]int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.portsShared, c.statusShared = true, true
+	subnets := map[string]api.Subnet{}
+	for id, s := range c.snap.Subnets {
+		if c.rel.nets[s.NetworkID] {
+			subnets[id] = s
+		}
+	}
 	return Snapshot{
 		Networks:   maps.Clone(c.snap.Networks),
-		Subnets:    maps.Clone(c.snap.Subnets),
+		Subnets:    subnets,
 		Ports:      c.snap.Ports,      // copied on the cache's next write (writablePorts)
 		PortStatus: c.snap.PortStatus, // copied on the cache's next write (setStatus)
 		Agents:     c.relevantAgents(),
@@ -714,8 +689,7 @@ func (c *cache) relevantAgents() map[string]api.Agent {
 	return out
 }
 
-// setLocal records the ports plugged here before the first listing, so
-// that listing already keeps what the host needs.
+// setLocal records the ports plugged here before the first listing.
 func (c *cache) setLocal(ids []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -725,9 +699,10 @@ func (c *cache) setLocal(ids []string) {
 }
 
 // sync brings the relevance up to date with the ports plugged here (ids)
-// and the cache's content; when it grew, it lists the filtered prefixes
-// again (holding the lock, so no watch event interleaves), until it is
-// stable. Entries that no longer concern the host are dropped.
+// and the cache's content, and opens and closes the dynamic ranges to
+// match it, until it is stable: a range opened is listed at once (holding
+// the lock, so no watch event interleaves) and then watched; a range
+// closed drops what it brought.
 func (c *cache) sync(ctx context.Context, ids []string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -735,49 +710,113 @@ func (c *cache) sync(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		local[id] = true
 	}
-	// A newly plugged port the cache does not hold (not bound here, on a
-	// network the host did not have): read it alone. If it is not created
-	// yet, the watch keeps it when it comes (it is local now).
-	var unknown []string
-	for id := range local {
-		if !c.rel.local[id] && !c.hasPort(id) {
-			unknown = append(unknown, id)
-		}
-	}
-	c.rel.local = local
-	for _, id := range unknown {
-		kv, err := c.st.Get(ctx, store.PortKey(id))
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		c.put(store.PortsPrefix, kv)
-	}
-	for range 3 {
-		r := c.relevance(local)
-		grew := c.grown || !subset(r.nets, c.rel.nets) || !subset(r.remote, c.rel.remote)
-		c.grown = false
-		c.rel = r
-		if !grew {
-			break
-		}
-		c.stats.relists.Add(1)
-		for _, p := range relistPrefixes {
-			if !slices.Contains(c.prefixes, p) {
-				continue
+	for range 6 {
+		c.rel = c.relevance(local)
+		want := c.wantedRanges()
+		moved := false
+		for _, p := range slices.Sorted(maps.Keys(want)) {
+			if _, open := c.ranges[p]; !open {
+				if err := c.open(ctx, want[p]); err != nil {
+					return err
+				}
+				moved = true
 			}
-			kvs, rev, err := c.st.List(ctx, p)
-			if err != nil {
-				return err
-			}
-			c.replace(p, kvs, rev)
 		}
-		c.grown = false // the ports were listed first
+		for p, r := range c.ranges {
+			if r.dynamic && want[p] == nil {
+				c.close(r)
+				moved = true
+			}
+		}
+		if !moved {
+			return nil
+		}
 	}
-	c.prune()
+	c.rel = c.relevance(local)
+	c.notify() // not stable yet: go on at the next reconcile
 	return nil
+}
+
+// wantedRanges are the dynamic ranges the relevance asks for, not open
+// yet (new) or open (the open one). The caller holds c.mu.
+func (c *cache) wantedRanges() map[string]*keyRange {
+	want := map[string]*keyRange{}
+	add := func(prefix string, kind rangeKind, exact bool) {
+		if r := c.ranges[prefix]; r != nil {
+			want[prefix] = r
+			return
+		}
+		want[prefix] = &keyRange{prefix: prefix, kind: kind, exact: exact, dynamic: true, ports: map[string]bool{}}
+	}
+	for n := range c.rel.nets {
+		add(store.NetworkKey(n), kindNetwork, true)
+		add(store.NetworkPortsOf(n), kindPorts, false)
+		add(store.NetworkStatusOf(n), kindNetStatus, false)
+	}
+	for router := range c.rel.routers {
+		add(store.RouterPortsOf(router), kindPorts, false)
+	}
+	for g := range c.rel.remote {
+		add(store.SecGroupPortsOf(g), kindPorts, false)
+	}
+	// An own port no other range holds (plugged here before it was bound,
+	// or known only by its status record): follow its key until its
+	// network's range holds it, or until it is created.
+	for id := range c.rel.own {
+		key := store.PortKey(id)
+		held := c.portRefs[id]
+		if r := c.ranges[key]; r != nil && r.ports[id] {
+			held--
+		}
+		if held == 0 {
+			add(key, kindPorts, true)
+		}
+	}
+	return want
+}
+
+// open lists a dynamic range, applies it and starts watching it from the
+// listed revision. The caller holds c.mu.
+func (c *cache) open(ctx context.Context, r *keyRange) error {
+	if c.stopped {
+		return context.Canceled
+	}
+	kvs, rev, err := c.st.List(ctx, r.prefix)
+	if err != nil {
+		return err
+	}
+	c.stats.relists.Add(1)
+	c.ranges[r.prefix] = r
+	c.replace(r, kvs)
+	parent := c.ctx
+	if parent == nil {
+		parent = ctx
+	}
+	rctx, cancel := context.WithCancel(parent)
+	r.cancel = cancel
+	c.wg.Go(func() { c.follow(rctx, r, listing{rev: rev, ok: true}) })
+	return nil
+}
+
+// close stops following a dynamic range and drops what it brought. The
+// caller holds c.mu.
+func (c *cache) close(r *keyRange) {
+	r.cancel()
+	delete(c.ranges, r.prefix)
+	switch r.kind {
+	case kindPorts:
+		for id := range r.ports {
+			c.unref(r, id)
+		}
+	case kindNetStatus:
+		for key := range c.statusRev {
+			if strings.HasPrefix(key, r.prefix) {
+				c.del(r, store.KV{Key: key})
+			}
+		}
+	case kindNetwork:
+		c.del(r, store.KV{Key: r.prefix})
+	}
 }
 
 // putL3Binding records one router/host binding (key <router>/<host>).
@@ -795,20 +834,8 @@ func (c *cache) putL3Binding(id string, v []byte) error {
 	if c.snap.L3Bindings[router] == nil {
 		c.snap.L3Bindings[router] = map[string]bool{}
 	}
-	if host == c.host && !b.Removed && !c.routerHere(router) {
-		// The router's ports (and the networks they are on) were filtered
-		// out until now: list them again at the next refresh.
-		c.grown = true
-	}
 	c.snap.L3Bindings[router][host] = b.Removed
 	return nil
-}
-
-// routerHere says whether a router is bound to this host: its interface
-// and gateway ports, and their networks, concern the host's L3 service.
-func (c *cache) routerHere(router string) bool {
-	removed, ok := c.snap.L3Bindings[router][c.host]
-	return router != "" && ok && !removed
 }
 
 func cloneNested[V any](m map[string]map[string]V) map[string]map[string]V {
@@ -822,10 +849,28 @@ func cloneNested[V any](m map[string]map[string]V) map[string]map[string]V {
 // relevance derives what concerns the host from the cache. The caller
 // holds c.mu.
 func (c *cache) relevance(local map[string]bool) relevance {
-	r := relevance{local: local, nets: map[string]bool{}, groups: map[string]bool{}, remote: map[string]bool{}, hosts: map[string]bool{}}
+	r := newRelevance(local)
+	for router, hosts := range c.snap.L3Bindings {
+		if removed, ok := hosts[c.host]; ok && !removed {
+			r.routers[router] = true
+		}
+	}
+	for id := range local {
+		r.own[id] = true
+	}
+	for key := range c.statusRev {
+		if host, id, ok := store.ParsePortStatusKey(key); ok && host == c.host {
+			r.own[id] = true
+		}
+	}
 	for id, p := range c.snap.Ports {
-		_, mine := c.snap.PortStatus[id][c.host]
-		if !local[id] && p.BindingHostID != c.host && !mine && !c.routerHere(p.DeviceID) {
+		if p.BindingHostID == c.host || store.RouterOwned(p.DeviceOwner) && r.routers[p.DeviceID] {
+			r.own[id] = true
+		}
+	}
+	for id := range r.own {
+		p, ok := c.snap.Ports[id]
+		if !ok {
 			continue
 		}
 		r.nets[p.NetworkID] = true
@@ -852,52 +897,6 @@ func (c *cache) relevance(local map[string]bool) relevance {
 	}
 	delete(r.hosts, c.host)
 	return r
-}
-
-// prune drops the ports, networks, subnets and other hosts' statuses that
-// no longer concern the host (it left a network). The caller holds c.mu.
-func (c *cache) prune() {
-	for id, p := range c.snap.Ports {
-		h := portHead{NetworkID: p.NetworkID, DeviceOwner: p.DeviceOwner, PortSecurityEnabled: p.PortSecurityEnabled,
-			SecurityGroups: p.SecurityGroups, BindingHostID: p.BindingHostID, DeviceID: p.DeviceID}
-		if !c.keepPort(id, h) {
-			delete(c.writablePorts(), id)
-			delete(c.rev, store.PortKey(id))
-		}
-	}
-	for id := range c.snap.Networks {
-		if !c.rel.nets[id] {
-			delete(c.snap.Networks, id)
-			delete(c.rev, store.NetworkKey(id))
-		}
-	}
-	for id, s := range c.snap.Subnets {
-		if !c.rel.nets[s.NetworkID] {
-			delete(c.snap.Subnets, id)
-			delete(c.rev, store.SubnetKey(id))
-		}
-	}
-	for port, byHost := range c.snap.PortStatus {
-		if c.hasPort(port) {
-			continue
-		}
-		for host := range byHost {
-			if host != c.host {
-				left := maps.Clone(c.snap.PortStatus[port])
-				delete(left, host)
-				c.setStatus(port, left, store.PortStatusKey(host, port), -1)
-			}
-		}
-	}
-}
-
-func subset(a, b map[string]bool) bool {
-	for k := range a {
-		if !b[k] {
-			return false
-		}
-	}
-	return true
 }
 
 func decodeInto[T any](b []byte, id string, m map[string]T) error {

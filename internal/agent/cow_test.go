@@ -23,10 +23,13 @@ func TestSnapshotUnchangedByLaterWrites(t *testing.T) {
 		require.NoError(t, err)
 		return store.KV{Key: key, Value: b, ModRevision: rev}
 	}
+	ports, own := c.ranges[store.HostPortsOf("hostA")], c.ranges[store.PortStatusOf("hostA")]
+	others := &keyRange{prefix: store.NetworkStatusOf("n1"), kind: kindNetStatus}
+	otherKey := store.NetworkStatusKey("n1", "hostB", "p1")
 	c.mu.Lock()
-	c.put(store.PortsPrefix, kv(store.PortKey("p1"), vmPort("p1", "n1", "fa:16:3e:00:00:01", "10.0.0.1", "hostA"), 2))
-	c.put(store.PortStatusPrefix, kv(store.PortStatusKey("hostA", "p1"), active("p1", "hostA"), 3))
-	c.put(store.PortStatusPrefix, kv(store.PortStatusKey("hostB", "p1"), active("p1", "hostB"), 4))
+	c.put(ports, kv(store.HostPortKey("hostA", "p1"), vmPort("p1", "n1", "fa:16:3e:00:00:01", "10.0.0.1", "hostA"), 2))
+	c.put(own, kv(store.PortStatusKey("hostA", "p1"), active("p1", "hostA"), 3))
+	c.put(others, kv(otherKey, active("p1", "hostB"), 4))
 	c.mu.Unlock()
 
 	snap, revs := c.snapshot()
@@ -37,12 +40,12 @@ func TestSnapshotUnchangedByLaterWrites(t *testing.T) {
 	revsBefore := maps.Clone(revs)
 
 	c.mu.Lock()
-	c.put(store.PortsPrefix, kv(store.PortKey("p1"), vmPort("p1", "n1", "fa:16:3e:00:00:02", "10.0.0.1", "hostA"), 5))
-	c.put(store.PortsPrefix, kv(store.PortKey("p2"), vmPort("p2", "n1", "fa:16:3e:00:00:03", "10.0.0.2", "hostA"), 6))
+	c.put(ports, kv(store.HostPortKey("hostA", "p1"), vmPort("p1", "n1", "fa:16:3e:00:00:02", "10.0.0.1", "hostA"), 5))
+	c.put(ports, kv(store.HostPortKey("hostA", "p2"), vmPort("p2", "n1", "fa:16:3e:00:00:03", "10.0.0.2", "hostA"), 6))
 	down := active("p1", "hostB")
 	down.Status = api.StatusDown
-	c.put(store.PortStatusPrefix, kv(store.PortStatusKey("hostB", "p1"), down, 7))
-	c.del(store.PortStatusPrefix, store.KV{Key: store.PortStatusKey("hostA", "p1"), ModRevision: 8})
+	c.put(others, kv(otherKey, down, 7))
+	c.del(own, store.KV{Key: store.PortStatusKey("hostA", "p1"), ModRevision: 8})
 	c.mu.Unlock()
 
 	require.Equal(t, port, *snap.Ports["p1"], "the snapshot's port changed")
@@ -54,6 +57,6 @@ func TestSnapshotUnchangedByLaterWrites(t *testing.T) {
 	require.Equal(t, "fa:16:3e:00:00:02", now.Ports["p1"].MACAddress)
 	require.Contains(t, now.Ports, "p2")
 	require.Equal(t, map[string]api.PortStatus{"hostB": {PortID: "p1", Host: "hostB", Status: api.StatusDown}}, now.PortStatus["p1"])
-	require.Equal(t, int64(7), nowRevs[store.PortStatusKey("hostB", "p1")])
+	require.Equal(t, int64(7), nowRevs[otherKey])
 	require.NotContains(t, nowRevs, store.PortStatusKey("hostA", "p1"))
 }

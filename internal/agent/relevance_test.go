@@ -162,25 +162,6 @@ func TestIncrementalEqualsFullResync(t *testing.T) {
 	}, 2*time.Second, 10*time.Millisecond, "a fresh agent differs:\n%s", fresh.dump())
 }
 
-// The byte scan of a port's JSON agrees with decoding it, and is not
-// fooled by the keys' text inside other strings.
-func TestPortHead(t *testing.T) {
-	c := newCache(memstore.New(), slog.Default(), "hostA", false)
-	p := vmPort("p1", "n1", "fa:16:3e:00:00:01", "10.0.0.1", "hostB")
-	p.Description = `"network_id":"evil" "binding:host_id":"hostA"`
-	p.BindingProfile = map[string]any{"network_id": "x"}
-	b, err := json.Marshal(p)
-	require.NoError(t, err)
-	h, err := c.portHead(b)
-	require.NoError(t, err)
-	require.Equal(t, portHead{NetworkID: "n1", BindingHostID: "hostB"}, h)
-	p.BindingHostID = `host"A`
-	b, _ = json.Marshal(p)
-	h, err = c.portHead(b)
-	require.NoError(t, err)
-	require.Equal(t, `host"A`, h.BindingHostID, "escaped values fall back to decoding")
-}
-
 // A router bound to the host makes its ports, and the networks they are
 // on, the host's concern (its L3 service plugs them), also when the
 // binding comes after the first listing; another host keeps none of it.

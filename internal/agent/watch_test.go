@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,9 +11,10 @@ import (
 	"github.com/vland/vland/internal/store/memstore"
 )
 
-// breakingStore's first watch of PortsPrefix delivers nothing and fails
-// with ErrCompacted when brk is closed, as a watch that fell behind
-// compaction does: the agent must list again to catch up.
+// breakingStore's first watch of a port's key (the range an agent follows
+// for a port plugged before it exists) delivers nothing and fails with
+// ErrCompacted when brk is closed, as a watch that fell behind compaction
+// does: the agent must list that range again to catch up.
 type breakingStore struct {
 	store.Store
 	brk  chan struct{}
@@ -21,7 +23,7 @@ type breakingStore struct {
 
 func (b *breakingStore) Watch(ctx context.Context, prefix string, rev int64) <-chan store.Event {
 	first := false
-	if prefix == store.PortsPrefix {
+	if strings.HasPrefix(prefix, store.PortsPrefix) {
 		b.once.Do(func() { first = true })
 	}
 	if !first {

@@ -46,12 +46,14 @@ func ServerPerms() []Perm {
 // AgentReadPrefixes are the prefixes every agent may read (and watch): the
 // desired state of networks, subnets (a DHCP agent serves them), ports,
 // security groups (the firewall), routers and floating IPs (an L3 agent
-// realises them), instances (the metadata proxy answers from them), and
-// what the agents report.
+// realises them), instances (the metadata proxy answers from them), what
+// the agents report, and the port index ranges and status copies through
+// which an agent follows only what concerns its host.
 var AgentReadPrefixes = []string{
 	NetworksPrefix, SubnetsPrefix, PortsPrefix, RoutersPrefix, FloatingIPsPrefix, L3BindingsPrefix,
 	AgentsPrefix, AgentAlivePrefix, PortStatusPrefix,
 	SecurityGroupsPrefix, InstancesPrefix,
+	NetworkPortsPrefix, HostPortsPrefix, RouterPortsPrefix, SecGroupPortsPrefix, NetworkStatusPrefix,
 }
 
 // AgentPerms are the permissions of host's agent role: read
