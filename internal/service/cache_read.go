@@ -169,13 +169,18 @@ func (c *cache) statusHosts(id string) []string {
 	return hosts
 }
 
-// agentList returns every agent record with its liveness.
+// agentList returns every agent record with its liveness and the time of
+// its last heartbeat (the record's own, written at registration, for an
+// agent that keeps no heartbeat key).
 func (c *cache) agentList() []api.Agent {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	out := make([]api.Agent, 0, len(c.agents))
 	for host, a := range c.agents {
 		_, a.Alive = c.alive[host]
+		if ts, ok := c.beats[host]; ok {
+			a.HeartbeatTimestamp = ts
+		}
 		out = append(out, a)
 	}
 	return out
