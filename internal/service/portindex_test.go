@@ -161,6 +161,36 @@ func TestPortIndexFollowsEveryPortWrite(t *testing.T) {
 
 	must(s.RemoveRouterInterface(adminCtx, r.ID, InterfaceRequest{PortID: adopt.ID}))
 	requireIndex(t, mem, "router interface removed")
+
+	// Gateway and floating IP ports.
+	ext := must(s.CreateNetworks(adminCtx, []NetworkRequest{{External: Some(true)}}))[0]
+	must(s.CreateSubnets(adminCtx, []SubnetRequest{{NetworkID: Some(ext.ID), CIDR: Some("172.24.0.0/24")}}))
+	must(s.UpdateRouter(adminCtx, r.ID, RouterRequest{ExternalGateway: Some(GatewayRequest{NetworkID: ext.ID})}, -1))
+	fip := must(s.CreateFloatingIPs(adminCtx, []FloatingIPRequest{{FloatingNetworkID: Some(ext.ID)}}))[0]
+	requireIndex(t, mem, "gateway and floating IP")
+	if err := s.DeleteFloatingIP(adminCtx, fip.ID, -1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RemoveRouterInterface(adminCtx, r.ID, InterfaceRequest{SubnetID: sub.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRouter(adminCtx, r.ID, -1); err != nil {
+		t.Fatal(err)
+	}
+	requireIndex(t, mem, "router and floating IP deleted")
+	if keys, _, _ := mem.ListKeys(ctx, store.RouterPortsOf(r.ID)); len(keys) > 0 {
+		t.Fatalf("router-ports left: %v", keys)
+	}
+
+	// A network delete takes its network-owned ports along (it reads their
+	// device_owner from the index copies).
+	n3 := must(s.CreateNetworks(adminCtx, []NetworkRequest{{}}))[0]
+	must(s.CreateSubnets(adminCtx, []SubnetRequest{{NetworkID: Some(n3.ID), CIDR: Some("10.30.0.0/24")}}))
+	must(s.CreatePorts(adminCtx, []PortRequest{{NetworkID: Some(n3.ID), DeviceOwner: Some(DeviceOwnerDHCP), BindingHostID: Some("h3")}}))
+	if err := s.DeleteNetwork(adminCtx, n3.ID, -1); err != nil {
+		t.Fatal(err)
+	}
+	requireIndex(t, mem, "network deleted with its DHCP port")
 	if err := s.DeletePort(adminCtx, dhcp.ID, -1); err != nil {
 		t.Fatal(err)
 	}
