@@ -12,6 +12,7 @@ import (
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/memstore"
+	"github.com/vland/vland/internal/store/storetest"
 )
 
 // requireIndex checks the port index ranges against the ports in st: every
@@ -80,12 +81,22 @@ func must[T any](v T, err error) T {
 	return v
 }
 
+// onStores runs test on a memstore and on embedded etcd.
+func onStores(t *testing.T, test func(t *testing.T, st store.Store)) {
+	t.Run("memstore", func(t *testing.T) {
+		mem := memstore.New()
+		defer mem.Close()
+		test(t, mem)
+	})
+	t.Run("etcd", func(t *testing.T) { test(t, storetest.NewEtcd(t)) })
+}
+
 // TestPortIndexFollowsEveryPortWrite runs every kind of port write the
 // service makes and checks after each that the index ranges are exactly
 // what store.PortOps describes.
-func TestPortIndexFollowsEveryPortWrite(t *testing.T) {
-	mem := memstore.New()
-	defer mem.Close()
+func TestPortIndexFollowsEveryPortWrite(t *testing.T) { onStores(t, testPortIndexFollowsEveryPortWrite) }
+
+func testPortIndexFollowsEveryPortWrite(t *testing.T, mem store.Store) {
 	s := startService(t, mem, Config{MaxTxnOps: 40})
 	ctx := context.Background()
 	n := must(s.CreateNetworks(adminCtx, []NetworkRequest{{}}))[0]
@@ -201,9 +212,9 @@ func TestPortIndexFollowsEveryPortWrite(t *testing.T) {
 // (network-ports valued with the device_owner, secgroup-ports with the
 // project, no host or router ranges, stale keys of ports gone or moved)
 // brings the index ranges up to date, and a second start writes nothing.
-func TestPortIndexMigration(t *testing.T) {
-	mem := memstore.New()
-	defer mem.Close()
+func TestPortIndexMigration(t *testing.T) { onStores(t, testPortIndexMigration) }
+
+func testPortIndexMigration(t *testing.T, mem store.Store) {
 	ctx := context.Background()
 	s1 := startService(t, mem, Config{})
 	n := must(s1.CreateNetworks(adminCtx, []NetworkRequest{{}}))[0]
