@@ -109,8 +109,8 @@ func (r *registrar) register(ctx context.Context) (int64, error) {
 }
 
 // heartbeat keeps lease alive, writes the heartbeat time every interval and
-// the agent record when its content changes, until ctx ends or the lease
-// is lost.
+// the agent record when its content changes (checked every interval and
+// on a device count change), until ctx ends or the lease is lost.
 func (r *registrar) heartbeat(ctx context.Context, lease int64) error {
 	kctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -132,9 +132,11 @@ func (r *registrar) heartbeat(ctx context.Context, lease int64) error {
 				r.log.Warn("agent heartbeat write failed", "err", err)
 			}
 		case <-r.devChanged:
-			if err := r.writeRecord(ctx, false); err != nil && ctx.Err() == nil {
-				r.log.Warn("agent record update failed", "err", err)
-			}
+		}
+		// Written only if its content changed: a failed update is retried
+		// at the next tick.
+		if err := r.writeRecord(ctx, false); err != nil && ctx.Err() == nil {
+			r.log.Warn("agent record update failed", "err", err)
 		}
 	}
 }
