@@ -23,8 +23,10 @@ import (
 // revision order, and one revision resumes both.
 var watched = commonPrefix(store.PortsPrefix, store.PortStatusPrefix)
 
-// maxOps is etcd's default --max-txn-ops: the most copies one transaction
-// writes (a variable so that the tests can compare with one per write).
+// maxOps is etcd's default --max-txn-ops, which bounds a transaction's
+// writes and its conditions alike: with two conditions each, a
+// transaction writes maxOps/2 copies (a variable so that the tests can
+// compare with one per transaction).
 var maxOps = 128
 
 // Pauses after a broken watch or a failed write, doubling up to maxPause.
@@ -41,14 +43,22 @@ type mirror struct {
 	log *slog.Logger
 
 	ports  map[string]port              // port id → its network and revision
-	status map[string]map[string][]byte // port id → host → status record
+	status map[string]map[string]record // port id → host → status record
 	copies map[string][]byte            // copy key → value in the store
 	dirty  map[string]bool              // copy keys that may disagree
 }
 
+// A copy is written only while its port and record are as the mirror saw
+// them (their ModRevisions): a late write, such as a status for a port
+// being deleted or a former leader's, fails instead of leaving a stale copy.
 type port struct {
 	net string
-	rev int64 // the port key's ModRevision: a copy is written only if it still holds
+	rev int64
+}
+
+type record struct {
+	value []byte
+	rev   int64
 }
 
 // Run keeps the copies current until ctx ends, then returns nil. It lists
@@ -91,8 +101,8 @@ func Run(ctx context.Context, st store.Store, log *slog.Logger) error {
 	return nil
 }
 
-// list reads the whole state and writes what disagrees; it returns the
-// revision to watch after.
+// list reads the whole state and marks every copy that may disagree; it
+// returns the revision to watch after.
 func (m *mirror) list(ctx context.Context) (int64, error) {
 	kvs, rev, err := m.st.List(ctx, watched)
 	if err != nil {
@@ -102,8 +112,7 @@ func (m *mirror) list(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	m.ports, m.status = map[string]port{}, map[string]map[string][]byte{}
-	m.copies, m.dirty = map[string][]byte{}, map[string]bool{}
+	m.reset()
 	for _, kv := range kvs {
 		m.apply(store.Event{Type: store.EventPut, KV: kv})
 	}
@@ -111,10 +120,14 @@ func (m *mirror) list(ctx context.Context) (int64, error) {
 		m.copies[kv.Key] = kv.Value
 		m.dirty[kv.Key] = true
 	}
-	if err := m.flush(ctx); err != nil {
-		m.log.Warn("statusmirror: writing copies failed, retrying", "err", err)
-	}
-	return rev, nil
+	return rev, nil // follow writes what disagrees
+
+}
+
+// reset forgets everything (before a listing).
+func (m *mirror) reset() {
+	m.ports, m.status = map[string]port{}, map[string]map[string]record{}
+	m.copies, m.dirty = map[string][]byte{}, map[string]bool{}
 }
 
 // follow applies the changes after rev until the watch ends, writing the
@@ -124,8 +137,7 @@ func (m *mirror) follow(ctx context.Context, rev int64) (last int64, applied boo
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := m.st.Watch(wctx, watched, rev+1)
-	retry := time.NewTimer(time.Hour)
-	retry.Stop()
+	retry := time.NewTimer(0) // at once: what list left to write
 	for {
 		select {
 		case <-ctx.Done():
@@ -193,9 +205,9 @@ func (m *mirror) apply(ev store.Event) {
 		}
 	} else {
 		if m.status[id] == nil {
-			m.status[id] = map[string][]byte{}
+			m.status[id] = map[string]record{}
 		}
-		m.status[id][host] = ev.KV.Value
+		m.status[id][host] = record{value: ev.KV.Value, rev: ev.KV.ModRevision}
 	}
 	if p, ok := m.ports[id]; ok {
 		m.dirty[store.NetworkStatusKey(p.net, host, id)] = true
@@ -228,6 +240,17 @@ func (m *mirror) want(key string) ([]byte, bool) {
 	if !ok || m.ports[id].net != net {
 		return nil, false
 	}
-	v, ok := m.status[id][host]
-	return v, ok
+	r, ok := m.status[id][host]
+	return r.value, ok
+}
+
+// conds are the conditions of a write to copy key: its port and record
+// are still as seen (absent: revision 0). A key that names no port has none.
+func (m *mirror) conds(key string) []store.Cond {
+	_, host, id, ok := store.ParseNetworkStatusKey(key)
+	if !ok {
+		return nil
+	}
+	return []store.Cond{{Key: store.PortKey(id), ModRevision: m.ports[id].rev},
+		{Key: store.PortStatusKey(host, id), ModRevision: m.status[id][host].rev}}
 }

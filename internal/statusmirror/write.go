@@ -10,16 +10,16 @@ import (
 	"github.com/vland/vland/internal/store"
 )
 
-// write is one copy to put (with its port's condition) or delete.
+// write is one copy to put or delete, with its conditions.
 type write struct {
-	op   store.Op
-	cond store.Cond
+	op    store.Op
+	conds []store.Cond
 }
 
-// flush writes the dirty copies that disagree, maxOps per transaction. A
-// transaction whose condition failed (a port changed after the watch
-// showed it) is tried again one write at a time; the writes that still
-// fail stay dirty until the watch brings the port's change.
+// flush writes the dirty copies that disagree, maxOps/2 per transaction.
+// A transaction whose conditions failed (a port or record changed after
+// the watch showed it) is tried again one write at a time; the writes
+// that still fail stay dirty until the watch brings the change.
 func (m *mirror) flush(ctx context.Context) error {
 	var writes []write
 	for _, key := range slices.Sorted(maps.Keys(m.dirty)) {
@@ -29,7 +29,7 @@ func (m *mirror) flush(ctx context.Context) error {
 			delete(m.dirty, key)
 		}
 	}
-	for batch := range slices.Chunk(writes, maxOps) {
+	for batch := range slices.Chunk(writes, max(1, maxOps/2)) {
 		err := m.commit(ctx, batch)
 		if errors.Is(err, store.ErrConflict) && len(batch) > 1 {
 			for _, w := range batch {
@@ -50,11 +50,9 @@ func (m *mirror) diff(key string) (write, bool) {
 	have, had := m.copies[key]
 	switch {
 	case ok && (!had || !bytes.Equal(have, want)):
-		_, _, id, _ := store.ParseNetworkStatusKey(key)
-		return write{op: store.Op{Key: key, Value: want},
-			cond: store.Cond{Key: store.PortKey(id), ModRevision: m.ports[id].rev}}, true
+		return write{op: store.Op{Key: key, Value: want}, conds: m.conds(key)}, true
 	case !ok && had:
-		return write{op: store.Op{Key: key, Delete: true}}, true
+		return write{op: store.Op{Key: key, Delete: true}, conds: m.conds(key)}, true
 	}
 	return write{}, false
 }
@@ -65,9 +63,7 @@ func (m *mirror) commit(ctx context.Context, writes []write) error {
 	ops := make([]store.Op, len(writes))
 	for i, w := range writes {
 		ops[i] = w.op
-		if w.cond.Key != "" {
-			conds = append(conds, w.cond)
-		}
+		conds = append(conds, w.conds...)
 	}
 	if _, err := m.st.Txn(ctx, conds, ops); err != nil {
 		return err
