@@ -121,7 +121,6 @@ func (m *mirror) list(ctx context.Context) (int64, error) {
 		m.dirty[kv.Key] = true
 	}
 	return rev, nil // follow writes what disagrees
-
 }
 
 // reset forgets everything (before a listing).
