@@ -28,6 +28,7 @@ import (
 
 	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/hoststate"
+	"github.com/vland/vland/internal/statusmirror"
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/etcdstore"
 	"github.com/vland/vland/internal/store/etcdstore/embedded"
@@ -35,8 +36,11 @@ import (
 
 // The scale simulation (issue 11): many agents in this process, each with
 // a lean fake data plane, against one etcd in a child process (so its CPU
-// is counted apart and it can be killed and restarted). Each network has
-// one port on each of 4 consecutive hosts. Small by default (a CI test
+// is counted apart and it can be killed and restarted), and the server's
+// status mirror in another (as in a server; its CPU counted apart too).
+// Ports are written as the server writes them (store.PortOps: the port
+// and its index keys). Each network has one port on each of 4 consecutive
+// hosts. Small by default (a CI test
 // with assertions); VLAND_SCALE=HOSTSxPORTS sets the size, e.g.
 //
 //	VLAND_SCALE=1000x20 go test -run TestScaleSim -v -timeout 60m ./internal/agent
@@ -44,6 +48,10 @@ import (
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("VLAND_SIM_ETCD_DIR"); dir != "" {
 		etcdChild(dir, os.Getenv("VLAND_SIM_ETCD_URL"))
+		return
+	}
+	if dir := os.Getenv("VLAND_SIM_MIRROR_DIR"); dir != "" {
+		mirrorChild(dir, os.Getenv("VLAND_SIM_ETCD_URL"))
 		return
 	}
 	os.Exit(m.Run())
@@ -64,6 +72,28 @@ func etcdChild(dir, url string) {
 	os.Exit(0)
 }
 
+// mirrorChild runs the status mirror on the etcd at url (its server
+// password in dir) until SIGTERM.
+func mirrorChild(dir, url string) {
+	pw, err := etcdstore.ReadPasswordFile(dir + "/" + etcdstore.ServerPasswordFile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	st, err := etcdstore.Connect(etcdstore.ClientConfig{Endpoints: []string{url}, Username: store.ServerUser, Password: pw})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	fmt.Println("ready")
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	_ = statusmirror.Run(ctx, st, log)
+	_ = st.Close()
+	os.Exit(0)
+}
+
 // simEtcd is the child etcd.
 type simEtcd struct {
 	dir, url string
@@ -72,18 +102,24 @@ type simEtcd struct {
 
 func startSimEtcd(t testing.TB, dir, url string) *simEtcd {
 	t.Helper()
+	return &simEtcd{dir: dir, url: url, cmd: startChild(t, "VLAND_SIM_ETCD_DIR="+dir, "VLAND_SIM_ETCD_URL="+url)}
+}
+
+// startChild runs this test binary with env added, once it printed "ready".
+func startChild(t testing.TB, env ...string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "VLAND_SIM_ETCD_DIR="+dir, "VLAND_SIM_ETCD_URL="+url)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
 	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err, "etcd child did not start")
+	require.NoError(t, err, "child did not start")
 	require.Equal(t, "ready\n", line)
 	go func() { _, _ = io.Copy(io.Discard, out) }()
-	return &simEtcd{dir: dir, url: url, cmd: cmd}
+	return cmd
 }
 
 func (e *simEtcd) kill() {
@@ -251,6 +287,9 @@ func TestScaleSim(t *testing.T) {
 		}
 	})
 	st := clients[0]
+	mirror := startChild(t, "VLAND_SIM_MIRROR_DIR="+etcd.dir, "VLAND_SIM_ETCD_URL="+url)
+	t.Cleanup(func() { _ = mirror.Process.Signal(syscall.SIGTERM); _ = mirror.Wait() })
+	mirrorCPU := func() time.Duration { return procCPU(mirror.Process.Pid) }
 	// The agents' listings, counted (what a cold start reads).
 	listed := &listCounter{}
 	agentClients := make([]store.Store, len(clients))
@@ -271,7 +310,14 @@ func TestScaleSim(t *testing.T) {
 	add := func(key string, v any) {
 		b, _ := json.Marshal(v)
 		ops = append(ops, store.Op{Key: key, Value: b})
-		if len(ops) == 500 {
+		if len(ops) >= 500 {
+			flush()
+		}
+	}
+	addPort := func(p api.Port) {
+		b, _ := json.Marshal(p)
+		ops = append(ops, store.PortOps(nil, &p, b)...)
+		if len(ops) >= 500 {
 			flush()
 		}
 	}
@@ -284,17 +330,18 @@ func TestScaleSim(t *testing.T) {
 				add(store.NetworkKey(n), vxlanNet(n, 1000+(h/4)*perHost+i))
 			}
 			id := fmt.Sprintf("p%04d-%02d", h, i)
-			add(store.PortKey(id), vmPort(id, n, simMAC(h, i), fmt.Sprintf("10.0.%d.%d", h%4, i+2), hosts[h].name))
+			addPort(vmPort(id, n, simMAC(h, i), fmt.Sprintf("10.0.%d.%d", h%4, i+2), hosts[h].name))
 			hosts[h].dp.ifaces = append(hosts[h].dp.ifaces, iface(id))
 			hosts[h].nets = append(hosts[h].nets, n)
 		}
 	}
 	flush()
 	t.Logf("store written: %d networks, %d ports in %.1f s", nHosts/4*perHost, nHosts*perHost, time.Since(start).Seconds())
+	obs := observeLayout(ctx, st, hosts)
 
 	// Agents.
 	start = time.Now()
-	cpu0 := selfCPU()
+	cpu0, mcpu0 := selfCPU(), mirrorCPU()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	errs := &errCounter{n: map[string]int{}}
 	log = slog.New(errs)
@@ -368,6 +415,8 @@ func TestScaleSim(t *testing.T) {
 		prev = cur
 	}
 	t.Logf("fan-out of the cold start drained %.1f s after it began", time.Since(start).Seconds())
+	t.Logf("  status mirror over the cold start: %d records copied, CPU %.2f s; record -> copy p50 %v, p99 %v",
+		obs.copies.Load(), (mirrorCPU() - mcpu0).Seconds(), obs.latP(0.5), obs.latP(0.99))
 	t.Logf("  cold start read: %d listings, %d keys, %d MiB listed; %d watch events delivered to the agents (%d kept)",
 		listed.calls.Load(), listed.keys.Load(), listed.bytes.Load()>>20, allEvents(), allKept())
 
@@ -377,9 +426,9 @@ func TestScaleSim(t *testing.T) {
 	heapPerAgent := int64(ms.HeapInuse) / int64(nHosts)
 
 	// Background CPU (heartbeats, keep-alives) over an idle second.
-	c0, e0 := selfCPU(), etcd.cpu()
+	c0, e0, m0 := selfCPU(), etcd.cpu(), mirrorCPU()
 	time.Sleep(3 * time.Second)
-	idleCPU, idleEtcd := (selfCPU()-c0)/3, (etcd.cpu()-e0)/3
+	idleCPU, idleEtcd, idleMirror := (selfCPU()-c0)/3, (etcd.cpu()-e0)/3, (mirrorCPU()-m0)/3
 
 	// Changes: a port created on a random host's network, plugged there.
 	type sample struct {
@@ -388,8 +437,16 @@ func TestScaleSim(t *testing.T) {
 		events, kept  int64
 		cpu, etcdCPU  time.Duration
 		sharing       int
+		// On the per-network layout (modelled, see layoutObserver): watch
+		// events etcd would deliver, to how many agents; the mirror's copies.
+		newFan    int64 // of the network and host ranges
+		newRecv   int
+		global    int64 // events under globalPrefixes
+		copies    int64
+		mirrorCPU time.Duration
 	}
 	var samples []sample
+	var changeLats []time.Duration // status record -> mirror copy, over the changes
 	changes := 20
 	if os.Getenv("VLAND_SCALE") != "" {
 		changes = 50
@@ -414,11 +471,14 @@ func TestScaleSim(t *testing.T) {
 			ev0 += o.a.cache.stats.events.Load()
 			kept0 += o.a.cache.stats.kept.Load()
 		}
-		c0, e0 := selfCPU(), etcd.cpu()
+		c0, e0, m0 := selfCPU(), etcd.cpu(), mirrorCPU()
+		recv0, copies0, global0 := obs.received(), obs.copies.Load(), obs.global.Load()
+		lats0 := obs.lats()
 		t0 := time.Now()
 		sh.dp.plug(id)
-		b, _ := json.Marshal(vmPort(id, n, simMAC(h, 90+i%9), fmt.Sprintf("10.9.%d.%d", i/250, i%250+2), sh.name))
-		_, err := st.Txn(ctx, nil, []store.Op{{Key: store.PortKey(id), Value: b}})
+		p := vmPort(id, n, simMAC(h, 90+i%9), fmt.Sprintf("10.9.%d.%d", i/250, i%250+2), sh.name)
+		b, _ := json.Marshal(p)
+		_, err := st.Txn(ctx, nil, store.PortOps(nil, &p, b))
 		require.NoError(t, err)
 		var last time.Time
 		for range affected {
@@ -433,7 +493,15 @@ func TestScaleSim(t *testing.T) {
 		time.Sleep(300 * time.Millisecond) // the status write and what it wakes
 		w := float64(time.Since(t0)) / float64(time.Second)
 		s := sample{lat: lat, sharing: len(affected), cpu: selfCPU() - c0 - time.Duration(float64(idleCPU)*w),
-			etcdCPU: etcd.cpu() - e0 - time.Duration(float64(idleEtcd)*w)}
+			etcdCPU: etcd.cpu() - e0 - time.Duration(float64(idleEtcd)*w), copies: obs.copies.Load() - copies0,
+			mirrorCPU: mirrorCPU() - m0 - time.Duration(float64(idleMirror)*w), global: obs.global.Load() - global0}
+		for j, r := range obs.received() {
+			if d := r - recv0[j]; d > 0 {
+				s.newFan += d
+				s.newRecv++
+			}
+		}
+		changeLats = append(changeLats, obs.lats()[len(lats0):]...)
 		for j, o := range hosts {
 			if d := int(o.a.storeWakes.Load() - before[j]); d > 0 {
 				s.woken++
@@ -448,8 +516,9 @@ func TestScaleSim(t *testing.T) {
 	}
 	var lats []time.Duration
 	var woken, reconc, events, kept int
-	var cpu, ecpu time.Duration
-	maxWoken := 0
+	var cpu, ecpu, mcpu time.Duration
+	var newFan, copies, global int64
+	newRecv, maxWoken := 0, 0
 	for _, s := range samples {
 		lats = append(lats, s.lat)
 		woken += s.woken
@@ -459,6 +528,11 @@ func TestScaleSim(t *testing.T) {
 		kept += int(s.kept)
 		cpu += s.cpu
 		ecpu += s.etcdCPU
+		mcpu += s.mirrorCPU
+		newFan += s.newFan
+		newRecv += s.newRecv
+		copies += s.copies
+		global += s.global
 	}
 	n := len(samples)
 	t.Logf("scale %d hosts / %d ports, %d changes (a port created and plugged on a network of 4 hosts):", nHosts, nHosts*perHost, n)
@@ -466,6 +540,12 @@ func TestScaleSim(t *testing.T) {
 	t.Logf("  agents woken per change: mean %.1f, max %d (hosts sharing the network: 4); store wake-ups per change %.1f", float64(woken)/float64(n), maxWoken, float64(reconc)/float64(n))
 	t.Logf("  agent CPU per change (all agents, idle subtracted): %.1f ms; etcd CPU per change %.1f ms", float64(cpu.Microseconds())/1000/float64(n), float64(ecpu.Microseconds())/1000/float64(n))
 	t.Logf("  etcd watch events delivered per change: %.0f (kept by agents: %.1f)", float64(events)/float64(n), float64(kept)/float64(n))
+	t.Logf("  on the per-network layout (modelled from the keys each change wrote): etcd watch fan-out per change %.1f events of the network and host ranges, to %.1f agents (%.1f events per agent receiving any); plus %.2f events under the prefixes still followed whole (%s) x %d agents",
+		float64(newFan)/float64(n), float64(newRecv)/float64(n), float64(newFan)/float64(max(newRecv, 1)),
+		float64(global)/float64(n), strings.Join(globalPrefixes, " "), nHosts)
+	t.Logf("  status mirror per change: %.1f copies written, CPU %.2f ms (idle subtracted; idle %.1f ms CPU/s); record -> copy p50 %v, p99 %v",
+		float64(copies)/float64(n), float64(mcpu.Microseconds())/1000/float64(n), float64(idleMirror.Microseconds())/1000,
+		pctlOr0(changeLats, 0.5), pctlOr0(changeLats, 0.99))
 	t.Logf("  agent memory: heap in use %.0f KiB per agent; process RSS %d MiB for %d agents", float64(heapPerAgent)/1024, selfRSS()>>20, nHosts)
 	t.Logf("  idle: agents %.0f ms CPU/s, etcd %.0f ms CPU/s", float64(idleCPU.Milliseconds()), float64(idleEtcd.Milliseconds()))
 	require.LessOrEqual(t, maxWoken, 4, "only the hosts sharing the network wake")
@@ -490,9 +570,10 @@ func TestScaleSim(t *testing.T) {
 	}
 	hosts[0].dp.plug(probe)
 	require.Eventually(t, func() bool {
-		b, _ := json.Marshal(vmPort(probe, hosts[0].nets[0], simMAC(0, 99), "10.8.0.2", hosts[0].name))
-		_, err := st.Txn(ctx, nil, []store.Op{{Key: store.PortKey(probe), Value: b},
-			{Key: store.SecurityGroupKey("probe"), Value: []byte(`{"id":"probe"}`)}})
+		p := vmPort(probe, hosts[0].nets[0], simMAC(0, 99), "10.8.0.2", hosts[0].name)
+		b, _ := json.Marshal(p)
+		_, err := st.Txn(ctx, nil, append(store.PortOps(nil, &p, b),
+			store.Op{Key: store.SecurityGroupKey("probe"), Value: []byte(`{"id":"probe"}`)}))
 		return err == nil
 	}, time.Minute, 50*time.Millisecond)
 	require.Eventually(t, func() bool {
@@ -555,6 +636,123 @@ func TestScaleSim(t *testing.T) {
 	t.Logf("  every watch of every agent broken at once: every agent following the store again %.2f s after; %d watches started again, %d prefixes listed again (%d listings, %d MiB); why: %s",
 		all.Seconds(), rewatches-rewatch0, listings-listings0, listed.calls.Load()-calls0, (listed.bytes.Load()-bytes0)>>20, errs.top(2))
 	t.Logf("  relevance relists (hosts joining networks) over the run: %d", relists)
+}
+
+// layoutObserver follows the whole store as one more watcher, for what
+// the agents' own counters cannot show: the status mirror's latency (a
+// status record's arrival to its copy's, on the same watch) and the watch
+// fan-out the same writes would have on the per-network layout. There an
+// agent follows network-ports/ and network-status/ of its networks, and
+// host-ports/ and port-status/ of its own host, instead of the whole
+// ports/ and port-status/; the other prefixes it follows today
+// (globalPrefixes) are counted apart, as delivered to every agent.
+type layoutObserver struct {
+	netHosts map[string][]int // network → the hosts (indexes) with ports on it
+	hostIdx  map[string]int
+	recv     []atomic.Int64 // per host: events of the network and host ranges it would receive
+	global   atomic.Int64   // events under globalPrefixes (each to every agent)
+	copies   atomic.Int64   // network-status puts
+
+	mu       sync.Mutex
+	statusAt map[string]time.Time // host/port → arrival of its latest record
+	lat      []time.Duration      // record → copy
+}
+
+var globalPrefixes = []string{store.NetworksPrefix, store.AgentsPrefix, store.AgentAlivePrefix, store.SecurityGroupsPrefix}
+
+func observeLayout(ctx context.Context, st store.Store, hosts []*simHost) *layoutObserver {
+	o := &layoutObserver{netHosts: map[string][]int{}, hostIdx: map[string]int{}, recv: make([]atomic.Int64, len(hosts)),
+		statusAt: map[string]time.Time{}}
+	for i, h := range hosts {
+		o.hostIdx[h.name] = i
+		for _, n := range h.nets {
+			o.netHosts[n] = append(o.netHosts[n], i)
+		}
+	}
+	ch := st.Watch(ctx, strings.TrimSuffix(store.NetworksPrefix, "networks/"), 0)
+	go func() {
+		for ev := range ch {
+			if ev.Err == nil {
+				o.see(ev)
+			}
+		}
+	}()
+	return o
+}
+
+func (o *layoutObserver) see(ev store.Event) {
+	key, now := ev.KV.Key, time.Now()
+	if host, port, ok := store.ParsePortStatusKey(key); ok {
+		o.deliver(o.host(host))
+		if ev.Type == store.EventPut {
+			o.mu.Lock()
+			o.statusAt[host+"/"+port] = now
+			o.mu.Unlock()
+		}
+		return
+	}
+	if net, host, port, ok := store.ParseNetworkStatusKey(key); ok {
+		o.deliver(o.netHosts[net])
+		if ev.Type == store.EventPut {
+			o.copies.Add(1)
+			o.mu.Lock()
+			if t0, ok := o.statusAt[host+"/"+port]; ok {
+				o.lat = append(o.lat, now.Sub(t0))
+				delete(o.statusAt, host+"/"+port)
+			}
+			o.mu.Unlock()
+		}
+		return
+	}
+	if rest, ok := strings.CutPrefix(key, store.NetworkPortsPrefix); ok {
+		net, _, _ := strings.Cut(rest, "/")
+		o.deliver(o.netHosts[net])
+	} else if rest, ok := strings.CutPrefix(key, store.HostPortsPrefix); ok {
+		host, _, _ := strings.Cut(rest, "/")
+		o.deliver(o.host(host))
+	} else if slices.ContainsFunc(globalPrefixes, func(p string) bool { return strings.HasPrefix(key, p) }) {
+		o.global.Add(1)
+	}
+}
+
+func (o *layoutObserver) host(name string) []int {
+	if i, ok := o.hostIdx[name]; ok {
+		return []int{i}
+	}
+	return nil
+}
+
+func (o *layoutObserver) deliver(hosts []int) {
+	for _, i := range hosts {
+		o.recv[i].Add(1)
+	}
+}
+
+// received is how many events each host would have received so far.
+func (o *layoutObserver) received() []int64 {
+	out := make([]int64, len(o.recv))
+	for i := range o.recv {
+		out[i] = o.recv[i].Load()
+	}
+	return out
+}
+
+// lats are the record → copy latencies measured so far, in order.
+func (o *layoutObserver) lats() []time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.lat)
+}
+
+// latP is a percentile of every latency measured so far.
+func (o *layoutObserver) latP(p float64) time.Duration { return pctlOr0(o.lats(), p) }
+
+// pctlOr0 is pctl, 0 for no samples, rounded for printing.
+func pctlOr0(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	return pctl(d, p).Round(10 * time.Microsecond)
 }
 
 // listCounter counts the listings the agents make, their keys and bytes;

@@ -127,4 +127,15 @@ func TestPortStatusAndAgents(t *testing.T) {
 			t.Fatal(fmt.Sprint("port status key of ", host, " survived the port"))
 		}
 	}
+	// The status mirror's copies go too (before the next test snapshots
+	// the store).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		kvs, _, err := st.List(ctx, store.NetworkStatusOf(netID))
+		if err == nil && len(kvs) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status copies survived the port: %v %v", kvs, err)
+		}
+	}
 }

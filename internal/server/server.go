@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vland/vland/api"
@@ -93,6 +94,9 @@ type Server struct {
 
 	sched         *scheduler.Scheduler
 	stopScheduler func()
+
+	mirrorLeading    atomic.Bool // see startStatusMirror
+	stopStatusMirror func()
 }
 
 // New opens the store, builds the services and binds the listener; it
@@ -131,6 +135,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 5 * time.Minute}
 	s.startScheduler()
+	s.startStatusMirror()
 	return s, nil
 }
 
@@ -249,6 +254,9 @@ func (s *Server) Close() error {
 		}
 		if s.stopScheduler != nil {
 			s.stopScheduler()
+		}
+		if s.stopStatusMirror != nil {
+			s.stopStatusMirror()
 		}
 		if s.svc != nil {
 			s.svc.Close()
