@@ -56,8 +56,9 @@ func runAgent(t *testing.T, st store.Store, dp Dataplane, edit ...func(*Config))
 
 // put writes v at key as the server and the status mirror would: a port
 // (under PortsPrefix) with its index ranges (store.PortOps, in one
-// transaction) and the network-status copies of its existing status
-// records; a status record with its copy under the port's network.
+// transaction) and, when new, the network-status copies of the status
+// records written before it; a status record with its copy under the
+// port's network.
 func put(t *testing.T, st store.Store, key string, v any) {
 	t.Helper()
 	b, err := json.Marshal(v)
@@ -76,7 +77,7 @@ func put(t *testing.T, st store.Store, key string, v any) {
 		kvs, _, err := st.List(context.Background(), store.PortStatusPrefix)
 		require.NoError(t, err)
 		for _, kv := range kvs {
-			if host, port, ok := store.ParsePortStatusKey(kv.Key); ok && port == id {
+			if host, port, ok := store.ParsePortStatusKey(kv.Key); ok && port == id && oldp == nil {
 				ops = append(ops, store.Op{Key: store.NetworkStatusKey(p.NetworkID, host, id), Value: kv.Value})
 			}
 		}
