@@ -763,6 +763,9 @@ func (c *cache) wantedRanges() map[string]*keyRange {
 	// or known only by its status record): follow its key until its
 	// network's range holds it, or until it is created.
 	for id := range c.rel.own {
+		if id == "" || strings.Contains(id, "/") {
+			continue // not a port id: its key would be a prefix of others
+		}
 		key := store.PortKey(id)
 		held := c.portRefs[id]
 		if r := c.ranges[key]; r != nil && r.ports[id] {
