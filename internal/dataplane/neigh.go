@@ -90,10 +90,16 @@ func (n *neighPrimer) update(peers []netip.Addr) {
 		}
 	}
 	if fresh {
-		select {
-		case n.kick <- struct{}{}:
-		default:
-		}
+		n.wake()
+	}
+}
+
+// wake asks for a pass now (also when ovs-vswitchd restarted with an empty
+// cache).
+func (n *neighPrimer) wake() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
 	}
 }
 
