@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -25,8 +26,11 @@ const (
 )
 
 // registrar keeps the host registered: a persistent agent record (so a dead
-// agent is still listed, alive=false) and a heartbeat key on a lease, which
-// etcd deletes LeaseTTL after the agent stops renewing it.
+// agent is still listed, alive=false), a key on a lease, which etcd
+// deletes LeaseTTL after the agent stops renewing it, and the time of its
+// last heartbeat. Every agent watches the records, so a record is
+// rewritten only when its content changes; the heartbeat time, rewritten
+// every HeartbeatInterval, has a key of its own that only servers follow.
 type registrar struct {
 	st        store.Store
 	cfg       Config
@@ -83,13 +87,17 @@ func (r *registrar) run(ctx context.Context) {
 	}
 }
 
-// register grants a lease and writes the agent record and the heartbeat key.
+// register grants a lease and writes the agent record, the heartbeat time
+// and the leased key.
 func (r *registrar) register(ctx context.Context) (int64, error) {
 	lease, err := r.st.Grant(ctx, r.cfg.LeaseTTL)
 	if err != nil {
 		return 0, fmt.Errorf("grant lease: %w", err)
 	}
-	if err := r.writeRecord(ctx); err != nil {
+	if err := r.writeRecord(ctx, true); err != nil {
+		return 0, err
+	}
+	if err := r.writeHeartbeat(ctx); err != nil {
 		return 0, err
 	}
 	alive, _ := json.Marshal(map[string]string{"host": r.cfg.Host, "started_at": r.startedAt})
@@ -100,8 +108,9 @@ func (r *registrar) register(ctx context.Context) (int64, error) {
 	return lease, nil
 }
 
-// heartbeat keeps lease alive and refreshes the agent record until ctx ends
-// or the lease is lost.
+// heartbeat keeps lease alive, writes the heartbeat time every interval and
+// the agent record when its content changes (checked every interval and
+// on a device count change), until ctx ends or the lease is lost.
 func (r *registrar) heartbeat(ctx context.Context, lease int64) error {
 	kctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -119,12 +128,27 @@ func (r *registrar) heartbeat(ctx context.Context, lease int64) error {
 			}
 			return err
 		case <-tick.C:
+			if err := r.writeHeartbeat(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("agent heartbeat write failed", "err", err)
+			}
 		case <-r.devChanged:
 		}
-		if err := r.writeRecord(ctx); err != nil && ctx.Err() == nil {
+		// Written only if its content changed: a failed update is retried
+		// at the next tick.
+		if err := r.writeRecord(ctx, false); err != nil && ctx.Err() == nil {
 			r.log.Warn("agent record update failed", "err", err)
 		}
 	}
+}
+
+// writeHeartbeat records the time of this heartbeat (what /v2.0/agents
+// shows as heartbeat_timestamp).
+func (r *registrar) writeHeartbeat(ctx context.Context) error {
+	b, _ := json.Marshal(now())
+	if _, err := r.st.Txn(ctx, nil, []store.Op{{Key: store.AgentHeartbeatKey(r.cfg.Host), Value: b}}); err != nil {
+		return fmt.Errorf("write heartbeat time: %w", err)
+	}
+	return nil
 }
 
 // revoke ends the lease so the host shows dead now rather than after the
@@ -140,7 +164,9 @@ func (r *registrar) revoke(ctx context.Context, lease int64) {
 // writeRecord creates or updates the agent record. It keeps the fields the
 // server owns (id, created_at, admin_state_up, description, availability
 // zone) and writes with compare-and-set, retrying on a concurrent update.
-func (r *registrar) writeRecord(ctx context.Context) error {
+// Unless always is set, a record whose content would change only in its
+// heartbeat_timestamp is left as it is.
+func (r *registrar) writeRecord(ctx context.Context, always bool) error {
 	key := store.AgentKey(r.cfg.Host)
 	for range 5 {
 		var rec api.Agent
@@ -156,7 +182,11 @@ func (r *registrar) writeRecord(ctx context.Context) error {
 		case !errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("read agent record: %w", err)
 		}
-		b, err := json.Marshal(r.record(rec))
+		next := r.record(rec)
+		if !always && rev != 0 && sameRecord(rec, next) {
+			return nil
+		}
+		b, err := json.Marshal(next)
 		if err != nil {
 			return fmt.Errorf("encode agent record: %w", err)
 		}
@@ -206,6 +236,15 @@ func (r *registrar) record(old api.Agent) api.Agent {
 		a.Configurations.BridgeMappings = map[string]string{}
 	}
 	return a
+}
+
+// sameRecord reports whether two agent records differ at most in their
+// heartbeat_timestamp.
+func sameRecord(a, b api.Agent) bool {
+	a.HeartbeatTimestamp = b.HeartbeatTimestamp
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
 func now() string { return time.Now().UTC().Format(agentTimeLayout) }

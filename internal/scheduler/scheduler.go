@@ -204,8 +204,9 @@ func (s *Scheduler) setLeading(v bool) {
 }
 
 // watched are the prefixes whose changes can change the placement. Ports
-// are followed through the network port index (its value is the
-// device_owner), so the many port writes of tenants wake nobody.
+// are followed through the network port index (its values are copies of
+// the ports), filtered to DHCP ports, so the many port writes of tenants
+// wake nobody.
 var watched = []string{
 	store.NetworksPrefix, store.SubnetsPrefix, store.NetworkPortsPrefix, store.AgentsPrefix,
 	store.AgentAlivePrefix, store.AgentSettingsPrefix, store.DHCPBindingsPrefix,
@@ -213,9 +214,8 @@ var watched = []string{
 }
 
 // relevant filters the events that cannot change the placement: index
-// keys of other ports than DHCP ports (a DHCP port changed by someone else
-// without its index is corrected by the resync), and agent record rewrites (each
-// heartbeat) that change neither the host set nor the host's roles.
+// keys of other ports than DHCP ports, and agent record rewrites that
+// change neither the host set nor the host's roles.
 func (s *Scheduler) relevant(ev store.Event) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -224,7 +224,7 @@ func (s *Scheduler) relevant(ev store.Event) bool {
 		if ev.Type == store.EventDelete {
 			return s.dhcpIndex[key]
 		}
-		return string(ev.KV.Value) == service.DeviceOwnerDHCP
+		return store.PortIndexOwner(ev.KV.Value) == service.DeviceOwnerDHCP
 	case strings.HasPrefix(key, store.AgentsPrefix) && ev.Type == store.EventPut:
 		var a api.Agent
 		if json.Unmarshal(ev.KV.Value, &a) != nil {

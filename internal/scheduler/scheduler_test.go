@@ -222,7 +222,13 @@ func TestRunReactsToDHCPPortChanges(t *testing.T) {
 		5*time.Second, 10*time.Millisecond, "the scheduler puts the DHCP port back")
 
 	require.True(t, s.relevant(store.Event{Type: store.EventDelete, KV: store.KV{Key: store.NetworkPortKey(n.ID, f.dhcpPorts(n.ID)["net1"].ID)}}))
+	dhcp, _ := json.Marshal(f.dhcpPorts(n.ID)["net1"])
+	require.True(t, s.relevant(store.Event{Type: store.EventPut, KV: store.KV{Key: store.NetworkPortKey(n.ID, "y"), Value: dhcp}}), "a DHCP port's copy")
+	tenant, _ := json.Marshal(api.Port{ID: "x", NetworkID: n.ID, DeviceOwner: "compute:nova"})
+	require.False(t, s.relevant(store.Event{Type: store.EventPut, KV: store.KV{Key: store.NetworkPortKey(n.ID, "x"), Value: tenant}}), "a tenant port's copy")
+	// Values of servers before the index carried the ports' JSON.
 	require.False(t, s.relevant(store.Event{Type: store.EventPut, KV: store.KV{Key: store.NetworkPortKey(n.ID, "x"), Value: []byte("compute:nova")}}))
+	require.True(t, s.relevant(store.Event{Type: store.EventPut, KV: store.KV{Key: store.NetworkPortKey(n.ID, "y"), Value: []byte("network:dhcp")}}))
 	require.False(t, s.relevant(store.Event{Type: store.EventDelete, KV: store.KV{Key: store.NetworkPortKey(n.ID, "x")}}))
 	rec, _ := json.Marshal(api.Agent{Host: "net1", Configurations: api.AgentConfig{IntegrationBr: "br-int", Roles: []string{"dhcp"}, Devices: 7}})
 	require.False(t, s.relevant(store.Event{Type: store.EventPut, KV: store.KV{Key: store.AgentKey("net1"), Value: rec}}), "a heartbeat rewrite")
@@ -258,4 +264,28 @@ func TestBalanceAndPassTime(t *testing.T) {
 		per[hs[0]]++
 	}
 	require.Equal(t, map[string]int{"net1": nets / 3, "net2": nets / 3, "net3": nets / 3}, per)
+}
+
+// A pass finds the DHCP ports through the network port index whether its
+// values are the ports' JSON or, as older servers wrote them, the
+// device_owner alone: no port is created twice during an upgrade.
+func TestSnapshotReadsOldIndexValues(t *testing.T) {
+	f := newFixture(t)
+	f.agent("net1", api.RoleDHCP)
+	s := f.scheduler(Config{})
+	n, _ := f.network(true, "10.1.0.0/24")
+	reconcile(t, s)
+	p := f.dhcpPorts(n.ID)["net1"]
+	snap, err := read(context.Background(), f.st)
+	require.NoError(t, err)
+	require.Len(t, snap.ports, 1, "found through the port's JSON")
+	_, err = f.st.Txn(context.Background(), nil, []store.Op{{Key: store.NetworkPortKey(n.ID, p.ID), Value: []byte("network:dhcp")}})
+	require.NoError(t, err)
+	snap, err = read(context.Background(), f.st)
+	require.NoError(t, err)
+	require.Len(t, snap.ports, 1, "found through the old device_owner value")
+	require.Equal(t, p.ID, snap.ports[0].ID)
+	reconcile(t, s)
+	require.Equal(t, []string{"net1"}, f.hosts(n.ID))
+	require.Equal(t, p.ID, f.dhcpPorts(n.ID)["net1"].ID, "the port is kept, not made again")
 }

@@ -90,28 +90,32 @@ func read(ctx context.Context, st store.Store) (*snapshot, error) {
 	})
 }
 
-// readDHCPPorts finds the DHCP ports through the network port index
-// (small keys whose value is the device_owner), so a pass never reads
-// every port.
+// readDHCPPorts finds the DHCP ports through the network port index,
+// whose values are copies of the ports. A value of an older server (the
+// device_owner alone) sends it to the port's own key.
 func (s *snapshot) readDHCPPorts(ctx context.Context, st store.Store) error {
 	kvs, _, err := st.List(ctx, store.NetworkPortsPrefix)
 	if err != nil {
 		return err
 	}
 	for _, kv := range kvs {
-		if string(kv.Value) != service.DeviceOwnerDHCP {
+		if store.PortIndexOwner(kv.Value) != service.DeviceOwnerDHCP {
 			continue
 		}
 		s.dhcpIndex[kv.Key] = true
-		id := kv.Key[strings.LastIndex(kv.Key, "/")+1:]
-		pkv, err := st.Get(ctx, store.PortKey(id))
-		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted since the listing
-		} else if err != nil {
-			return err
+		value := kv.Value
+		if value[0] != '{' {
+			id := kv.Key[strings.LastIndex(kv.Key, "/")+1:]
+			pkv, err := st.Get(ctx, store.PortKey(id))
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted since the listing
+			} else if err != nil {
+				return err
+			}
+			value = pkv.Value
 		}
 		var p api.Port
-		if json.Unmarshal(pkv.Value, &p) == nil && service.IsSchedulerDHCPPort(&p) {
+		if json.Unmarshal(value, &p) == nil && service.IsSchedulerDHCPPort(&p) {
 			s.ports = append(s.ports, p)
 		}
 	}

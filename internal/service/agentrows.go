@@ -165,7 +165,7 @@ func (s *Service) DeleteAgent(ctx context.Context, id string, _ int64) error {
 	if a.Alive {
 		return fault.New(ErrAgentAlive, "Agent %s is alive; stop it before deleting it.", id)
 	}
-	ops := []store.Op{{Key: store.AgentKey(a.Host), Delete: true}}
+	ops := []store.Op{{Key: store.AgentKey(a.Host), Delete: true}, {Key: store.AgentHeartbeatKey(a.Host), Delete: true}}
 	for _, ar := range api.AgentRoles {
 		rid := AgentRowID(a.Host, ar.Role)
 		if ar.Role == api.RoleCompute {

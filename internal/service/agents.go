@@ -11,7 +11,7 @@ import (
 // ListAgents returns the host agents, one row per role a host runs (see
 // AgentRows). Only admins see them (get_agent); as Neutron filters a list
 // by policy, others get an empty list, not a 403. An agent is alive while
-// its leased heartbeat key exists.
+// its leased key exists; heartbeat_timestamp comes from its heartbeat key.
 func (s *Service) ListAgents(ctx context.Context) ([]api.Agent, error) {
 	who, err := caller(ctx)
 	if err != nil {

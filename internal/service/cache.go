@@ -46,6 +46,7 @@ type cache struct {
 	status   map[string]map[string]api.PortStatus
 	agents   map[string]api.Agent
 	alive    map[string]struct{}
+	beats    map[string]string // host -> heartbeat_timestamp (agent-heartbeat/)
 	sg       secGroupCache
 	pl       poolCache // subnet pools and address scopes
 	l3       l3Cache   // routers and floating IPs
@@ -72,6 +73,7 @@ func (c *cache) reset() {
 	c.status = map[string]map[string]api.PortStatus{}
 	c.agents = map[string]api.Agent{}
 	c.alive = map[string]struct{}{}
+	c.beats = map[string]string{}
 	c.sg = newSecGroupCache()
 	c.pl = newPoolCache()
 	c.l3 = newL3Cache()
@@ -254,6 +256,13 @@ func (c *cache) apply(ev store.Event) {
 		c.applyL3(key, put, ev.KV)
 	case strings.HasPrefix(key, store.AgentAlivePrefix):
 		setMember(c.alive, strings.TrimPrefix(key, store.AgentAlivePrefix), put)
+	case strings.HasPrefix(key, store.AgentHeartbeatPrefix):
+		host := strings.TrimPrefix(key, store.AgentHeartbeatPrefix)
+		delete(c.beats, host)
+		var ts string
+		if put && decode(ev.KV.Value, &ts, c.log, key) {
+			c.beats[host] = ts
+		}
 	}
 }
 

@@ -169,13 +169,19 @@ func (c *cache) statusHosts(id string) []string {
 	return hosts
 }
 
-// agentList returns every agent record with its liveness.
+// agentList returns every agent record with its liveness and the time of
+// its last heartbeat: its heartbeat key's, or the record's own if later
+// (written at registration, or by an agent that keeps no heartbeat key;
+// both use one layout, which sorts as text).
 func (c *cache) agentList() []api.Agent {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	out := make([]api.Agent, 0, len(c.agents))
 	for host, a := range c.agents {
 		_, a.Alive = c.alive[host]
+		if ts, ok := c.beats[host]; ok && ts > a.HeartbeatTimestamp {
+			a.HeartbeatTimestamp = ts
+		}
 		out = append(out, a)
 	}
 	return out

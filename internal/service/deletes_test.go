@@ -199,7 +199,7 @@ func TestCrashMidBulkRolledBackAtStartup(t *testing.T) {
 	s1.Close()
 	later := now.Add(writeTimeout + time.Minute)
 	startService(t, mem, Config{Now: func() time.Time { return later }})
-	for _, prefix := range []string{store.PortsPrefix, store.BulksPrefix, store.NetworkPortsPrefix, store.MACsPrefix, store.QuotaSlotsPrefix + "admin/port/"} {
+	for _, prefix := range append([]string{store.PortsPrefix, store.BulksPrefix, store.MACsPrefix, store.QuotaSlotsPrefix + "admin/port/"}, store.PortIndexPrefixes...) {
 		if left, _, _ := mem.ListKeys(context.Background(), prefix); len(left) > 0 {
 			t.Fatalf("left under %s after recovery: %v", prefix, left)
 		}

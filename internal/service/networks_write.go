@@ -145,7 +145,7 @@ func (s *Service) removeNetwork(ctx context.Context, v versioned[storedNetwork])
 	}
 	var owned []group
 	for _, kv := range idx {
-		if keepsNetworkInUse(string(kv.Value)) {
+		if keepsNetworkInUse(store.PortIndexOwner(kv.Value)) {
 			return s.networkInUse(ctx, v)
 		}
 		p, ok, err := s.anyPort(ctx, strings.TrimPrefix(kv.Key, prefix))

@@ -70,8 +70,8 @@ func (s *Service) CreatePorts(ctx context.Context, reqs []PortRequest) ([]api.Po
 	return out, nil
 }
 
-// portGroups is the write of each new port: the port, its allocation keys
-// (which must not exist) and its network index key.
+// portGroups is the write of each new port: the port with its index
+// keys, and its allocation keys (which must not exist).
 func portGroups(ports []storedPort, conds [][]store.Cond, keys [][]string) []group {
 	groups := make([]group, len(ports))
 	for i := range ports {
@@ -79,8 +79,7 @@ func portGroups(ports []storedPort, conds [][]store.Cond, keys [][]string) []gro
 		for _, k := range keys[i] {
 			g.conds = append(g.conds, store.Cond{Key: k})
 		}
-		g.ops = append(portOps(&ports[i], keys[i]), portIndexOp(&ports[i].Port))
-		g.ops = append(g.ops, secGroupIndexOps(nil, &ports[i].Port)...)
+		g.ops = portOps(nil, &ports[i], keys[i])
 		groups[i] = g
 	}
 	return groups
@@ -307,36 +306,36 @@ func portConds(nv versioned[storedNetwork], subs subnetSet, ips []api.FixedIP) [
 	return conds
 }
 
-// portOps writes a port and creates its allocation keys.
-func portOps(p *storedPort, keys []string) []store.Op {
+// portOps writes a port with its index keys (moving those old, the port
+// as stored before, had; nil for a new port) and creates its allocation
+// keys.
+func portOps(old *api.Port, p *storedPort, keys []string) []store.Op {
 	fillBinding(&p.Port, "", "")
 	p.SGSet = true // every port write checks its groups
-	ops := []store.Op{{Key: store.PortKey(p.ID), Value: mustJSON(p)}}
+	ops := storedPortOps(old, p)
 	for _, k := range keys {
 		ops = append(ops, store.Op{Key: k, Value: []byte(p.ID)})
 	}
 	return ops
 }
 
-// portIndexOp writes the port's key in its network's index; the value is
-// its device_owner (network-owned ports do not keep a network in use).
-func portIndexOp(p *api.Port) store.Op {
-	return store.Op{Key: store.NetworkPortKey(p.NetworkID, p.ID), Value: []byte(p.DeviceOwner)}
+// storedPortOps writes p as stored (its JSON under its key and every
+// index key, see store.PortOps); old is the port as stored before (nil: a
+// new port).
+func storedPortOps(old *api.Port, p *storedPort) []store.Op {
+	return store.PortOps(old, &p.Port, mustJSON(p))
 }
 
-// portDeleteOps deletes a port with its addresses, MAC, index key, quota
-// slot and the status records the cache knows of (an agent deletes a
-// record it writes after this itself, once it sees the port gone).
+// portDeleteOps deletes a port with its index keys, addresses, MAC, quota
+// slot and the status records the cache knows of with their per-network
+// copies (an agent deletes a record it writes after this itself, once it
+// sees the port gone).
 func (s *Service) portDeleteOps(p *storedPort) []store.Op {
-	ops := []store.Op{
-		{Key: store.PortKey(p.ID), Delete: true},
-		{Key: store.MACKey(p.NetworkID, p.MACAddress), Delete: true},
-		{Key: store.NetworkPortKey(p.NetworkID, p.ID), Delete: true},
-	}
+	ops := append(store.PortDeleteOps(&p.Port), store.Op{Key: store.MACKey(p.NetworkID, p.MACAddress), Delete: true})
 	for _, host := range s.cache.statusHosts(p.ID) {
-		ops = append(ops, store.Op{Key: store.PortStatusKey(host, p.ID), Delete: true})
+		ops = append(ops, store.Op{Key: store.PortStatusKey(host, p.ID), Delete: true},
+			store.Op{Key: store.NetworkStatusKey(p.NetworkID, host, p.ID), Delete: true})
 	}
-	ops = append(ops, secGroupIndexOps(&p.Port, nil)...)
 	if p.QuotaSlot != "" {
 		ops = append(ops, store.Op{Key: p.QuotaSlot, Delete: true})
 	}

@@ -93,7 +93,7 @@ func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, 
 	if err != nil {
 		return p.Port, nil, nil, err
 	}
-	conds, ops = append(conds, sgConds...), append(ops, secGroupIndexOps(&old.Port, &p.Port)...)
+	conds = append(conds, sgConds...)
 	if p.BindingVNICType != vnicNormal {
 		return p.Port, nil, nil, fault.BadAttr("binding:vnic_type", "'%s' is not supported", p.BindingVNICType)
 	}
@@ -102,10 +102,7 @@ func (s *Service) updatedPort(who identity.Identity, id string, r *PortRequest, 
 	for _, k := range a.keys {
 		conds = append(conds, store.Cond{Key: k})
 	}
-	if p.DeviceOwner != old.DeviceOwner {
-		ops = append(ops, portIndexOp(&p.Port))
-	}
-	return p.Port, conds, append(portOps(&p, a.keys), ops...), nil
+	return p.Port, conds, append(portOps(&old.Port, &p, a.keys), ops...), nil
 }
 
 // updateMAC applies a requested MAC change (admins only; repeating the

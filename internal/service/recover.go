@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -12,8 +13,8 @@ import (
 // recover runs at start-up, before the server answers requests: it
 // finishes the network deletes a crashed server left marked, clears
 // subnet marks of older servers, rolls back bulk creates a crashed server
-// left unfinished, and adds the keys that ports written by older servers
-// lack (network index, per-network MAC). Every step is a conditional
+// left unfinished, and brings the keys of ports written by older servers
+// up to date (per-network MAC, the port index ranges). Every step is a conditional
 // write, so several servers starting at once do no harm. Failures are
 // logged; the next start-up tries again.
 func (s *Service) recover(ctx context.Context) {
@@ -44,7 +45,7 @@ func (s *Service) recover(ctx context.Context) {
 	}
 	s.recoverBulks(ctx)
 	if err := s.migrateKeys(ctx); err != nil {
-		s.log.Warn("service: adding port index keys failed", "err", err)
+		s.log.Warn("service: migrating port keys failed", "err", err)
 	}
 	s.migratePortSecGroups(ctx)
 }
@@ -91,20 +92,16 @@ func (s *Service) abortBulk(bulk string, rev int64) {
 	s.rollbackBulk(bulk, ports)
 }
 
-// migrateKeys adds the network index key and the per-network MAC key of
-// every port that lacks them, and removes global MAC keys (before MACs
-// were unique per network).
+// migrateKeys adds the per-network MAC key of every port that lacks it,
+// removes global MAC keys (before MACs were unique per network) and
+// brings the port index ranges up to date (migrateIndex).
 func (s *Service) migrateKeys(ctx context.Context) error {
-	indexed, _, err := s.st.ListKeys(ctx, store.NetworkPortsPrefix)
-	if err != nil {
-		return err
-	}
 	macs, _, err := s.st.ListKeys(ctx, store.MACsPrefix)
 	if err != nil {
 		return err
 	}
 	have := map[string]bool{}
-	for _, k := range append(indexed, macs...) {
+	for _, k := range macs {
 		have[k] = true
 	}
 	var groups []group
@@ -115,22 +112,97 @@ func (s *Service) migrateKeys(ctx context.Context) error {
 	}
 	for _, v := range s.cache.bulkPorts("") { // every port outside a bulk
 		p := &v.obj.Port
-		if k := store.NetworkPortKey(p.NetworkID, p.ID); !have[k] {
-			groups = append(groups, group{conds: []store.Cond{{Key: store.PortKey(p.ID), ModRevision: v.rev}},
-				ops: []store.Op{portIndexOp(p)}})
-		}
 		if k := store.MACKey(p.NetworkID, p.MACAddress); !have[k] {
 			groups = append(groups, group{conds: []store.Cond{{Key: store.PortKey(p.ID), ModRevision: v.rev}, {Key: k}},
 				ops: []store.Op{{Key: k, Value: []byte(p.ID)}}})
 		}
 	}
+	if err := s.commitMigration(ctx, "port keys", groups); err != nil {
+		return err
+	}
+	return s.retry(ctx, func() error { return s.migrateIndex(ctx) })
+}
+
+// migrateIndex makes the port index ranges what store.PortOps would have
+// written: every index key of every port holds the port's stored JSON
+// (older servers kept only network-ports, valued with the device_owner,
+// and secgroup-ports, valued with the project), and an index key whose
+// port no longer exists or no longer has it is deleted. Each write is
+// conditioned on the port's revision (or its absence), so a port written
+// meanwhile fails the transaction and the retry reads again. The ports of
+// a bulk create in progress are left to the bulk.
+func (s *Service) migrateIndex(ctx context.Context) error {
+	ports, _, err := s.st.List(ctx, store.PortsPrefix)
+	if err != nil {
+		return err
+	}
+	bulks, _, err := s.st.ListKeys(ctx, store.BulksPrefix)
+	if err != nil {
+		return err
+	}
+	index := map[string][]byte{}
+	for _, prefix := range store.PortIndexPrefixes {
+		kvs, _, err := s.st.List(ctx, prefix)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			index[kv.Key] = kv.Value
+		}
+	}
+	inBulk := map[string]bool{}
+	for _, k := range bulks {
+		inBulk[strings.TrimPrefix(k, store.BulksPrefix)] = true
+	}
+	byPort := map[string]*group{} // port id -> its writes
+	leave := map[string]bool{}    // port ids whose keys stay as they are
+	for _, kv := range ports {
+		id := strings.TrimPrefix(kv.Key, store.PortsPrefix)
+		var p storedPort
+		if json.Unmarshal(kv.Value, &p) != nil || inBulk[p.Bulk] {
+			leave[id] = true // undecodable, or its bulk's to write
+			continue
+		}
+		g := &group{conds: []store.Cond{{Key: kv.Key, ModRevision: kv.ModRevision}}}
+		byPort[id] = g
+		for _, k := range store.PortIndexKeys(&p.Port) {
+			if v, ok := index[k]; !ok || !bytes.Equal(v, kv.Value) {
+				g.ops = append(g.ops, store.Op{Key: k, Value: kv.Value})
+			}
+			delete(index, k)
+		}
+	}
+	for k := range index { // index keys no port has
+		id := k[strings.LastIndex(k, "/")+1:]
+		if leave[id] {
+			continue
+		}
+		g := byPort[id]
+		if g == nil { // the port is gone: delete unless it is created meanwhile
+			g = &group{conds: []store.Cond{{Key: store.PortKey(id)}}}
+			byPort[id] = g
+		}
+		g.ops = append(g.ops, store.Op{Key: k, Delete: true})
+	}
+	var groups []group
+	for _, g := range byPort {
+		if len(g.ops) > 0 {
+			groups = append(groups, *g)
+		}
+	}
+	return s.commitMigration(ctx, "port index", groups)
+}
+
+// commitMigration writes a migration's groups in as few transactions as
+// fit.
+func (s *Service) commitMigration(ctx context.Context, what string, groups []group) error {
 	for _, chunk := range s.pack(groups, 0) {
 		if _, err := s.txnGroups(ctx, nil, chunk); err != nil {
 			return err
 		}
 	}
 	if len(groups) > 0 {
-		s.log.Info("service: migrated port keys", "writes", len(groups))
+		s.log.Info("service: migrated "+what, "writes", len(groups))
 	}
 	return nil
 }

@@ -547,7 +547,7 @@ func (s *Service) adoptPort(who identity.Identity, r *storedRouter, id string) (
 	p.RevisionNumber++
 	p.UpdatedAt = s.timestamp()
 	return p.Port, []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}},
-		[]store.Op{{Key: store.PortKey(id), Value: mustJSON(p)}, portIndexOp(&p.Port)}, nil
+		storedPortOps(&v.obj.Port, &p), nil
 }
 
 // RemoveRouterInterface detaches a subnet or an interface port: the port

@@ -95,31 +95,6 @@ func (s *Service) updatePortSecGroups(who identity.Identity, r *PortRequest, old
 	return conds, nil
 }
 
-// secGroupIndexOps moves a port's group index keys from old's groups to
-// p's (nil: none).
-func secGroupIndexOps(old, p *api.Port) []store.Op {
-	var ops []store.Op
-	var had, has []string
-	id := ""
-	if old != nil {
-		had, id = old.SecurityGroups, old.ID
-	}
-	if p != nil {
-		has, id = p.SecurityGroups, p.ID
-	}
-	for _, g := range had {
-		if !slices.Contains(has, g) {
-			ops = append(ops, store.Op{Key: store.SecGroupPortKey(g, id), Delete: true})
-		}
-	}
-	for _, g := range has {
-		if !slices.Contains(had, g) {
-			ops = append(ops, store.Op{Key: store.SecGroupPortKey(g, id), Value: []byte(p.ProjectID)})
-		}
-	}
-	return ops
-}
-
 // migratePortSecGroups gives ports written before vland had security
 // groups (their groups were stored unchecked) their groups as Neutron
 // would have: the existing groups they name, else the default group of
@@ -150,8 +125,7 @@ func (s *Service) migratePortSecGroups(ctx context.Context) {
 			}
 			p.SecurityGroups = nonNil(p.SecurityGroups)
 			p.SGSet = true
-			ops := append([]store.Op{{Key: store.PortKey(id), Value: mustJSON(p)}}, secGroupIndexOps(nil, &p.Port)...)
-			_, err := s.txn(ctx, []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}, ops)
+			_, err := s.txn(ctx, []store.Cond{{Key: store.PortKey(id), ModRevision: v.rev}}, storedPortOps(&v.obj.Port, &p))
 			return err
 		})
 		if err != nil {

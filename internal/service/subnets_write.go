@@ -149,6 +149,7 @@ func (s *Service) removeSubnet(ctx context.Context, v versioned[storedSubnet]) e
 			return fault.New(ErrSubnetInUse, "Unable to complete operation on subnet %s: One or more ports have an IP allocation from this subnet.", sub.ID)
 		}
 		port := p.obj
+		old := p.obj.Port
 		var kept []api.FixedIP
 		for _, f := range port.FixedIPs {
 			if f.SubnetID == sub.ID {
@@ -161,7 +162,7 @@ func (s *Service) removeSubnet(ctx context.Context, v versioned[storedSubnet]) e
 		port.RevisionNumber++
 		port.UpdatedAt = s.timestamp()
 		conds = append(conds, store.Cond{Key: store.PortKey(port.ID), ModRevision: p.rev})
-		ops = append(ops, store.Op{Key: store.PortKey(port.ID), Value: mustJSON(port)})
+		ops = append(ops, storedPortOps(&old, &port)...)
 	}
 	_, err = s.txn(ctx, conds, ops)
 	return err

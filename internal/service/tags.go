@@ -32,6 +32,9 @@ type taggable[T any] struct {
 	find func(s *Service, who identity.Identity, id string, write bool) (versioned[T], error)
 	// std points at the standard attributes a tag change touches.
 	std func(*T) (tags *[]string, revision *int64, updatedAt *string)
+	// write, if set, is the write of a changed object (old: as stored);
+	// otherwise the object is put at its key.
+	write func(old, obj *T) []store.Op
 }
 
 // tagger is a taggable of any stored type.
@@ -82,7 +85,8 @@ var taggables = map[string]tagger{
 			}
 			return v, nil
 		},
-		std: func(p *storedPort) (*[]string, *int64, *string) { return &p.Tags, &p.RevisionNumber, &p.UpdatedAt },
+		std:   func(p *storedPort) (*[]string, *int64, *string) { return &p.Tags, &p.RevisionNumber, &p.UpdatedAt },
+		write: func(old, p *storedPort) []store.Op { return storedPortOps(&old.Port, p) },
 	},
 }
 
@@ -115,7 +119,11 @@ func (k taggable[T]) change(ctx context.Context, s *Service, who identity.Identi
 		}
 		*tags, *rev, *updated = next, *rev+1, s.timestamp()
 		key := k.key(id)
-		_, err = s.txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, []store.Op{{Key: key, Value: mustJSON(obj)}})
+		ops := []store.Op{{Key: key, Value: mustJSON(obj)}}
+		if k.write != nil {
+			ops = k.write(&v.obj, &obj)
+		}
+		_, err = s.txn(ctx, []store.Cond{{Key: key, ModRevision: v.rev}}, ops)
 		return err
 	})
 	return out, err

@@ -44,27 +44,31 @@ func ServerPerms() []Perm {
 }
 
 // AgentReadPrefixes are the prefixes every agent may read (and watch): the
-// desired state of networks, subnets (a DHCP agent serves them), ports,
-// security groups (the firewall), routers and floating IPs (an L3 agent
-// realises them), instances (the metadata proxy answers from them), and
-// what the agents report.
+// desired state of networks, subnets (a DHCP agent serves them), ports and
+// their index ranges (an agent follows only the ranges of its host, its
+// networks, routers and security groups), security groups (the firewall),
+// routers and floating IPs (an L3 agent realises them), instances (the
+// metadata proxy answers from them), and what the agents report (also as
+// the per-network status copies).
 var AgentReadPrefixes = []string{
 	NetworksPrefix, SubnetsPrefix, PortsPrefix, RoutersPrefix, FloatingIPsPrefix, L3BindingsPrefix,
-	AgentsPrefix, AgentAlivePrefix, PortStatusPrefix,
+	NetworkPortsPrefix, HostPortsPrefix, RouterPortsPrefix, SecGroupPortsPrefix,
+	AgentsPrefix, AgentAlivePrefix, PortStatusPrefix, NetworkStatusPrefix,
 	SecurityGroupsPrefix, InstancesPrefix,
 }
 
 // AgentPerms are the permissions of host's agent role: read
-// AgentReadPrefixes, write its agent record, its heartbeat key and its own
-// port status records.
+// AgentReadPrefixes, write its agent record, its lease key, its heartbeat
+// time and its own port status records.
 func AgentPerms(host string) []Perm {
-	perms := make([]Perm, 0, len(AgentReadPrefixes)+3)
+	perms := make([]Perm, 0, len(AgentReadPrefixes)+4)
 	for _, p := range AgentReadPrefixes {
 		perms = append(perms, Perm{Key: p, Prefix: true})
 	}
 	return append(perms,
 		Perm{Key: AgentKey(host), Write: true},
 		Perm{Key: AgentAliveKey(host), Write: true},
+		Perm{Key: AgentHeartbeatKey(host), Write: true},
 		Perm{Key: PortStatusOf(host), Prefix: true, Write: true},
 	)
 }

@@ -68,10 +68,15 @@ const (
 	BulksPrefix = root + "bulks/"
 
 	// Agents: AgentsPrefix + <host> holds an api.Agent (kept after the agent
-	// dies, so /v2.0/agents can show alive=false); AgentAlivePrefix + <host>
-	// is attached to the agent's lease (its heartbeat).
-	AgentsPrefix     = root + "agents/"
-	AgentAlivePrefix = root + "agent-alive/"
+	// dies, so /v2.0/agents can show alive=false), rewritten only when its
+	// content changes; AgentAlivePrefix + <host> is attached to the agent's
+	// lease (alive while it exists). AgentHeartbeatPrefix + <host>: the
+	// time of the agent's last heartbeat (a JSON string, Neutron's
+	// heartbeat_timestamp layout), rewritten every heartbeat interval; no
+	// agent watches it, so a heartbeat reaches only the servers.
+	AgentsPrefix         = root + "agents/"
+	AgentAlivePrefix     = root + "agent-alive/"
+	AgentHeartbeatPrefix = root + "agent-heartbeat/"
 
 	// AgentSettingsPrefix + <agent id>: the admin_state_up and description
 	// an admin set on one row of /v2.0/agents (server-owned, so the agent's
@@ -214,6 +219,10 @@ func AgentKey(host string) string { return AgentsPrefix + host }
 
 // AgentAliveKey is the leased heartbeat key of a host's agent.
 func AgentAliveKey(host string) string { return AgentAlivePrefix + host }
+
+// AgentHeartbeatKey is the key of the time of host's agent's last
+// heartbeat.
+func AgentHeartbeatKey(host string) string { return AgentHeartbeatPrefix + host }
 
 // PortStatusKey is the key of a port's status as reported by host's agent.
 func PortStatusKey(host, portID string) string { return PortStatusOf(host) + portID }

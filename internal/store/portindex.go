@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -15,9 +16,9 @@ import (
 // copies never disagree with the port.
 func PortOps(old, p *api.Port, value []byte) []Op {
 	ops := []Op{{Key: PortKey(p.ID), Value: value}}
-	have := portIndexKeys(p)
+	have := PortIndexKeys(p)
 	if old != nil {
-		for _, k := range portIndexKeys(old) {
+		for _, k := range PortIndexKeys(old) {
 			if !slices.Contains(have, k) {
 				ops = append(ops, Op{Key: k, Delete: true})
 			}
@@ -33,14 +34,14 @@ func PortOps(old, p *api.Port, value []byte) []Op {
 // allocations or status records).
 func PortDeleteOps(p *api.Port) []Op {
 	ops := []Op{{Key: PortKey(p.ID), Delete: true}}
-	for _, k := range portIndexKeys(p) {
+	for _, k := range PortIndexKeys(p) {
 		ops = append(ops, Op{Key: k, Delete: true})
 	}
 	return ops
 }
 
-// portIndexKeys are the index keys a port has.
-func portIndexKeys(p *api.Port) []string {
+// PortIndexKeys are the index keys a port has (see PortOps).
+func PortIndexKeys(p *api.Port) []string {
 	keys := []string{NetworkPortKey(p.NetworkID, p.ID)}
 	if p.BindingHostID != "" && ValidHost(p.BindingHostID) == nil {
 		keys = append(keys, HostPortKey(p.BindingHostID, p.ID))
@@ -49,8 +50,9 @@ func portIndexKeys(p *api.Port) []string {
 		keys = append(keys, RouterPortKey(p.DeviceID, p.ID))
 	}
 	for _, g := range p.SecurityGroups {
-		if g != "" && !strings.Contains(g, "/") {
-			keys = append(keys, SecGroupPortKey(g, p.ID))
+		// A repeated group would repeat a key, which etcd refuses in a txn.
+		if k := SecGroupPortKey(g, p.ID); g != "" && !strings.Contains(g, "/") && !slices.Contains(keys, k) {
+			keys = append(keys, k)
 		}
 	}
 	return keys
@@ -61,3 +63,20 @@ func portIndexKeys(p *api.Port) []string {
 func RouterOwned(owner string) bool {
 	return strings.HasPrefix(owner, "network:router_") || strings.HasPrefix(owner, "network:ha_router_")
 }
+
+// PortIndexOwner is the device_owner of the port an index value copies.
+// Before the index ranges carried the port's JSON, a network-ports value
+// was the device_owner itself; such values are read as they are until the
+// start-up migration rewrites them.
+func PortIndexOwner(value []byte) string {
+	var p struct {
+		DeviceOwner string `json:"device_owner"`
+	}
+	if len(value) > 0 && value[0] == '{' && json.Unmarshal(value, &p) == nil {
+		return p.DeviceOwner
+	}
+	return string(value)
+}
+
+// PortIndexPrefixes are the port index ranges.
+var PortIndexPrefixes = []string{NetworkPortsPrefix, HostPortsPrefix, RouterPortsPrefix, SecGroupPortsPrefix}

@@ -26,18 +26,25 @@ func TestAgentEtcdCredentials(t *testing.T) {
 	require.NoError(t, err)
 	defer st.Close()
 
-	_, _, err = st.List(ctx, store.PortsPrefix)
-	require.NoError(t, err, "the agent reads ports")
+	for _, prefix := range append([]string{store.PortsPrefix, store.NetworkStatusPrefix}, store.PortIndexPrefixes...) {
+		_, _, err = st.List(ctx, prefix)
+		require.NoError(t, err, "the agent reads %s", prefix)
+	}
 	_, err = st.Get(ctx, store.TokenSecretKey)
 	require.ErrorIs(t, err, rpctypes.ErrPermissionDenied, "the agent reads the token secret")
 	for _, key := range []string{store.PortKey("etcdauth"), store.NetworkKey("etcdauth"), store.TokenSecretKey,
-		store.AgentKey("host2"), store.AgentAliveKey("host2"), store.PortStatusKey("host2", "etcdauth")} {
+		store.AgentKey("host2"), store.AgentAliveKey("host2"), store.PortStatusKey("host2", "etcdauth"),
+		store.AgentHeartbeatKey("host2"), store.NetworkPortKey("etcdauth", "etcdauth"), store.HostPortKey("host1", "etcdauth")} {
 		_, err := st.Txn(ctx, nil, []store.Op{{Key: key, Value: []byte("{}")}})
 		require.ErrorIs(t, err, rpctypes.ErrPermissionDenied, "the agent writes %s", key)
 	}
 	own := store.PortStatusKey("host1", "etcdauth-no-such-port")
 	_, err = st.Txn(ctx, []store.Cond{{Key: own}}, []store.Op{{Key: own, Delete: true}})
 	require.NoError(t, err, "the agent writes its own status keys")
+	beat, err := st.Get(ctx, store.AgentHeartbeatKey("host1"))
+	require.NoError(t, err, "the running agent keeps its heartbeat key")
+	_, err = st.Txn(ctx, nil, []store.Op{{Key: beat.Key, Value: beat.Value}}) // the same time again: harmless
+	require.NoError(t, err, "the agent writes its own heartbeat key")
 
 	anon, err := etcdstore.New(cc.Endpoints)
 	require.NoError(t, err)

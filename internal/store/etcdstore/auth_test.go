@@ -82,6 +82,9 @@ func TestAgentCredentials(t *testing.T) {
 		store.PortKey("p1"), store.PortKey("new"), store.NetworkKey("n1"), store.SubnetKey("s1"), store.TokenSecretKey,
 		store.AgentKey("host2"), store.AgentAliveKey("host2"), store.PortStatusKey("host2", "p1"),
 		store.AgentKey("host10"), store.PortStatusPrefix + "host1", store.PortStatusPrefix + "p1",
+		store.AgentHeartbeatKey("host2"), store.AgentHeartbeatKey("host10"),
+		store.NetworkPortKey("n1", "p1"), store.HostPortKey("host1", "p1"), store.RouterPortKey("r1", "p1"),
+		store.SecGroupPortKey("g1", "p1"), store.NetworkStatusKey("n1", "host1", "p1"),
 	} {
 		_, err := agent.Txn(ctxT(t), nil, put(key))
 		denied(err, "agent writes "+key)
@@ -102,6 +105,7 @@ func TestAgentCredentials(t *testing.T) {
 	_, err = agent.Txn(ctxT(t), []store.Cond{{Key: store.AgentKey("host1")}}, []store.Op{
 		{Key: store.AgentKey("host1"), Value: []byte(`{"host":"host1"}`)},
 		{Key: store.AgentAliveKey("host1"), Value: []byte(`{}`), Lease: lease},
+		{Key: store.AgentHeartbeatKey("host1"), Value: []byte(`"2026-01-01 00:00:00"`)},
 		{Key: store.PortStatusKey("host1", "p1"), Value: []byte(`{"status":"ACTIVE"}`)},
 	})
 	require.NoError(t, err, "agent writes its own keys")
