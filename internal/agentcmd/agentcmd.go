@@ -168,6 +168,7 @@ func newDataplane(f agentFlags, cfg agent.Config) agent.Dataplane {
 		TunnelBridge:      cfg.TunnelBridge,
 		DatapathType:      cfg.DatapathType,
 		OVSDB:             f.ovsdb,
+		NetNS:             f.dhcp.ovsNetNS,
 		RunDir:            f.ovsRunDir,
 		LocalIP:           cfg.LocalIP,
 		TunnelTypes:       cfg.TunnelTypes,

@@ -27,7 +27,7 @@ type dhcpFlags struct {
 func (f *dhcpFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.netnsDir, "netns-dir", "/run/netns", "where the agent binds the namespaces it makes (qdhcp-...)")
 	fs.StringVar(&f.stateDir, "dhcp-state-dir", "/var/lib/vland/dhcp", "dnsmasq files, pid and leases, one directory per network")
-	fs.StringVar(&f.ovsNetNS, "ovs-netns", "", "named namespace of Open vSwitch's ports (default: the agent's own)")
+	fs.StringVar(&f.ovsNetNS, "ovs-netns", "", "named namespace of Open vSwitch's ports and underlay bridge (default: the agent's own)")
 	fs.DurationVar(&f.leaseDuration, "dhcp-lease-duration", 24*time.Hour, "DHCP lease time (dnsmasq's minimum is 2m)")
 	fs.BoolVar(&f.isolatedMetadata, "enable-isolated-metadata", true,
 		"serve 169.254.169.254 from the DHCP namespace of networks with a subnet no router is on (and route it by DHCP option 121)")

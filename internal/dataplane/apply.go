@@ -68,6 +68,9 @@ func (d *Dataplane) Apply(ctx context.Context, s hoststate.State) ([]hoststate.P
 	errs = append(errs, err)
 	ph.mark("readback")
 	errs = append(errs, d.syncTunnels(ctx, s))
+	if d.neigh != nil {
+		d.neigh.update(pipeline.TunnelPeers(s))
+	}
 	ph.mark("tunnels")
 	pm, err := d.portMap(ctx, s, tagged, vlans)
 	errs = append(errs, err)

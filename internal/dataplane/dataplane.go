@@ -37,6 +37,9 @@ type Config struct {
 	TunnelBridge      string // default "br-tun"
 	DatapathType      string // "netdev" or "system"; "" leaves OVS's default
 	OVSDB             string // OVSDB endpoint, "unix:/path/db.sock"
+	// NetNS is the named namespace OVS's bridges live in ("" = ours):
+	// where the userspace datapath's tunnel neighbours are primed.
+	NetNS string
 	// OFTarget returns the ovs-ofctl target of a bridge. Default:
 	// "unix:RunDir/BRIDGE.mgmt".
 	OFTarget func(bridge string) string
@@ -78,6 +81,10 @@ type Dataplane struct {
 	inputs string
 	// flushZone empties a conntrack zone (ovs-appctl; tests replace it).
 	flushZone func(ctx context.Context, zone int) error
+	// neigh primes ovs-vswitchd's tunnel neighbour cache (netdev only,
+	// else nil); neighDone is closed when its goroutine returns.
+	neigh     *neighPrimer
+	neighDone chan struct{}
 }
 
 // New returns an unstarted Dataplane.
@@ -100,6 +107,9 @@ func New(cfg Config) *Dataplane {
 	}
 	d := &Dataplane{cfg: cfg, log: cfg.Log.With("host", cfg.Host), changes: make(chan struct{}, 1)}
 	d.flushZone = d.flushConntrackZone
+	if cfg.DatapathType == "netdev" {
+		d.neigh = newNeighPrimer(execNeighCmds{runDir: cfg.RunDir, netNS: cfg.NetNS}, d.log)
+	}
 	return d
 }
 
@@ -144,6 +154,13 @@ func (d *Dataplane) start(ctx context.Context, db switchDB, fw flowWriter) error
 	d.cancel, d.done, d.switchDone = cancel, make(chan struct{}), make(chan struct{})
 	go d.watch(wctx, db)
 	go d.watchSwitch(wctx)
+	d.neighDone = make(chan struct{})
+	go func() {
+		defer close(d.neighDone)
+		if d.neigh != nil {
+			d.neigh.run(wctx)
+		}
+	}()
 	d.log.Info("dataplane started", "round", round)
 	return nil
 }
@@ -157,6 +174,7 @@ func (d *Dataplane) Close() {
 		d.cancel()
 		<-d.done
 		<-d.switchDone
+		<-d.neighDone
 		d.cancel = nil
 	}
 	if d.db != nil {

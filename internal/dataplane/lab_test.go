@@ -89,7 +89,7 @@ func (l *lab) setupUnderlay(h *labHost, nic string) {
 // start creates and starts the host's Dataplane.
 func (l *lab) start(h *labHost, types ...string) {
 	h.dp = New(Config{
-		Host: h.name, DatapathType: "netdev", OVSDB: h.ovs.DBSock(), RunDir: h.ovs.RunDir(),
+		Host: h.name, DatapathType: "netdev", OVSDB: h.ovs.DBSock(), RunDir: h.ovs.RunDir(), NetNS: h.ovs.NetNS(),
 		LocalIP: h.ip, TunnelTypes: types, CanaryInterval: 200 * time.Millisecond,
 		BridgeMappings: l.mappings,
 	})

@@ -25,7 +25,7 @@ func TestTunnelPortsScale(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			o := daemontest.Start(t)
 			local := netip.MustParseAddr("10.98.0.1")
-			dp := New(Config{Host: "host1", DatapathType: "netdev", OVSDB: o.DBSock(), RunDir: o.RunDir(),
+			dp := New(Config{Host: "host1", DatapathType: "netdev", OVSDB: o.DBSock(), RunDir: o.RunDir(), NetNS: o.NetNS(),
 				LocalIP: local, TunnelTypes: []string{"vxlan"}, CanaryInterval: time.Hour})
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()

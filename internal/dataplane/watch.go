@@ -117,6 +117,9 @@ func (d *Dataplane) watchSwitch(ctx context.Context) {
 func (d *Dataplane) switchLost() {
 	d.resync.Store(true)
 	d.signal()
+	if d.neigh != nil {
+		d.neigh.wake() // a restarted ovs-vswitchd knows no tunnel neighbour
+	}
 }
 
 func (d *Dataplane) checkCanary(ctx context.Context) {

@@ -158,6 +158,12 @@ func TestTunnelPorts(t *testing.T) {
 		names = append(names, tp.Name+"/"+tp.Type+"/"+tp.RemoteIP.String())
 	}
 	assert.Equal(t, []string{"gre-0a000002/gre/10.0.0.2", "vxlan-c0a8960b/vxlan/192.168.150.11"}, names)
+	// The same peers whichever the port mode, each once.
+	s.Peers = append(s.Peers, hoststate.Peer{Host: "c2", IP: netip.MustParseAddr("10.0.0.2"), Networks: []string{"net-vx", "net-gre"}})
+	want := []netip.Addr{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("192.168.150.11")}
+	assert.Equal(t, want, TunnelPeers(s))
+	s.TunnelPorts = hoststate.TunnelPortsFlow
+	assert.Equal(t, want, TunnelPeers(s))
 }
 
 func TestAllocateVLANs(t *testing.T) {

@@ -67,6 +67,33 @@ func TunnelPortName(tunType string, remote netip.Addr) string {
 func TunnelPorts(s hoststate.State) []TunnelPort {
 	seen := map[string]bool{}
 	var out []TunnelPort
+	tunnelPeers(s, func(peer netip.Addr, tunType string) {
+		tp := TunnelPort{Name: TunnelPortName(tunType, peer), Type: tunType, RemoteIP: peer}
+		if s.FlowTunnels() {
+			tp = TunnelPort{Name: FlowTunnelPortName(tunType), Type: tunType}
+		}
+		if !seen[tp.Name] {
+			seen[tp.Name] = true
+			out = append(out, tp)
+		}
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// TunnelPeers returns the underlay addresses this host tunnels to (with
+// either port mode), sorted.
+func TunnelPeers(s hoststate.State) []netip.Addr {
+	var out []netip.Addr
+	tunnelPeers(s, func(peer netip.Addr, _ string) { out = append(out, peer) })
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
+}
+
+// tunnelPeers calls fn for every (peer, tunnel type) that needs a tunnel:
+// the type is enabled here and the peer has a port on one of this host's
+// networks of that type.
+func tunnelPeers(s hoststate.State, fn func(peer netip.Addr, tunType string)) {
 	for _, p := range s.Peers {
 		if !p.IP.IsValid() || p.IP == s.LocalIP {
 			continue
@@ -76,16 +103,7 @@ func TunnelPorts(s hoststate.State) []TunnelPort {
 			if !ok || !IsTunnelType(n.Type) || !slices.Contains(s.TunnelTypes, n.Type) {
 				continue
 			}
-			tp := TunnelPort{Name: TunnelPortName(n.Type, p.IP), Type: n.Type, RemoteIP: p.IP}
-			if s.FlowTunnels() {
-				tp = TunnelPort{Name: FlowTunnelPortName(n.Type), Type: n.Type}
-			}
-			if !seen[tp.Name] {
-				seen[tp.Name] = true
-				out = append(out, tp)
-			}
+			fn(p.IP, n.Type)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
 }
