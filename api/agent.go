@@ -106,3 +106,11 @@ func RolesOf(a *Agent) []string {
 	}
 	return a.Configurations.Roles
 }
+
+// AgentHeartbeat is the value of an agent's heartbeat key: the time of its
+// last heartbeat and its device count, which /v2.0/agents shows in place of
+// the record's.
+type AgentHeartbeat struct {
+	Timestamp string `json:"heartbeat_timestamp"`
+	Devices   int    `json:"devices"`
+}

@@ -51,7 +51,7 @@ func newRegistrar(st store.Store, cfg Config) *registrar {
 	}
 }
 
-// setDevices records how many ports the host has; the agent record is
+// setDevices records how many ports the host has; the heartbeat key is
 // rewritten soon after it changes.
 func (r *registrar) setDevices(n int) {
 	if r.devices.Swap(int64(n)) != int64(n) {
@@ -128,23 +128,25 @@ func (r *registrar) heartbeat(ctx context.Context, lease int64) error {
 			}
 			return err
 		case <-tick.C:
-			if err := r.writeHeartbeat(ctx); err != nil && ctx.Err() == nil {
-				r.log.Warn("agent heartbeat write failed", "err", err)
+			// Written only if its content changed: a failed update is
+			// retried at the next tick.
+			if err := r.writeRecord(ctx, false); err != nil && ctx.Err() == nil {
+				r.log.Warn("agent record update failed", "err", err)
 			}
 		case <-r.devChanged:
 		}
-		// Written only if its content changed: a failed update is retried
-		// at the next tick.
-		if err := r.writeRecord(ctx, false); err != nil && ctx.Err() == nil {
-			r.log.Warn("agent record update failed", "err", err)
+		if err := r.writeHeartbeat(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("agent heartbeat write failed", "err", err)
 		}
 	}
 }
 
-// writeHeartbeat records the time of this heartbeat (what /v2.0/agents
-// shows as heartbeat_timestamp).
+// writeHeartbeat records the time of this heartbeat and the host's device
+// count (what /v2.0/agents shows as heartbeat_timestamp and
+// configurations.devices). Both change all the time, so they live in a key
+// no agent watches rather than in the record every agent follows.
 func (r *registrar) writeHeartbeat(ctx context.Context) error {
-	b, _ := json.Marshal(now())
+	b, _ := json.Marshal(api.AgentHeartbeat{Timestamp: now(), Devices: int(r.devices.Load())})
 	if _, err := r.st.Txn(ctx, nil, []store.Op{{Key: store.AgentHeartbeatKey(r.cfg.Host), Value: b}}); err != nil {
 		return fmt.Errorf("write heartbeat time: %w", err)
 	}
@@ -242,6 +244,7 @@ func (r *registrar) record(old api.Agent) api.Agent {
 // heartbeat_timestamp.
 func sameRecord(a, b api.Agent) bool {
 	a.HeartbeatTimestamp = b.HeartbeatTimestamp
+	a.Configurations.Devices = b.Configurations.Devices
 	ja, errA := json.Marshal(a)
 	jb, errB := json.Marshal(b)
 	return errA == nil && errB == nil && bytes.Equal(ja, jb)

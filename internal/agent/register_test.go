@@ -11,13 +11,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vland/vland/api"
 	"github.com/vland/vland/internal/store"
 	"github.com/vland/vland/internal/store/memstore"
 )
 
-// Heartbeats rewrite only the host's heartbeat key, which agents do not
-// watch; the agent record (which every agent watches) is written at
-// registration and again only when its content changes.
+// Heartbeats rewrite only the host's heartbeat key (time and device
+// count), which agents do not watch; the agent record (which every agent
+// watches) is written at registration and again only when its content
+// changes: a port plugged anywhere must not reach every agent.
 func TestHeartbeatDoesNotRewriteRecord(t *testing.T) {
 	st := memstore.New()
 	t.Cleanup(func() { st.Close() })
@@ -53,16 +55,15 @@ func TestHeartbeatDoesNotRewriteRecord(t *testing.T) {
 	require.GreaterOrEqual(t, puts[store.AgentHeartbeatPrefix], 5, "the heartbeat key is rewritten every interval: %v", puts)
 	require.Zero(t, puts[store.AgentsPrefix], "heartbeats rewrite the agent record: %v", puts)
 
-	r.setDevices(3) // a content change: the record is written once
+	r.setDevices(3) // the device count goes with the heartbeat, at once
+	before := puts[store.AgentHeartbeatPrefix]
+	count(5 * time.Millisecond)
+	require.Greater(t, puts[store.AgentHeartbeatPrefix], before, "a device count change writes the heartbeat key: %v", puts)
 	count(200 * time.Millisecond)
-	require.Equal(t, 1, puts[store.AgentsPrefix], "%v", puts)
-	rec, err := get[struct {
-		Configurations struct{ Devices int } `json:"configurations"`
-	}](st, store.AgentKey("hostR"))
+	require.Zero(t, puts[store.AgentsPrefix], "a device count change rewrites the agent record: %v", puts)
+	beat, err := get[api.AgentHeartbeat](st, store.AgentHeartbeatKey("hostR"))
 	require.NoError(t, err)
-	require.Equal(t, 3, rec.Configurations.Devices)
-	beat, err := get[string](st, store.AgentHeartbeatKey("hostR"))
-	require.NoError(t, err)
-	_, err = time.Parse(time.DateTime, beat)
+	require.Equal(t, 3, beat.Devices)
+	_, err = time.Parse(time.DateTime, beat.Timestamp)
 	require.NoError(t, err, "heartbeat_timestamp layout")
 }

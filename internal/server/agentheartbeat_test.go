@@ -30,11 +30,12 @@ func TestAgentHeartbeatTimestamp(t *testing.T) {
 	require.Equal(t, "2026-01-01 00:00:00", row(api.AgentTypeOVS)["heartbeat_timestamp"], "no heartbeat key: the record's")
 	require.Equal(t, true, row(api.AgentTypeOVS)["alive"])
 
-	_, err = st.Txn(ctx, nil, []store.Op{{Key: store.AgentHeartbeatKey("beat1"), Value: []byte(`"2026-12-02 10:00:00"`)}})
+	_, err = st.Txn(ctx, nil, []store.Op{{Key: store.AgentHeartbeatKey("beat1"), Value: []byte(`{"heartbeat_timestamp":"2026-12-02 10:00:00","devices":7}`)}})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return row(api.AgentTypeOVS)["heartbeat_timestamp"] == "2026-12-02 10:00:00" },
 		5*time.Second, 10*time.Millisecond)
 	require.Equal(t, "2026-12-02 10:00:00", row(api.AgentTypeDHCP)["heartbeat_timestamp"], "every row of the host")
+	require.EqualValues(t, 7, row(api.AgentTypeOVS)["configurations"].(map[string]any)["devices"], "the device count comes with the heartbeat")
 
 	require.NoError(t, st.Revoke(ctx, lease))
 	require.Eventually(t, func() bool { return row(api.AgentTypeOVS)["alive"] == false }, 5*time.Second, 10*time.Millisecond)

@@ -46,7 +46,7 @@ type cache struct {
 	status   map[string]map[string]api.PortStatus
 	agents   map[string]api.Agent
 	alive    map[string]struct{}
-	beats    map[string]string // host -> heartbeat_timestamp (agent-heartbeat/)
+	beats    map[string]api.AgentHeartbeat // host -> its heartbeat key (agent-heartbeat/)
 	sg       secGroupCache
 	pl       poolCache // subnet pools and address scopes
 	l3       l3Cache   // routers and floating IPs
@@ -73,7 +73,7 @@ func (c *cache) reset() {
 	c.status = map[string]map[string]api.PortStatus{}
 	c.agents = map[string]api.Agent{}
 	c.alive = map[string]struct{}{}
-	c.beats = map[string]string{}
+	c.beats = map[string]api.AgentHeartbeat{}
 	c.sg = newSecGroupCache()
 	c.pl = newPoolCache()
 	c.l3 = newL3Cache()
@@ -259,9 +259,9 @@ func (c *cache) apply(ev store.Event) {
 	case strings.HasPrefix(key, store.AgentHeartbeatPrefix):
 		host := strings.TrimPrefix(key, store.AgentHeartbeatPrefix)
 		delete(c.beats, host)
-		var ts string
-		if put && decode(ev.KV.Value, &ts, c.log, key) {
-			c.beats[host] = ts
+		var hb api.AgentHeartbeat
+		if put && decode(ev.KV.Value, &hb, c.log, key) {
+			c.beats[host] = hb
 		}
 	}
 }

@@ -169,8 +169,9 @@ func (c *cache) statusHosts(id string) []string {
 	return hosts
 }
 
-// agentList returns every agent record with its liveness and the time of
-// its last heartbeat: its heartbeat key's, or the record's own if later
+// agentList returns every agent record with its liveness, the time of its
+// last heartbeat and its device count: its heartbeat key's, or the
+// record's own if later
 // (written at registration, or by an agent that keeps no heartbeat key;
 // both use one layout, which sorts as text).
 func (c *cache) agentList() []api.Agent {
@@ -179,8 +180,9 @@ func (c *cache) agentList() []api.Agent {
 	out := make([]api.Agent, 0, len(c.agents))
 	for host, a := range c.agents {
 		_, a.Alive = c.alive[host]
-		if ts, ok := c.beats[host]; ok && ts > a.HeartbeatTimestamp {
-			a.HeartbeatTimestamp = ts
+		if hb, ok := c.beats[host]; ok && hb.Timestamp > a.HeartbeatTimestamp {
+			a.HeartbeatTimestamp = hb.Timestamp
+			a.Configurations.Devices = hb.Devices
 		}
 		out = append(out, a)
 	}

@@ -94,7 +94,9 @@ func onStores(t *testing.T, test func(t *testing.T, st store.Store)) {
 // TestPortIndexFollowsEveryPortWrite runs every kind of port write the
 // service makes and checks after each that the index ranges are exactly
 // what store.PortOps describes.
-func TestPortIndexFollowsEveryPortWrite(t *testing.T) { onStores(t, testPortIndexFollowsEveryPortWrite) }
+func TestPortIndexFollowsEveryPortWrite(t *testing.T) {
+	onStores(t, testPortIndexFollowsEveryPortWrite)
+}
 
 func testPortIndexFollowsEveryPortWrite(t *testing.T, mem store.Store) {
 	s := startService(t, mem, Config{MaxTxnOps: 40})
