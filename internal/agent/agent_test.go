@@ -277,10 +277,10 @@ func testPortLifecycle(t *testing.T, st store.Store) {
 	del(t, st, store.PortKey("p1"))
 	waitStatus(t, st, "p1", "none")
 
-	// The agent record counts the host's devices.
+	// The heartbeat key counts the host's devices.
 	require.Eventually(t, func() bool {
-		rec, err := get[api.Agent](st, store.AgentKey("hostA"))
-		return err == nil && rec.Configurations.Devices == 1
+		hb, err := get[api.AgentHeartbeat](st, store.AgentHeartbeatKey("hostA"))
+		return err == nil && hb.Devices == 1
 	}, time.Second, 5*time.Millisecond)
 }
 
