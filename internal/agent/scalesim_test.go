@@ -437,7 +437,7 @@ func TestScaleSim(t *testing.T) {
 		events, kept  int64
 		cpu, etcdCPU  time.Duration
 		sharing       int
-		// On the per-network layout (modelled, see layoutObserver): watch
+		// Expected from the key layout (see layoutObserver): watch
 		// events etcd would deliver, to how many agents; the mirror's copies.
 		newFan    int64 // of the network and host ranges
 		newRecv   int
@@ -540,7 +540,7 @@ func TestScaleSim(t *testing.T) {
 	t.Logf("  agents woken per change: mean %.1f, max %d (hosts sharing the network: 4); store wake-ups per change %.1f", float64(woken)/float64(n), maxWoken, float64(reconc)/float64(n))
 	t.Logf("  agent CPU per change (all agents, idle subtracted): %.1f ms; etcd CPU per change %.1f ms", float64(cpu.Microseconds())/1000/float64(n), float64(ecpu.Microseconds())/1000/float64(n))
 	t.Logf("  etcd watch events delivered per change: %.0f (kept by agents: %.1f)", float64(events)/float64(n), float64(kept)/float64(n))
-	t.Logf("  on the per-network layout (modelled from the keys each change wrote): etcd watch fan-out per change %.1f events of the network and host ranges, to %.1f agents (%.1f events per agent receiving any); plus %.2f events under the prefixes still followed whole (%s) x %d agents",
+	t.Logf("  expected from the keys each change wrote and who follows them: etcd watch fan-out per change %.1f events of the network and host ranges, to %.1f agents (%.1f events per agent receiving any); plus %.2f events under the prefixes still followed whole (%s) x %d agents",
 		float64(newFan)/float64(n), float64(newRecv)/float64(n), float64(newFan)/float64(max(newRecv, 1)),
 		float64(global)/float64(n), strings.Join(globalPrefixes, " "), nHosts)
 	t.Logf("  status mirror per change: %.1f copies written, CPU %.2f ms (idle subtracted; idle %.1f ms CPU/s); record -> copy p50 %v, p99 %v",
@@ -602,7 +602,7 @@ func TestScaleSim(t *testing.T) {
 		listings += o.a.cache.stats.listings.Load()
 	}
 	t.Logf("  etcd killed and restarted: serving again after %.2f s; every agent following the store %.2f s after the kill; probe port computed by its 4 hosts %.2f s after", up.Seconds(), all.Seconds(), time.Since(t0).Seconds())
-	t.Logf("  after the restart: %d watches started again (all agents, %d prefixes each), %d prefixes listed again; why they broke: %s",
+	t.Logf("  after the restart: %d watches started again (all agents; %d static ranges each, plus 3 per network of the host), %d prefixes listed again; why they broke: %s",
 		rewatches-rewatch0, len(hosts[0].a.cache.prefixes), listings-listings0, errs.top(3))
 
 	// Every agent's watches broken at once, as by a lost connection or a
@@ -635,17 +635,17 @@ func TestScaleSim(t *testing.T) {
 	}
 	t.Logf("  every watch of every agent broken at once: every agent following the store again %.2f s after; %d watches started again, %d prefixes listed again (%d listings, %d MiB); why: %s",
 		all.Seconds(), rewatches-rewatch0, listings-listings0, listed.calls.Load()-calls0, (listed.bytes.Load()-bytes0)>>20, errs.top(2))
-	t.Logf("  relevance relists (hosts joining networks) over the run: %d", relists)
+	t.Logf("  ranges opened (hosts joining networks, remote groups, routers) over the run: %d", relists)
 }
 
 // layoutObserver follows the whole store as one more watcher, for what
 // the agents' own counters cannot show: the status mirror's latency (a
 // status record's arrival to its copy's, on the same watch) and the watch
-// fan-out the same writes would have on the per-network layout. There an
-// agent follows network-ports/ and network-status/ of its networks, and
-// host-ports/ and port-status/ of its own host, instead of the whole
-// ports/ and port-status/; the other prefixes it follows today
-// (globalPrefixes) are counted apart, as delivered to every agent.
+// fan-out the key layout should give the same writes, to compare with
+// what the agents counted. An agent follows network-ports/ and
+// network-status/ of its networks, and host-ports/ and port-status/ of its
+// own host; the prefixes every agent follows whole (globalPrefixes) are
+// counted apart, as delivered to every agent.
 type layoutObserver struct {
 	netHosts map[string][]int // network → the hosts (indexes) with ports on it
 	hostIdx  map[string]int
@@ -658,7 +658,7 @@ type layoutObserver struct {
 	lat      []time.Duration      // record → copy
 }
 
-var globalPrefixes = []string{store.NetworksPrefix, store.AgentsPrefix, store.AgentAlivePrefix, store.SecurityGroupsPrefix}
+var globalPrefixes = []string{store.AgentsPrefix, store.AgentAlivePrefix, store.SecurityGroupsPrefix}
 
 func observeLayout(ctx context.Context, st store.Store, hosts []*simHost) *layoutObserver {
 	o := &layoutObserver{netHosts: map[string][]int{}, hostIdx: map[string]int{}, recv: make([]atomic.Int64, len(hosts)),
