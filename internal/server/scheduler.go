@@ -11,11 +11,7 @@ import (
 // startScheduler runs the DHCP scheduler in the background. Every server
 // runs one; the etcd election lets exactly one of them schedule at a time.
 func (s *Server) startScheduler() {
-	var el scheduler.Elector = scheduler.NewLocalElection()
-	if es, ok := s.st.(*etcdstore.Store); ok {
-		el = &scheduler.EtcdElector{Client: es.Client(), Prefix: store.LeaderPrefix + "scheduler", ID: s.ln.Addr().String()}
-	}
-	sched := scheduler.New(s.st, s.svc, el, scheduler.Config{
+	sched := scheduler.New(s.st, s.svc, s.elector("scheduler"), scheduler.Config{
 		AgentsPerNetwork: s.cfg.DHCPAgentsPerNetwork, AgentDownTime: s.cfg.AgentDownTime, Log: s.log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -26,6 +22,15 @@ func (s *Server) startScheduler() {
 	}()
 	s.sched = sched
 	s.stopScheduler = func() { cancel(); <-done }
+}
+
+// elector is the election of one leader-run controller among the servers:
+// through etcd (key LeaderPrefix + name), or local on an in-memory store.
+func (s *Server) elector(name string) scheduler.Elector {
+	if es, ok := s.st.(*etcdstore.Store); ok {
+		return &scheduler.EtcdElector{Client: es.Client(), Prefix: store.LeaderPrefix + name, ID: s.ln.Addr().String()}
+	}
+	return scheduler.NewLocalElection()
 }
 
 // Scheduler is the server's DHCP scheduler (tests ask whether it leads).

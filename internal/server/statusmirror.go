@@ -4,10 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/vland/vland/internal/scheduler"
 	"github.com/vland/vland/internal/statusmirror"
-	"github.com/vland/vland/internal/store"
-	"github.com/vland/vland/internal/store/etcdstore"
 )
 
 // startStatusMirror runs the status mirror in the background. Every
@@ -15,10 +12,7 @@ import (
 // exactly one of them copy at a time, and a new leader starts with a
 // full listing, so a copy missed during the handover is put right.
 func (s *Server) startStatusMirror() {
-	var el scheduler.Elector = scheduler.NewLocalElection()
-	if es, ok := s.st.(*etcdstore.Store); ok {
-		el = &scheduler.EtcdElector{Client: es.Client(), Prefix: store.LeaderPrefix + "statusmirror", ID: s.ln.Addr().String()}
-	}
+	el := s.elector("statusmirror")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
